@@ -1,0 +1,178 @@
+// The one typed configuration of every process: ports, URLs, secrets, TTLs and limits, read
+// from the environment and validated at start-up with a message that names the bad variable.
+import path from "node:path";
+import fs from "node:fs";
+import { z } from "zod";
+
+export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
+export const DEVELOPMENT_INTERNAL_SECRET = "development-only-internal-secret";
+
+export const SUBGRAPH_NAMES = ["user", "video", "relation"] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+/** The folder holding package.json, wherever this file was compiled to. */
+export const projectRoot: string = (() => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`package.json not found above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+})();
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .pipe(z.url().optional())
+  .optional();
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+/** Every variable the stack reads, with its default. The README's table mirrors this list. */
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  REST_PORT: port.default(8080),
+  GATEWAY_PORT: port.default(4000),
+  USER_PORT: port.default(4001),
+  VIDEO_PORT: port.default(4002),
+  RELATION_PORT: port.default(4003),
+  GATEWAY_URL: optionalUrl,
+  USER_SUBGRAPH_URL: optionalUrl,
+  VIDEO_SUBGRAPH_URL: optionalUrl,
+  RELATION_SUBGRAPH_URL: optionalUrl,
+  USER_DATABASE_URL: optionalUrl,
+  VIDEO_DATABASE_URL: optionalUrl,
+  RELATION_DATABASE_URL: optionalUrl,
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_MIGRATE_ON_START: bool.optional(),
+  DATA_DIR: z.string().min(1).default("data"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
+    .default("douyin"),
+  JWT_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_JWT_SECRET),
+  JWT_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  SESSION_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+  INTERNAL_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
+  ID_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
+  SENSITIVE_WORDS_FILE: z.string().min(1).default("common/sensitive-words.txt"),
+  USERNAME_MAX_LENGTH: positiveInt.default(32),
+  PASSWORD_MAX_LENGTH: positiveInt.default(32),
+  TITLE_MAX_LENGTH: positiveInt.default(100),
+  COMMENT_MAX_LENGTH: positiveInt.default(500),
+  MESSAGE_MAX_LENGTH: positiveInt.default(1000),
+  LIST_LIMIT_DEFAULT: positiveInt.default(30),
+  LIST_LIMIT_MAX: positiveInt.default(100),
+  ARGON2_MEMORY_KIB: positiveInt.default(19456),
+  ARGON2_TIME_COST: positiveInt.default(2),
+  GRAPHQL_MAX_DEPTH: positiveInt.default(10),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+  GRAPHQL_MAX_COST: positiveInt.default(5000),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  SANDBOX_ENABLED: bool.optional(),
+  SUBGRAPH_TIMEOUT_MS: positiveInt.default(10_000),
+  SUBGRAPH_CONNECTIONS: positiveInt.default(64),
+  REQUEST_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  REQUEST_URL_MAX_BYTES: positiveInt.default(64 * 1024),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in environmentSchema.shape && value !== undefined && value !== ""),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? "environment");
+      return `${variable}=${JSON.stringify(present[variable] ?? "")}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  if (production && e.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+    throw new ConfigError("JWT_SECRET: production refuses the development secret; set a random value of 32+ characters");
+  }
+  if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
+    throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
+  }
+  const dataDir = path.resolve(projectRoot, e.DATA_DIR);
+  const local = (p: number) => `http://127.0.0.1:${p}/graphql`;
+  const database = (url: string | undefined, name: SubgraphName) =>
+    url ? ({ kind: "postgres", url } as const) : ({ kind: "embedded", dataDir: path.join(dataDir, "pglite", name) } as const);
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    ports: { rest: e.REST_PORT, gateway: e.GATEWAY_PORT, user: e.USER_PORT, video: e.VIDEO_PORT, relation: e.RELATION_PORT },
+    gatewayUrl: e.GATEWAY_URL ?? local(e.GATEWAY_PORT),
+    subgraphUrls: {
+      user: e.USER_SUBGRAPH_URL ?? local(e.USER_PORT),
+      video: e.VIDEO_SUBGRAPH_URL ?? local(e.VIDEO_PORT),
+      relation: e.RELATION_SUBGRAPH_URL ?? local(e.RELATION_PORT),
+    } satisfies Record<SubgraphName, string>,
+    databases: {
+      user: database(e.USER_DATABASE_URL, "user"),
+      video: database(e.VIDEO_DATABASE_URL, "video"),
+      relation: database(e.RELATION_DATABASE_URL, "relation"),
+    } satisfies Record<SubgraphName, DatabaseConfig>,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    // An embedded database lives inside its subgraph's process, so only that process can migrate it.
+    migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+    dataDir,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      jwtTtlSeconds: e.JWT_TTL_SECONDS,
+      sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      internalSecret: e.INTERNAL_SECRET,
+      argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+    },
+    idWorkerId: e.ID_WORKER_ID,
+    sensitiveWordsFile: path.resolve(projectRoot, e.SENSITIVE_WORDS_FILE),
+    limits: {
+      username: e.USERNAME_MAX_LENGTH,
+      password: e.PASSWORD_MAX_LENGTH,
+      title: e.TITLE_MAX_LENGTH,
+      comment: e.COMMENT_MAX_LENGTH,
+      message: e.MESSAGE_MAX_LENGTH,
+      listDefault: e.LIST_LIMIT_DEFAULT,
+      listMax: e.LIST_LIMIT_MAX,
+      requestBodyBytes: e.REQUEST_BODY_LIMIT_BYTES,
+      requestUrlBytes: e.REQUEST_URL_MAX_BYTES,
+    },
+    graphql: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      sandbox: e.SANDBOX_ENABLED ?? !production,
+    },
+    subgraphClient: { timeoutMs: e.SUBGRAPH_TIMEOUT_MS, connections: e.SUBGRAPH_CONNECTIONS },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+export type DatabaseConfig =
+  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "embedded"; readonly dataDir: string };
+
+export type Config = ReturnType<typeof loadConfig>;

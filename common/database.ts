@@ -1,0 +1,123 @@
+// Opens a subgraph's database: a pg pool on a real PostgreSQL, or an embedded PGlite data
+// directory (the `npm start` default). Both give a Prisma driver adapter and a raw SQL session
+// for the migration runner.
+import fs from "node:fs";
+import pg from "pg";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { DatabaseConfig } from "./config";
+
+export interface SqlSession {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements (no parameters). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database {
+  readonly description: string;
+  readonly adapter: SqlDriverAdapterFactory;
+  /** Runs `work` on one connection (what advisory locks and transactions need). */
+  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const UNDEFINED_DATABASE = "3D000";
+
+export async function openDatabase(spec: DatabaseConfig, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
+  return spec.kind === "postgres" ? openPostgres(spec.url, options) : openEmbedded(spec.dataDir);
+}
+
+async function openPostgres(url: string, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize });
+  // An idle client losing its connection emits on the pool; without a listener that is a crash.
+  pool.on("error", () => undefined);
+  try {
+    (await pool.connect()).release();
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNDEFINED_DATABASE || !options.createIfMissing) throw error;
+    await createDatabase(url);
+  }
+  return {
+    description: describeUrl(url),
+    adapter: new PrismaPg(pool),
+    async withSession(work) {
+      const client = await pool.connect();
+      try {
+        return await work({
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+          exec: async (sql) => void (await client.query(sql)),
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function createDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const maintenance = new URL(url);
+  maintenance.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+  } catch (error) {
+    // Another process created it between our check and now: that is what we wanted.
+    if ((error as { code?: string }).code !== "42P04") throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new PGlite(dataDir);
+  await db.waitReady;
+  // PGlite is one connection: sessions take turns so a migration's transaction is never interleaved.
+  let queue: Promise<unknown> = Promise.resolve();
+  const session: SqlSession = {
+    query: async (sql, params) => (await db.query(sql, params)).rows as never,
+    exec: async (sql) => void (await db.exec(sql)),
+  };
+  return {
+    description: `embedded PGlite at ${dataDir}`,
+    // The adapter is built against an older copy of the adapter interface; the shapes agree at run time.
+    adapter: new PrismaPGlite(db) as unknown as SqlDriverAdapterFactory,
+    withSession(work) {
+      const run = queue.then(() => work(session));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    close: () => db.close(),
+  };
+}
+
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return "(unparseable database URL)";
+  }
+}
+
+/**
+ * True when a Prisma call failed on a unique constraint. Prisma reports it as P2002 through
+ * @prisma/adapter-pg; the PGlite adapter, built for an older adapter interface, passes the raw
+ * PostgreSQL code (23505) through instead.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const candidate = error as { code?: string; cause?: { kind?: string; code?: string; originalCode?: string } } | null;
+  const cause = candidate?.cause;
+  return (
+    candidate?.code === "P2002" ||
+    cause?.kind === "UniqueConstraintViolation" ||
+    (cause?.kind === "postgres" && cause.code === "23505") ||
+    cause?.originalCode === "23505"
+  );
+}

@@ -1,0 +1,7 @@
+// Header names that carry identity and tracing between the edges and the subgraphs.
+export const INTERNAL_SECRET_HEADER = "x-internal-secret";
+export const VIEWER_ID_HEADER = "x-viewer-id";
+/** Why a token that was sent could not be used (expired, revoked, ...): lets a subgraph explain. */
+export const AUTH_FAILURE_HEADER = "x-auth-failure";
+export const SESSION_ID_HEADER = "x-session-id";
+export const REQUEST_ID_HEADER = "x-request-id";

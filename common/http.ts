@@ -1,0 +1,77 @@
+// The Fastify instance every service starts from: request ids that follow a request across
+// hops, one log line per request, Prometheus metrics, a health route, and a bounded shutdown.
+import type { AddressInfo } from "node:net";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import type { Config } from "./config";
+import { REQUEST_ID_HEADER } from "./headers";
+import { requestIdFrom, type Logger } from "./logger";
+import type { Metrics } from "./metrics";
+
+export interface HttpServerOptions {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Longest request line plus headers accepted (Node answers a bare 431 past it). */
+  maxHeaderBytes?: number;
+  /** Answers requests Node rejects before routing (oversized headers, bad framing). */
+  clientErrorResponse?: (error: Error & { code?: string }) => { status: number; body: string };
+  /** Treat `/a/b` and `/a/b/` as one route (the legacy app is not consistent). */
+  ignoreTrailingSlash?: boolean;
+}
+
+/** Probes and scrapes: counted in metrics, not worth a log line each. */
+const QUIET_ROUTES = new Set(["/health", "/metrics"]);
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { config, log, metrics, maxHeaderBytes, clientErrorResponse } = options;
+  const app = Fastify({
+    loggerInstance: log,
+    // One line per request from our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
+    bodyLimit: config.limits.requestBodyBytes,
+    http: maxHeaderBytes ? { maxHeaderSize: maxHeaderBytes } : {},
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
+    ...(clientErrorResponse && {
+      clientErrorHandler(error: Error & { code?: string }, socket: import("node:net").Socket) {
+        if (!socket.writable) return socket.destroy();
+        const { status, body } = clientErrorResponse(error);
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 200 ? "OK" : "Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      },
+    }),
+  }) as unknown as FastifyInstance;
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ route, method: request.method }, seconds);
+    if (QUIET_ROUTES.has(route)) return;
+    request.log.info(
+      { method: request.method, url: route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      "request",
+    );
+  });
+  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/metrics", async (_request, reply) => {
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  return app;
+}
+
+/** Listens and returns the base URL (with the real port when `port` is 0). */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<{ port: number; baseUrl: string }> {
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  const reachable = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  return { port: address.port, baseUrl: `http://${reachable}:${address.port}` };
+}

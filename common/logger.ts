@@ -1,0 +1,22 @@
+// Structured JSON logs (pino), one child logger per request carrying its request id.
+import { randomUUID } from "node:crypto";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config";
+
+export type { Logger };
+
+export function createLogger(config: Pick<Config, "logLevel">, service: string): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service },
+    redact: { paths: ["password", "token", "*.password", "*.token", "headers.authorization"], censor: "[redacted]" },
+  });
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a well-formed incoming request id so it follows the request, or makes a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
+}

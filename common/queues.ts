@@ -1,0 +1,44 @@
+// BullMQ queues and workers with the project's defaults: one hash-tagged prefix per
+// deployment (so a queue's keys share a Redis Cluster slot), retries with backoff, and
+// bounded completed/failed history.
+import { Queue, Worker, type Job, type JobsOptions, type Processor, type WorkerOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Config } from "./config";
+import type { Logger } from "./logger";
+
+export type { Job };
+
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: "exponential", delay: 200 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+};
+
+function queuePrefix(config: Pick<Config, "redis">): string {
+  return `{${config.redis.prefix}}`;
+}
+
+export function createQueue<Data>(config: Pick<Config, "redis">, connection: Redis, name: string): Queue<Data> {
+  return new Queue<Data>(name, { connection, prefix: queuePrefix(config), defaultJobOptions: DEFAULT_JOB_OPTIONS }) as Queue<Data>;
+}
+
+/**
+ * Starts a worker. `connection` must come from connectRedis(..., { forWorkers: true }); BullMQ
+ * duplicates it for blocking commands. Failures are logged with the job id and attempt.
+ */
+export function createWorker<Data>(
+  config: Pick<Config, "redis">,
+  connection: Redis,
+  name: string,
+  processor: Processor<Data>,
+  log: Logger,
+  options: Omit<WorkerOptions, "connection" | "prefix"> = {},
+): Worker<Data> {
+  const worker = new Worker<Data>(name, processor, { concurrency: 4, ...options, connection, prefix: queuePrefix(config) });
+  worker.on("failed", (job, error) =>
+    log.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"),
+  );
+  worker.on("error", (error) => log.error({ queue: name, err: error }, "worker error"));
+  return worker;
+}

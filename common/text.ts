@@ -1,0 +1,21 @@
+// Validation of user-supplied text, counted in Unicode code points as the API promises.
+import { badInput } from "./errors";
+
+// C0/C1 control characters other than tab and newlines have no place in names or messages.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
+
+export function codePointLength(text: string): number {
+  let length = 0;
+  for (const _ of text) length += 1;
+  return length;
+}
+
+/** Checks a text field and returns it; throws BAD_USER_INPUT naming the field otherwise. */
+export function checkText(value: string, field: string, limits: { min?: number; max: number; singleLine?: boolean }): string {
+  const min = limits.min ?? 1;
+  const length = codePointLength(value);
+  if (length < min || value.trim() === "") throw badInput(`${field} must not be empty`);
+  if (length > limits.max) throw badInput(`${field} is too long (at most ${limits.max} characters, got ${length})`);
+  if (CONTROL.test(value) || (limits.singleLine && /[\r\n\t]/.test(value))) throw badInput(`${field} contains control characters`);
+  return value;
+}

@@ -1,0 +1,77 @@
+// How the gateway talks to a subgraph: a keep-alive undici pool instead of the default
+// node-fetch client (about a third of the CPU per fetch), and the headers that carry identity.
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { GraphQLError } from "graphql";
+import { Agent, request } from "undici";
+import type { Config } from "../common/config";
+import { AUTH_FAILURE_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "../common/headers";
+import type { Counter } from "prom-client";
+import type { GatewayContext } from "./context";
+
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
+
+export function createSubgraphAgent(config: Config): Agent {
+  return new Agent({
+    connections: config.subgraphClient.connections,
+    keepAliveTimeout: 30_000,
+    headersTimeout: config.subgraphClient.timeoutMs,
+    bodyTimeout: config.subgraphClient.timeoutMs,
+  });
+}
+
+const isRequestContext = (context: unknown): context is GatewayContext =>
+  typeof context === "object" && context !== null && "requestId" in context;
+
+export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly name: string,
+    readonly url: string,
+    private readonly config: Config,
+    private readonly agent: Agent,
+    private readonly fetches: Counter<"subgraph">,
+  ) {}
+
+  /** Headers for one subgraph call: the internal secret always, the caller when there is one. */
+  private headersFor(context: unknown): Record<string, string> {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      [INTERNAL_SECRET_HEADER]: this.config.auth.internalSecret,
+    };
+    // Health checks run without a request context.
+    if (!isRequestContext(context)) return headers;
+    headers[REQUEST_ID_HEADER] = context.requestId;
+    if (context.auth.ok) {
+      headers[VIEWER_ID_HEADER] = String(context.auth.userId);
+      headers[SESSION_ID_HEADER] = context.auth.sessionId;
+    } else if (context.auth.reason !== "absent") {
+      headers[AUTH_FAILURE_HEADER] = context.auth.reason;
+    }
+    return headers;
+  }
+
+  async process({ request: subgraphRequest, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    this.fetches.inc({ subgraph: this.name });
+    const body = JSON.stringify({
+      query: subgraphRequest.query,
+      variables: subgraphRequest.variables,
+      operationName: subgraphRequest.operationName,
+    });
+    const unavailable = (detail: string) =>
+      new GraphQLError(`subgraph ${this.name} ${detail}`, { extensions: { code: "SUBGRAPH_UNAVAILABLE", subgraph: this.name } });
+    let statusCode: number;
+    let text: string;
+    try {
+      const response = await request(this.url, { method: "POST", headers: this.headersFor(context), body, dispatcher: this.agent });
+      statusCode = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw unavailable(`could not be reached (${(error as Error).message})`);
+    }
+    if (statusCode < 200 || statusCode >= 300) throw unavailable(`answered HTTP ${statusCode}`);
+    try {
+      return JSON.parse(text) as SubgraphResponse;
+    } catch {
+      throw unavailable("answered with a body that is not JSON");
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// The legacy answer shape: `{status_code, status_msg, ...}` with 0 for success, and a non-zero
+// code per kind of failure (HTTP-like numbers, so a log reader knows them at a glance).
+import { AppError, type ErrorCode } from "../common/errors";
+
+export type Envelope = { status_code: number; status_msg: string } & Record<string, unknown>;
+
+export const STATUS_CODES: Record<ErrorCode | "UNAVAILABLE" | "NOT_IMPLEMENTED", number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  INTERNAL_SERVER_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  UNAVAILABLE: 503,
+};
+
+export function success(body: Record<string, unknown> = {}): Envelope {
+  return { status_code: 0, status_msg: "success", ...body };
+}
+
+export function failure(code: keyof typeof STATUS_CODES, message: string): Envelope {
+  return { status_code: STATUS_CODES[code], status_msg: message };
+}
+
+/** Maps a GraphQL error code (ours or Apollo's) to the legacy envelope. */
+export function failureFromGraphQL(error: { message: string; extensions?: { code?: string } }): Envelope {
+  const code = error.extensions?.code;
+  if (code && code in STATUS_CODES) return failure(code as ErrorCode, error.message);
+  if (code === "GRAPHQL_VALIDATION_FAILED" || code === "BAD_REQUEST") return failure("BAD_USER_INPUT", error.message);
+  if (code === "SUBGRAPH_UNAVAILABLE") return failure("UNAVAILABLE", "service temporarily unavailable, please retry");
+  return failure("INTERNAL_SERVER_ERROR", "internal server error");
+}
+
+export function failureFromError(error: unknown): Envelope | undefined {
+  return error instanceof AppError ? failure(error.code, error.message) : undefined;
+}

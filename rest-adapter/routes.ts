@@ -1,0 +1,120 @@
+// The legacy /douyin/* API as a table: each route names its parameters, the GraphQL operation
+// it runs on the gateway, and how the result maps to the legacy JSON. Adding a route is adding
+// an entry here.
+import { z } from "zod";
+import { notFound, unauthenticated } from "../common/errors";
+import { optionalId, text } from "./params";
+
+export interface LegacyRoute<Params = any> {
+  path: string;
+  /** Whether a valid token is required; public routes use one only to personalise. */
+  auth: boolean;
+  params: z.ZodType<Params>;
+  operation: string;
+  variables(params: Params): Record<string, unknown>;
+  /** The body besides the envelope; may throw an AppError to answer a failure. */
+  respond(data: any, params: Params): Record<string, unknown>;
+}
+
+/** A route whose feature has not landed yet: it answers a clear failure, never a 404 page. */
+export interface PendingRoute {
+  path: string;
+  feature: string;
+}
+
+const define = <Params>(route: LegacyRoute<Params>) => route;
+
+const LEGACY_USER = /* GraphQL */ `
+  fragment LegacyUser on User {
+    id name avatar backgroundImage signature
+    followCount followerCount isFollow
+    workCount favoriteCount totalFavorited
+  }`;
+
+export interface GraphQLUser {
+  id: string;
+  name: string;
+  avatar: string | null;
+  backgroundImage: string | null;
+  signature: string | null;
+  followCount: number;
+  followerCount: number;
+  isFollow: boolean;
+  workCount: number;
+  favoriteCount: number;
+  totalFavorited: number;
+}
+
+export function legacyUser(user: GraphQLUser) {
+  return {
+    id: Number(user.id),
+    name: user.name,
+    follow_count: user.followCount,
+    follower_count: user.followerCount,
+    is_follow: user.isFollow,
+    avatar: user.avatar ?? "",
+    background_image: user.backgroundImage ?? "",
+    signature: user.signature ?? "",
+    total_favorited: user.totalFavorited,
+    work_count: user.workCount,
+    favorite_count: user.favoriteCount,
+  };
+}
+
+const credentials = z.object({ username: text("username"), password: text("password") });
+
+const authPayload = (field: "register" | "login") => (data: Record<typeof field, { token: string; user: { id: string } }>) => ({
+  user_id: Number(data[field].user.id),
+  token: data[field].token,
+});
+
+export const routes: LegacyRoute[] = [
+  define({
+    path: "/douyin/user/register/",
+    auth: false,
+    params: credentials,
+    operation: `mutation Register($username: String!, $password: String!) {
+      register(username: $username, password: $password) { token user { id } } }`,
+    variables: (p) => p,
+    respond: authPayload("register"),
+  }),
+  define({
+    path: "/douyin/user/login/",
+    auth: false,
+    params: credentials,
+    operation: `mutation Login($username: String!, $password: String!) {
+      login(username: $username, password: $password) { token user { id } } }`,
+    variables: (p) => p,
+    respond: authPayload("login"),
+  }),
+  define({
+    path: "/douyin/user/",
+    auth: false,
+    params: z.object({ user_id: optionalId("user_id") }),
+    operation: `query LegacyUserInfo($id: ID!, $byId: Boolean!) {
+      user(id: $id) @include(if: $byId) { ...LegacyUser }
+      me @skip(if: $byId) { ...LegacyUser } } ${LEGACY_USER}`,
+    variables: (p) => ({ id: String(p.user_id ?? 0), byId: p.user_id !== undefined }),
+    respond: (data: { user?: GraphQLUser | null; me?: GraphQLUser | null }, p) => {
+      const user = p.user_id !== undefined ? data.user : data.me;
+      if (!user) throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("user_id or a valid token is required");
+      return { user: legacyUser(user) };
+    },
+  }),
+];
+
+export const pendingRoutes: PendingRoute[] = [
+  { path: "/douyin/feed/", feature: "the video feed" },
+  { path: "/douyin/publish/action/", feature: "publishing videos" },
+  { path: "/douyin/publish/list/", feature: "publish lists" },
+  { path: "/douyin/favorite/action/", feature: "likes" },
+  { path: "/douyin/favorite/list/", feature: "liked-video lists" },
+  { path: "/douyin/comment/action/", feature: "comments" },
+  { path: "/douyin/comment/list/", feature: "comment lists" },
+  { path: "/douyin/relation/action/", feature: "follows" },
+  { path: "/douyin/relation/follow/list/", feature: "follow lists" },
+  { path: "/douyin/relation/follower/list/", feature: "follower lists" },
+  { path: "/douyin/relation/friend/list/", feature: "friend lists" },
+  { path: "/douyin/message/chat/", feature: "chat" },
+  { path: "/douyin/message/action/", feature: "messages" },
+];

@@ -1,0 +1,122 @@
+// Starts the legacy REST adapter: the /douyin/* routes of the mobile app, each mapped to a
+// GraphQL operation on the gateway, always answering the legacy JSON envelope.
+import formbody from "@fastify/formbody";
+import multipart from "@fastify/multipart";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../common/config";
+import { createHttpServer, listen } from "../common/http";
+import { Resources, runAsProcess } from "../common/lifecycle";
+import type { Logger } from "../common/logger";
+import { Metrics } from "../common/metrics";
+import type { RunningService } from "../common/subgraph-host";
+import { failure, failureFromError, failureFromGraphQL, success, type Envelope } from "./envelope";
+import { GatewayClient, GatewayUnavailableError } from "./gateway-client";
+import { describeProblem } from "./params";
+import { pendingRoutes, routes, type LegacyRoute } from "./routes";
+
+const MULTIPART_LIMITS = { fields: 32, fieldSize: 64 * 1024, parts: 64 };
+
+/** Query string and body merged into one flat map of strings (first value of a repeated key). */
+function collectParams(request: FastifyRequest): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const source of [request.query, request.body]) {
+    if (!source || typeof source !== "object") continue;
+    for (const [key, value] of Object.entries(source)) {
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first === undefined || first === null) continue;
+      merged[key] = typeof first === "number" || typeof first === "boolean" ? String(first) : first;
+    }
+  }
+  return merged;
+}
+
+export async function startRestAdapter(config: Config, log: Logger, port = config.ports.rest, gatewayUrl = config.gatewayUrl): Promise<RunningService> {
+  const resources = new Resources();
+  try {
+    const metrics = new Metrics("rest-adapter", { defaultMetrics: true });
+    const gateway = resources.add("gateway client", new GatewayClient(gatewayUrl, config), (g) => g.close());
+    const app = createHttpServer({
+      config,
+      log,
+      metrics,
+      ignoreTrailingSlash: true,
+      maxHeaderBytes: config.limits.requestUrlBytes,
+      clientErrorResponse: (error) => ({
+        status: 200,
+        body: JSON.stringify(
+          error.code === "HPE_HEADER_OVERFLOW"
+            ? failure("BAD_USER_INPUT", `request line and headers exceed ${config.limits.requestUrlBytes} bytes; send long text in the body`)
+            : failure("BAD_USER_INPUT", "malformed HTTP request"),
+        ),
+      }),
+    });
+    await app.register(formbody);
+    await app.register(multipart, {
+      attachFieldsToBody: "keyValues",
+      limits: MULTIPART_LIMITS,
+      // No legacy route of this build accepts a file: drain it so the request can complete.
+      onFile: async (part) => {
+        part.file.resume();
+      },
+    });
+
+    const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+      const params = collectParams(request);
+      const token = typeof params.token === "string" && params.token !== "" ? params.token : undefined;
+      if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
+      const parsed = route.params.safeParse(params);
+      if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
+      const result = await gateway.execute<unknown>(route.operation, route.variables(parsed.data), { token, requestId: request.id });
+      if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
+      if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
+      try {
+        return success(route.respond(result.data, parsed.data));
+      } catch (error) {
+        const envelope = failureFromError(error);
+        if (envelope) return envelope;
+        throw error;
+      }
+    };
+
+    for (const route of routes) {
+      app.route({
+        url: route.path,
+        method: ["GET", "POST"],
+        handler: async (request, reply) => reply.send(await run(route, request)),
+      });
+    }
+    for (const pending of pendingRoutes) {
+      app.route({
+        url: pending.path,
+        method: ["GET", "POST"],
+        handler: async () => failure("NOT_IMPLEMENTED", `${pending.feature} is not available yet on this server`),
+      });
+    }
+
+    app.setNotFoundHandler(async (request, reply: FastifyReply) =>
+      reply.code(404).send(failure("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)),
+    );
+    app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
+      if (error instanceof GatewayUnavailableError) {
+        request.log.error({ err: error }, "gateway unavailable");
+        return reply.code(200).send(failure("UNAVAILABLE", "service temporarily unavailable, please retry"));
+      }
+      if (error.statusCode !== undefined && error.statusCode < 500) {
+        // Body too large, malformed form data, unsupported content type, ...
+        return reply.code(200).send(failure("BAD_USER_INPUT", error.message));
+      }
+      request.log.error({ err: error }, "unexpected error in a legacy route");
+      return reply.code(200).send(failure("INTERNAL_SERVER_ERROR", "internal server error"));
+    });
+
+    const { port: boundPort, baseUrl } = await listen(app, config.host, port);
+    resources.add("http", app, (a) => a.close());
+    log.info({ port: boundPort, gatewayUrl }, `REST adapter listening on ${baseUrl}`);
+    return { name: "rest-adapter", url: baseUrl, port: boundPort, close: () => resources.closeAll(log) };
+  } catch (error) {
+    await resources.closeAll(log);
+    throw error;
+  }
+}
+
+if (require.main === module) runAsProcess("rest-adapter", (config, log) => startRestAdapter(config, log));

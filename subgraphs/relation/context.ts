@@ -1,0 +1,9 @@
+// The relation subgraph's per-request context.
+import type { RequestScope } from "../../common/subgraph-host";
+import type { RelationData } from "./data";
+import type { RelationLoaders } from "./loaders";
+
+export interface RelationContext extends RequestScope {
+  relations: RelationData;
+  loaders: RelationLoaders;
+}

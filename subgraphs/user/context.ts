@@ -1,0 +1,9 @@
+// The user subgraph's per-request context.
+import type { RequestScope } from "../../common/subgraph-host";
+import type { UserData } from "./data";
+import type { UserLoaders } from "./loaders";
+
+export interface UserContext extends RequestScope {
+  users: UserData;
+  loaders: UserLoaders;
+}
