@@ -87,6 +87,9 @@ const environmentSchema = z.object({
 
 export type Environment = z.input<typeof environmentSchema>;
 
+/** Names of every variable the configuration reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape);
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

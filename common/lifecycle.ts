@@ -54,6 +54,8 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
 
   start(config, log).then(
     (running) => {
+      // Tells a launcher that forked this process (scripts/start.ts) that it is serving.
+      process.send?.({ type: "ready", service });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

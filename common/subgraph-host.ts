@@ -71,6 +71,8 @@ export async function startSubgraphServer<Context extends BaseContext>(options: 
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), fastifyApolloDrainPlugin(app)],
     formatError: formatErrorFor(log),
     includeStacktraceInErrorResponses: false,
+    // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   await options.prepare?.(app);

@@ -65,6 +65,8 @@ export async function startGateway(config: Config, log: Logger, port = config.po
         fastifyApolloDrainPlugin(app),
       ],
       formatError: formatErrorFor(log),
+      // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
+      stopOnTerminationSignals: false,
     });
     await apollo.start();
     resources.add("apollo", apollo, (a) => a.stop());

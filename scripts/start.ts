@@ -10,34 +10,34 @@ import { connectRedis, RedisUnavailableError } from "../common/redis";
 interface ServiceSpec {
   name: string;
   entry: string;
-  port: (config: Config) => number;
   /** Processes that create rows need distinct id-generator worker ids. */
   idWorkerId?: number;
 }
 
 export const SERVICES: ServiceSpec[] = [
-  { name: "user", entry: "subgraphs/user/server.js", port: (c) => c.ports.user, idWorkerId: 1 },
-  { name: "video", entry: "subgraphs/video/server.js", port: (c) => c.ports.video, idWorkerId: 2 },
-  { name: "relation", entry: "subgraphs/relation/server.js", port: (c) => c.ports.relation, idWorkerId: 3 },
-  { name: "gateway", entry: "gateway/server.js", port: (c) => c.ports.gateway },
-  { name: "rest-adapter", entry: "rest-adapter/server.js", port: (c) => c.ports.rest },
+  { name: "user", entry: "subgraphs/user/server.js", idWorkerId: 1 },
+  { name: "video", entry: "subgraphs/video/server.js", idWorkerId: 2 },
+  { name: "relation", entry: "subgraphs/relation/server.js", idWorkerId: 3 },
+  { name: "gateway", entry: "gateway/server.js" },
+  { name: "rest-adapter", entry: "rest-adapter/server.js" },
 ];
 
-const HEALTH_POLL_MS = 200;
 const READY_TIMEOUT_MS = 120_000;
 
-async function waitForHealth(port: number, child: ChildProcess, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("exited during start-up");
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, HEALTH_POLL_MS));
-  }
-  throw new Error(`not healthy after ${READY_TIMEOUT_MS / 1000} s`);
+/** Resolves when the child reports it is serving (see runAsProcess), rejects if it dies first. */
+function whenReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    child.on("message", (message: { type?: string }) => {
+      if (message?.type !== "ready") return;
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once("exit", () => {
+      clearTimeout(timer);
+      reject(new Error("exited during start-up"));
+    });
+  });
 }
 
 async function main(): Promise<void> {
@@ -91,11 +91,10 @@ async function main(): Promise<void> {
       void stopAll(1);
     });
   }
-  const deadline = Date.now() + READY_TIMEOUT_MS;
   try {
     await Promise.all(
       SERVICES.map((spec) =>
-        waitForHealth(spec.port(config), children.get(spec.name)!, deadline).catch((error: Error) => {
+        whenReady(children.get(spec.name)!).catch((error: Error) => {
           throw new Error(`${spec.name}: ${error.message}`);
         }),
       ),
@@ -120,4 +119,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+if (require.main === module) void main();

@@ -12,5 +12,6 @@ export default defineConfig({
   migrations: { path: "./migrations" },
   experimental: { adapter: true },
   engine: "js",
-  adapter: async () => new PrismaPg({ connectionString: url }),
+  // A short idle timeout lets the CLI exit as soon as it is done instead of 10 s later.
+  adapter: async () => new PrismaPg({ connectionString: url, idleTimeoutMillis: 100 }),
 });

@@ -4,6 +4,7 @@ import { parseId } from "../../common/ids";
 import { requireViewer } from "../../common/subgraph-host";
 import { describeTokenFailure } from "../../common/tokens";
 import type { Resolvers } from "../../generated/graphql/user";
+import type { UserRecord } from "./data";
 
 export function requireUserId(value: unknown): number {
   const id = parseId(value);
@@ -19,6 +20,10 @@ export const resolvers: Resolvers = {
       return context.viewer ? context.loaders.userById.load(context.viewer.userId) : null;
     },
     user: (_parent, { id }, context) => context.loaders.userById.load(requireUserId(id)),
+    users: (_parent, { ids }, context) => {
+      if (ids.length > context.limits.listMax) throw badInput(`at most ${context.limits.listMax} ids at once`);
+      return context.loaders.userById.loadMany(ids.map(requireUserId)) as Promise<(UserRecord | null)[]>;
+    },
   },
   Mutation: {
     register: (_parent, { username, password }, context) => context.users.register(username, password),

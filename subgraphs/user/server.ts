@@ -16,7 +16,7 @@ export const userSubgraph: SubgraphDefinition<PrismaClient, UserContext> = {
   createClient: (adapter) => new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] }),
   async setup({ config, prisma, redis }) {
     const users = new UserData(prisma, new SessionStore(config, redis), new IdGenerator(config.idWorkerId), config);
-    return { resolvers, createContext: (scope) => ({ ...scope, users, loaders: createLoaders(users) }) };
+    return { resolvers, createContext: (scope) => ({ ...scope, users, loaders: createLoaders(users), limits: config.limits }) };
   },
 };
 

@@ -1,0 +1,79 @@
+// What a test client does: legacy REST calls the way the app makes them, and GraphQL calls.
+import { INTERNAL_SECRET_HEADER } from "../common/headers";
+import type { Stack } from "./stack";
+
+export type Params = Record<string, string | number>;
+
+export interface LegacyAnswer {
+  httpStatus: number;
+  body: { status_code: number; status_msg: string } & Record<string, any>;
+  /** The raw JSON text, to check how ids were written. */
+  text: string;
+}
+
+/** Calls a legacy route with parameters in the query string (GET) or as the app sends them. */
+export async function legacy(
+  stack: Pick<Stack, "restUrl">,
+  path: string,
+  params: Params = {},
+  options: { method?: "GET" | "POST"; body?: "query" | "form" | "multipart" } = {},
+): Promise<LegacyAnswer> {
+  const method = options.method ?? "GET";
+  const strings = Object.fromEntries(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const url = new URL(path, stack.restUrl);
+  let body: URLSearchParams | FormData | undefined;
+  const where = options.body ?? "query";
+  if (where === "query") for (const [key, value] of Object.entries(strings)) url.searchParams.set(key, value);
+  else if (where === "form") body = new URLSearchParams(strings);
+  else {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(strings)) form.set(key, value);
+    body = form;
+  }
+  const response = await fetch(url, { method, body });
+  const text = await response.text();
+  return { httpStatus: response.status, body: JSON.parse(text), text };
+}
+
+export interface GraphQLAnswer<Data = any> {
+  httpStatus: number;
+  data: Data | null | undefined;
+  errors: { message: string; extensions?: { code?: string } }[] | undefined;
+}
+
+export async function graphql<Data = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: { token?: string; headers?: Record<string, string> } = {},
+): Promise<GraphQLAnswer<Data>> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: Data | null; errors?: GraphQLAnswer["errors"] };
+  return { httpStatus: response.status, data: body.data, errors: body.errors };
+}
+
+/** Calls a subgraph directly, as only the gateway should. */
+export function subgraphCall<Data = any>(stack: Stack, url: string, query: string, variables: Record<string, unknown> = {}) {
+  return graphql<Data>(url, query, variables, { headers: { [INTERNAL_SECRET_HEADER]: stack.config.auth.internalSecret } });
+}
+
+/** Reads one counter from a service's Prometheus endpoint (sum over label sets matching `labels`). */
+export async function readMetric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(new URL("/metrics", baseUrl))).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const matches = Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`));
+    if (matches) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
+let counter = 0;
+/** A username no other test run uses. */
+export function uniqueName(prefix = "user"): string {
+  counter += 1;
+  return `${prefix}_${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}${counter}`;
+}

@@ -1,0 +1,56 @@
+// docker-compose.yml cannot be run here (no Docker engine), so it is checked by reading: every
+// entry point exists, every variable is one the configuration knows, worker ids are distinct,
+// and the ports agree with the documented defaults.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import YAML from "yaml";
+import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../common/config";
+import { SERVICES } from "../scripts/start";
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  image?: string;
+}
+
+const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const ours = Object.entries(compose.services).filter(([, service]) => service.image === "douyin-supergraph");
+
+describe("docker-compose.yml", () => {
+  it("runs every service of the launcher, from entry points that exist", () => {
+    const names = ours.map(([name]) => name);
+    for (const spec of SERVICES) assert.ok(names.includes(spec.name), `${spec.name} has a container`);
+    for (const [name, service] of ours) {
+      const entry = service.command?.[1];
+      assert.ok(entry && fs.existsSync(path.join(projectRoot, entry)), `${name}: ${entry} exists after the build`);
+    }
+  });
+
+  it("sets only variables the configuration reads, and a configuration that validates", () => {
+    const ids = new Set<string>();
+    for (const [name, service] of ours) {
+      const env = service.environment ?? {};
+      for (const key of Object.keys(env)) assert.ok(CONFIG_VARIABLES.includes(key), `${name}: ${key} is a known variable`);
+      const resolved = Object.fromEntries(
+        Object.entries(env).map(([key, value]) => [key, String(value).replace(/\$\{[^}]+\}/g, "x".repeat(40))]),
+      );
+      assert.doesNotThrow(() => loadConfig(resolved), name);
+      if (env.ID_WORKER_ID) {
+        assert.ok(!ids.has(env.ID_WORKER_ID), `${name}: worker id ${env.ID_WORKER_ID} is unique`);
+        ids.add(env.ID_WORKER_ID);
+      }
+    }
+  });
+
+  it("publishes the documented ports", () => {
+    const defaults = loadConfig({}).ports;
+    const published = (name: string) => compose.services[name]?.ports?.[0];
+    assert.equal(published("gateway"), `${defaults.gateway}:${defaults.gateway}`);
+    assert.equal(published("rest-adapter"), `${defaults.rest}:${defaults.rest}`);
+  });
+});
