@@ -78,11 +78,24 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       }
     };
 
+    const answer = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+      try {
+        return await run(route, request);
+      } catch (error) {
+        if (error instanceof GatewayUnavailableError) {
+          request.log.error({ err: error }, "gateway unavailable");
+          return failure("UNAVAILABLE", "service temporarily unavailable, please retry");
+        }
+        request.log.error({ err: error }, "unexpected error in a legacy route");
+        return failure("INTERNAL_SERVER_ERROR", "internal server error");
+      }
+    };
+
     for (const route of routes) {
       app.route({
         url: route.path,
         method: ["GET", "POST"],
-        handler: async (request, reply) => reply.send(await run(route, request)),
+        handler: async (request, reply) => reply.send(await answer(route, request)),
       });
     }
     for (const pending of pendingRoutes) {
@@ -96,17 +109,13 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
     app.setNotFoundHandler(async (request, reply: FastifyReply) =>
       reply.code(404).send(failure("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)),
     );
+    // Route handlers answer their own failures (see `answer`), so what reaches this handler
+    // failed before them: reading the body (too large, malformed form or multipart data, an
+    // unsupported content type). That is the client's mistake, told in the envelope.
     app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
-      if (error instanceof GatewayUnavailableError) {
-        request.log.error({ err: error }, "gateway unavailable");
-        return reply.code(200).send(failure("UNAVAILABLE", "service temporarily unavailable, please retry"));
-      }
-      if (error.statusCode !== undefined && error.statusCode < 500) {
-        // Body too large, malformed form data, unsupported content type, ...
-        return reply.code(200).send(failure("BAD_USER_INPUT", error.message));
-      }
-      request.log.error({ err: error }, "unexpected error in a legacy route");
-      return reply.code(200).send(failure("INTERNAL_SERVER_ERROR", "internal server error"));
+      request.log.info({ err: error }, "unreadable legacy request");
+      const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
+      return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
     });
 
     const { port: boundPort, baseUrl } = await listen(app, config.host, port);

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import jwt from "jsonwebtoken";
 import { graphql, legacy, readMetric, subgraphCall, uniqueName } from "./client";
+import { createLogger } from "../common/logger";
+import { startRestAdapter } from "../rest-adapter/server";
 import { startStack, type Stack } from "./stack";
 
 const LEGACY_USER_FIELDS = [
@@ -217,6 +219,27 @@ describe("legacy REST accounts", () => {
     assert.equal(response.status, 200);
     const body = (await response.json()) as { status_code: number };
     assert.notEqual(body.status_code, 0);
+    const multipart = await fetch(`${stack.restUrl}/douyin/user/register/`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=xx" },
+      body: "--xx\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\ncut short",
+    });
+    assert.equal(multipart.status, 200);
+    const multipartBody = (await multipart.json()) as { status_code: number; status_msg: string };
+    assert.equal(multipartBody.status_code, 400);
+    assert.match(multipartBody.status_msg, /malformed request/);
+  });
+
+  it("answers with a retryable envelope when the gateway is down", async () => {
+    const orphan = await startRestAdapter(stack.config, createLogger(stack.config, "orphan"), 0, "http://127.0.0.1:9/graphql");
+    try {
+      const answer = await legacy({ restUrl: orphan.url }, "/douyin/user/", { user_id: 1 });
+      assert.equal(answer.httpStatus, 200);
+      assert.equal(answer.body.status_code, 503);
+      assert.match(answer.body.status_msg, /temporarily unavailable/);
+    } finally {
+      await orphan.close();
+    }
   });
 });
 
