@@ -2,6 +2,7 @@
 // from the environment and validated at start-up with a message that names the bad variable.
 import path from "node:path";
 import fs from "node:fs";
+import os from "node:os";
 import { z } from "zod";
 
 export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
@@ -83,6 +84,27 @@ const environmentSchema = z.object({
   REQUEST_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
   REQUEST_URL_MAX_BYTES: positiveInt.default(64 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  WORKERS_IN_PROCESS: bool.default(true),
+  S3_ENDPOINT: optionalUrl,
+  S3_PORT: port.default(9000),
+  S3_ACCESS_KEY: z.string().min(1).default("S3RVER"),
+  S3_SECRET_KEY: z.string().min(1).default("S3RVER"),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  MEDIA_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, "a valid S3 bucket name")
+    .default("douyin-media"),
+  MEDIA_PUBLIC_BASE_URL: optionalUrl,
+  MEDIA_MAX_UPLOAD_BYTES: positiveInt.default(200 * 1024 * 1024),
+  MEDIA_MAX_DURATION_SECONDS: positiveInt.default(15 * 60),
+  MEDIA_MAX_WIDTH: positiveInt.default(4096),
+  MEDIA_MAX_HEIGHT: positiveInt.default(4096),
+  MEDIA_PUBLISH_TIMEOUT_MS: positiveInt.default(120_000),
+  MEDIA_WORKER_CONCURRENCY: positiveInt.default(2),
+  MEDIA_TMP_DIR: z.string().min(1).optional(),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -116,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
   }
   const dataDir = path.resolve(projectRoot, e.DATA_DIR);
+  const s3Endpoint = e.S3_ENDPOINT ?? `http://127.0.0.1:${e.S3_PORT}`;
   const local = (p: number) => `http://127.0.0.1:${p}/graphql`;
   const database = (url: string | undefined, name: SubgraphName) =>
     url ? ({ kind: "postgres", url } as const) : ({ kind: "embedded", dataDir: path.join(dataDir, "pglite", name) } as const);
@@ -171,6 +194,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     subgraphClient: { timeoutMs: e.SUBGRAPH_TIMEOUT_MS, connections: e.SUBGRAPH_CONNECTIONS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    // Whether subgraph processes also run their BullMQ workers (always, with an embedded database).
+    workersInProcess: e.WORKERS_IN_PROCESS,
+    storage: {
+      // Without S3_ENDPOINT an embedded S3-compatible server (s3rver) runs on S3_PORT.
+      embedded: e.S3_ENDPOINT === undefined,
+      endpoint: s3Endpoint,
+      port: e.S3_PORT,
+      dataDir: path.join(dataDir, "s3"),
+      accessKey: e.S3_ACCESS_KEY,
+      secretKey: e.S3_SECRET_KEY,
+      region: e.S3_REGION,
+      bucket: e.MEDIA_BUCKET,
+      publicBaseUrl: (e.MEDIA_PUBLIC_BASE_URL ?? `${s3Endpoint}/${e.MEDIA_BUCKET}`).replace(/\/+$/, ""),
+    },
+    media: {
+      maxUploadBytes: e.MEDIA_MAX_UPLOAD_BYTES,
+      maxDurationSeconds: e.MEDIA_MAX_DURATION_SECONDS,
+      maxWidth: e.MEDIA_MAX_WIDTH,
+      maxHeight: e.MEDIA_MAX_HEIGHT,
+      publishTimeoutMs: e.MEDIA_PUBLISH_TIMEOUT_MS,
+      workerConcurrency: e.MEDIA_WORKER_CONCURRENCY,
+      tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+    },
+    counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
   });
 }
 

@@ -15,7 +15,8 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { count: 5000 },
 };
 
-function queuePrefix(config: Pick<Config, "redis">): string {
+/** The BullMQ prefix: a hash tag, so each deployment's queue keys share a Redis Cluster slot. */
+export function queuePrefix(config: Pick<Config, "redis">): string {
   return `{${config.redis.prefix}}`;
 }
 

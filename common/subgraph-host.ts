@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { ApolloServer, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from "fastify";
+import type { FastifyRequest, RouteHandlerMethod } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import type { Config } from "./config";
 import { formatErrorFor, unauthenticated } from "./errors";
@@ -15,6 +15,7 @@ import { parseId } from "./ids";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import { describeTokenFailure } from "./tokens";
+import { acceptGraphQLUploads } from "./uploads";
 
 /** The caller, as the gateway established it from a verified token and a live session. */
 export interface Viewer {
@@ -59,8 +60,8 @@ export interface SubgraphServerOptions<Context extends BaseContext> {
   schema: GraphQLSchema;
   port: number;
   createContext(scope: RequestScope): Context;
-  /** Lets a subgraph add routes or content parsers (uploads) before Apollo is mounted. */
-  prepare?(app: FastifyInstance): Promise<void> | void;
+  /** Accept GraphQL multipart requests (file uploads) up to this many bytes per file. */
+  uploads?: { maxFileBytes: number };
 }
 
 export async function startSubgraphServer<Context extends BaseContext>(options: SubgraphServerOptions<Context>): Promise<RunningService> {
@@ -75,7 +76,7 @@ export async function startSubgraphServer<Context extends BaseContext>(options: 
     stopOnTerminationSignals: false,
   });
   await apollo.start();
-  await options.prepare?.(app);
+  const receiveUploads = options.uploads && acceptGraphQLUploads(app, options.uploads.maxFileBytes);
 
   const scopeOf = (request: FastifyRequest): RequestScope => {
     const viewerId = parseId(request.headers[VIEWER_ID_HEADER]);
@@ -100,6 +101,7 @@ export async function startSubgraphServer<Context extends BaseContext>(options: 
         });
       }
     },
+    ...(receiveUploads && { preValidation: receiveUploads }),
     handler: fastifyApolloHandler(apollo, {
       context: async (request) => options.createContext(scopeOf(request)),
     }) as RouteHandlerMethod,

@@ -30,6 +30,8 @@ export interface SubgraphParts<Client> {
 
 export interface SubgraphDefinition<Client, Context extends BaseContext> {
   name: SubgraphName;
+  /** Accept file uploads (GraphQL multipart requests) up to this size. */
+  uploads?(config: Config): { maxFileBytes: number };
   /** `new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] })` of this subgraph. */
   createClient(adapter: Database["adapter"]): Client;
   setup(parts: SubgraphParts<Client>): Promise<{
@@ -61,6 +63,7 @@ export async function startSubgraph<Client, Context extends BaseContext>(
       port,
       schema: buildSubgraphSchema({ typeDefs: loadSubgraphSdl(name), resolvers: resolvers as GraphQLResolverMap<unknown> }),
       createContext,
+      uploads: definition.uploads?.(config),
     });
     resources.add("server", server, (s) => s.close());
     return { ...server, close: () => resources.closeAll(log) };

@@ -5,7 +5,10 @@ import { GraphQLError } from "graphql";
 import { Agent, request } from "undici";
 import type { Config } from "../common/config";
 import { AUTH_FAILURE_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "../common/headers";
+import type { Readable } from "node:stream";
 import type { Counter } from "prom-client";
+import { AppError } from "../common/errors";
+import { fileOf, findUploads, multipartBody, receivedFileStream } from "../common/uploads";
 import type { GatewayContext } from "./context";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
@@ -51,20 +54,45 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   async process({ request: subgraphRequest, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     this.fetches.inc({ subgraph: this.name });
-    const body = JSON.stringify({
+    const operation = {
       query: subgraphRequest.query,
       variables: subgraphRequest.variables,
       operationName: subgraphRequest.operationName,
-    });
+    };
+    const headers = this.headersFor(context);
+    let body: string | Readable;
+    // A file cut off at the size limit fails its stream; the client hears why, not "unavailable".
+    let uploadError: unknown;
+    const uploads = findUploads(subgraphRequest.variables);
+    if (uploads.length === 0) body = JSON.stringify(operation);
+    else {
+      // A file can be read once, so an upload mutation lives in exactly one subgraph.
+      const files = await Promise.all(
+        uploads.map(async ({ path, upload }) => {
+          const file = await fileOf(upload);
+          const stream = () =>
+            receivedFileStream(file, this.config.media.maxUploadBytes).once("error", (error) => {
+              uploadError = error;
+            });
+          return { path, filename: file.filename, mimetype: file.mimetype, stream };
+        }),
+      );
+      const multipart = multipartBody(operation, files);
+      headers["content-type"] = multipart.contentType;
+      // Apollo Server's CSRF prevention lets a multipart request through only with this header.
+      headers["apollo-require-preflight"] = "true";
+      body = multipart.body;
+    }
     const unavailable = (detail: string) =>
       new GraphQLError(`subgraph ${this.name} ${detail}`, { extensions: { code: "SUBGRAPH_UNAVAILABLE", subgraph: this.name } });
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, { method: "POST", headers: this.headersFor(context), body, dispatcher: this.agent });
+      const response = await request(this.url, { method: "POST", headers, body, dispatcher: this.agent });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
+      if (uploadError instanceof AppError) throw uploadError;
       throw unavailable(`could not be reached (${(error as Error).message})`);
     }
     if (statusCode < 200 || statusCode >= 300) throw unavailable(`answered HTTP ${statusCode}`);

@@ -10,6 +10,7 @@ import type { RouteHandlerMethod } from "fastify";
 import { Counter } from "prom-client";
 import type { Config, SubgraphName } from "../common/config";
 import { formatErrorFor } from "../common/errors";
+import { acceptGraphQLUploads } from "../common/uploads";
 import { createHttpServer, listen } from "../common/http";
 import { Resources, runAsProcess } from "../common/lifecycle";
 import type { Logger } from "../common/logger";
@@ -74,6 +75,8 @@ export async function startGateway(config: Config, log: Logger, port = config.po
     app.route({
       url: "/graphql",
       method: ["GET", "POST", "OPTIONS"],
+      // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
+      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes),
       handler: fastifyApolloHandler(apollo, {
         context: async (request): Promise<GatewayContext> => ({
           auth: await authenticate(sessions, request.headers.authorization),

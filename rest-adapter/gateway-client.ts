@@ -1,8 +1,10 @@
 // The REST adapter's only way to the data: GraphQL operations on the gateway, over a
 // keep-alive connection pool, carrying the caller's token and the request id.
+import type { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import type { Config } from "../common/config";
 import { REQUEST_ID_HEADER } from "../common/headers";
+import { multipartBody, type OutgoingFile } from "../common/uploads";
 
 export interface GraphQLErrorShape {
   message: string;
@@ -33,16 +35,27 @@ export class GatewayClient {
     });
   }
 
-  async execute<Data>(query: string, variables: Record<string, unknown>, options: { token?: string; requestId: string }): Promise<GatewayResult<Data>> {
+  async execute<Data>(
+    query: string,
+    variables: Record<string, unknown>,
+    options: { token?: string; requestId: string; files?: OutgoingFile[] },
+  ): Promise<GatewayResult<Data>> {
     const headers: Record<string, string> = { "content-type": "application/json", [REQUEST_ID_HEADER]: options.requestId };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let payload: string | Readable = JSON.stringify({ query, variables });
+    if (options.files && options.files.length > 0) {
+      const multipart = multipartBody({ query, variables }, options.files);
+      headers["content-type"] = multipart.contentType;
+      headers["apollo-require-preflight"] = "true";
+      payload = multipart.body;
+    }
     let statusCode: number;
     let text: string;
     try {
       const response = await request(this.url, {
         method: "POST",
         headers,
-        body: JSON.stringify({ query, variables }),
+        body: payload,
         dispatcher: this.agent,
       });
       statusCode = response.statusCode;

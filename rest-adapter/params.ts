@@ -2,6 +2,7 @@
 // an urlencoded body or multipart fields, and leave as typed values or a clear message.
 import { z } from "zod";
 import { parseId } from "../common/ids";
+import { SpooledFile } from "./files";
 
 /** A required id parameter: a positive integer that fits in 53 bits. */
 export const id = (name: string) =>
@@ -30,3 +31,32 @@ export function describeProblem(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue?.message ?? "invalid parameters";
 }
+
+/** A file field received by the multipart parser (see files.ts). */
+export const file = (name: string) =>
+  z.custom<SpooledFile>((value) => value instanceof SpooledFile, { message: `${name} must be a file (multipart/form-data)` });
+
+/** A value of 10^11 or more is milliseconds, a smaller one seconds (the API's rule). */
+export const MILLISECONDS_THRESHOLD = 1e11;
+const LATEST_SUPPORTED_MS = Date.UTC(9999, 11, 31);
+
+/** `latest_time`: absent or 0 means now; otherwise a non-negative integer in s or ms. */
+export const latestTime = z
+  .unknown()
+  .optional()
+  .transform((value, context): { ms: number; unit: "s" | "ms"; given: boolean } => {
+    if (value === undefined || value === "" || value === "0") return { ms: Date.now(), unit: "ms", given: false };
+    const text = String(value).trim();
+    if (!/^\d{1,16}$/.test(text)) {
+      context.addIssue({ code: "custom", message: `latest_time must be a timestamp in seconds or milliseconds, got ${JSON.stringify(text.slice(0, 32))}` });
+      return z.NEVER;
+    }
+    const number = Number(text);
+    const unit = number >= MILLISECONDS_THRESHOLD ? "ms" : "s";
+    const ms = unit === "ms" ? number : number * 1000;
+    if (ms > LATEST_SUPPORTED_MS) {
+      context.addIssue({ code: "custom", message: "latest_time is too far in the future" });
+      return z.NEVER;
+    }
+    return { ms, unit, given: true };
+  });

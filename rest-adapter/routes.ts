@@ -3,12 +3,14 @@
 // an entry here.
 import { z } from "zod";
 import { notFound, unauthenticated } from "../common/errors";
-import { optionalId, text } from "./params";
+import { file, id, latestTime, optionalId, text } from "./params";
 
 export interface LegacyRoute<Params = any> {
   path: string;
   /** Whether a valid token is required; public routes use one only to personalise. */
   auth: boolean;
+  /** Multipart fields that carry files (received onto disk, forwarded as GraphQL uploads). */
+  files?: string[];
   params: z.ZodType<Params>;
   operation: string;
   variables(params: Params): Record<string, unknown>;
@@ -61,6 +63,39 @@ export function legacyUser(user: GraphQLUser) {
   };
 }
 
+const LEGACY_VIDEO = /* GraphQL */ `
+  fragment LegacyVideo on Video {
+    id title playUrl coverUrl favoriteCount commentCount isFavorite
+    author { ...LegacyUser }
+  }`;
+
+export interface GraphQLVideo {
+  id: string;
+  title: string;
+  playUrl: string;
+  coverUrl: string;
+  favoriteCount: number;
+  commentCount: number;
+  isFavorite: boolean;
+  author: GraphQLUser;
+}
+
+export function legacyVideo(video: GraphQLVideo) {
+  return {
+    id: Number(video.id),
+    author: legacyUser(video.author),
+    play_url: video.playUrl,
+    cover_url: video.coverUrl,
+    favorite_count: video.favoriteCount,
+    comment_count: video.commentCount,
+    is_favorite: video.isFavorite,
+    title: video.title,
+  };
+}
+
+/** Legacy lists have no paging: they get the largest page the server allows (LIST_LIMIT_MAX). */
+const WHOLE_LIST = 1_000_000;
+
 const credentials = z.object({ username: text("username"), password: text("password") });
 
 const authPayload = (field: "register" | "login") => (data: Record<typeof field, { token: string; user: { id: string } }>) => ({
@@ -101,12 +136,46 @@ export const routes: LegacyRoute[] = [
       return { user: legacyUser(user) };
     },
   }),
+  define({
+    path: "/douyin/feed/",
+    auth: false,
+    params: z.object({ latest_time: latestTime }),
+    operation: `query LegacyFeed($latestTime: DateTime!) {
+      feed(latestTime: $latestTime, limit: 30) { nextTime videos { ...LegacyVideo } } } ${LEGACY_VIDEO} ${LEGACY_USER}`,
+    variables: (p) => ({ latestTime: new Date(p.latest_time.ms).toISOString() }),
+    respond: (data: { feed: { nextTime: string | null; videos: GraphQLVideo[] } }, p) => {
+      const nextMs = data.feed.nextTime ? Date.parse(data.feed.nextTime) : p.latest_time.ms;
+      return {
+        video_list: data.feed.videos.map(legacyVideo),
+        // In the unit the client sent (milliseconds when it sent none), to pass back as latest_time.
+        next_time: p.latest_time.unit === "s" ? Math.floor(nextMs / 1000) : nextMs,
+      };
+    },
+  }),
+  define({
+    path: "/douyin/publish/action/",
+    auth: true,
+    files: ["data"],
+    params: z.object({ data: file("data"), title: text("title") }),
+    operation: `mutation LegacyPublish($file: Upload!, $title: String!) { publishVideo(file: $file, title: $title) { id } }`,
+    variables: (p) => ({ file: p.data, title: p.title }),
+    respond: () => ({}),
+  }),
+  define({
+    path: "/douyin/publish/list/",
+    auth: false,
+    params: z.object({ user_id: id("user_id") }),
+    operation: `query LegacyPublishList($id: ID!, $first: Int!) {
+      user(id: $id) { videos(first: $first) { nodes { ...LegacyVideo } } } } ${LEGACY_VIDEO} ${LEGACY_USER}`,
+    variables: (p) => ({ id: String(p.user_id), first: WHOLE_LIST }),
+    respond: (data: { user: { videos: { nodes: GraphQLVideo[] } } | null }, p) => {
+      if (!data.user) throw notFound(`user ${p.user_id} not found`);
+      return { video_list: data.user.videos.nodes.map(legacyVideo) };
+    },
+  }),
 ];
 
 export const pendingRoutes: PendingRoute[] = [
-  { path: "/douyin/feed/", feature: "the video feed" },
-  { path: "/douyin/publish/action/", feature: "publishing videos" },
-  { path: "/douyin/publish/list/", feature: "publish lists" },
   { path: "/douyin/favorite/action/", feature: "likes" },
   { path: "/douyin/favorite/list/", feature: "liked-video lists" },
   { path: "/douyin/comment/action/", feature: "comments" },

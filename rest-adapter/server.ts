@@ -11,6 +11,8 @@ import { Metrics } from "../common/metrics";
 import type { RunningService } from "../common/subgraph-host";
 import { failure, failureFromError, failureFromGraphQL, success, type Envelope } from "./envelope";
 import { GatewayClient, GatewayUnavailableError } from "./gateway-client";
+import { spoolToFile } from "../media/upload";
+import { extractFiles, SpooledFile } from "./files";
 import { describeProblem } from "./params";
 import { pendingRoutes, routes, type LegacyRoute } from "./routes";
 
@@ -51,13 +53,23 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       }),
     });
     await app.register(formbody);
+    const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
+    const spooled = new WeakMap<FastifyRequest, SpooledFile[]>();
     await app.register(multipart, {
       attachFieldsToBody: "keyValues",
-      limits: MULTIPART_LIMITS,
-      // No legacy route of this build accepts a file: drain it so the request can complete.
-      onFile: async (part) => {
-        part.file.resume();
+      // One byte past our limit, so spoolToFile (not busboy's silent truncation) reports it.
+      limits: { ...MULTIPART_LIMITS, files: 1, fileSize: config.media.maxUploadBytes + 1 },
+      onFile: async function (this: FastifyRequest, part) {
+        // Only a route's declared file fields are kept; any other file is drained and dropped.
+        if (!fileFields.get(this.routeOptions.url ?? "")?.has(part.fieldname)) return void part.file.resume();
+        const { file, size } = await spoolToFile(part.file, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
+        const received = new SpooledFile(file, size, part.filename, part.mimetype);
+        spooled.set(this, [...(spooled.get(this) ?? []), received]);
+        (part as unknown as { value: unknown }).value = received;
       },
+    });
+    app.addHook("onResponse", async (request) => {
+      for (const file of spooled.get(request) ?? []) await file.remove();
     });
 
     const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
@@ -66,7 +78,8 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
       const parsed = route.params.safeParse(params);
       if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
-      const result = await gateway.execute<unknown>(route.operation, route.variables(parsed.data), { token, requestId: request.id });
+      const { variables, files } = extractFiles(route.variables(parsed.data));
+      const result = await gateway.execute<unknown>(route.operation, variables, { token, requestId: request.id, files });
       if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
       if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
       try {
@@ -114,6 +127,8 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
     // unsupported content type). That is the client's mistake, told in the envelope.
     app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
       request.log.info({ err: error }, "unreadable legacy request");
+      const known = failureFromError(error);
+      if (known) return reply.code(200).send(known);
       const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
       return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
     });

@@ -10,11 +10,16 @@ import { connectRedis, RedisUnavailableError } from "../common/redis";
 interface ServiceSpec {
   name: string;
   entry: string;
+  /** Started (and ready) before the others, which need it at start-up. */
+  first?: boolean;
+  /** Whether this configuration runs it at all. */
+  enabled?: (config: Config) => boolean;
   /** Processes that create rows need distinct id-generator worker ids. */
   idWorkerId?: number;
 }
 
 export const SERVICES: ServiceSpec[] = [
+  { name: "storage", entry: "media/storage-server.js", first: true, enabled: (c) => c.storage.embedded },
   { name: "user", entry: "subgraphs/user/server.js", idWorkerId: 1 },
   { name: "video", entry: "subgraphs/video/server.js", idWorkerId: 2 },
   { name: "relation", entry: "subgraphs/relation/server.js", idWorkerId: 3 },
@@ -81,7 +86,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
-  for (const spec of SERVICES) {
+  const launch = (spec: ServiceSpec) => {
     const env = { ...process.env, ...(spec.idWorkerId !== undefined && { ID_WORKER_ID: String(spec.idWorkerId) }) };
     const child = fork(path.join(__dirname, "..", spec.entry), [], { env, stdio: "inherit" });
     children.set(spec.name, child);
@@ -90,15 +95,14 @@ async function main(): Promise<void> {
       log.error({ service: spec.name, code, signal }, `${spec.name} exited unexpectedly; stopping the stack`);
       void stopAll(1);
     });
-  }
+    return whenReady(child).catch((error: Error) => {
+      throw new Error(`${spec.name}: ${error.message}`);
+    });
+  };
+  const enabled = SERVICES.filter((spec) => spec.enabled?.(config) ?? true);
   try {
-    await Promise.all(
-      SERVICES.map((spec) =>
-        whenReady(children.get(spec.name)!).catch((error: Error) => {
-          throw new Error(`${spec.name}: ${error.message}`);
-        }),
-      ),
-    );
+    await Promise.all(enabled.filter((spec) => spec.first).map(launch));
+    await Promise.all(enabled.filter((spec) => !spec.first).map(launch));
   } catch (error) {
     log.fatal((error as Error).message);
     await stopAll(1);
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
       `  Douyin supergraph ready in ${seconds} s`,
       `  legacy REST   http://127.0.0.1:${config.ports.rest}/douyin/`,
       `  GraphQL       http://127.0.0.1:${config.ports.gateway}/graphql${config.graphql.sandbox ? "  (open it in a browser for Apollo Sandbox)" : ""}`,
+      `  media         ${config.storage.publicBaseUrl}/`,
       `  data          ${Object.values(config.databases).some((d) => d.kind === "embedded") ? config.dataDir : "PostgreSQL"}`,
       "  Ctrl-C stops everything.",
       "",

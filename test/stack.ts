@@ -2,12 +2,16 @@
 // on random ports, each subgraph on a fresh database of the real PostgreSQL server, all keys
 // in Redis under a fresh prefix; `close()` removes every trace.
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from "../common/config";
 import { createLogger } from "../common/logger";
 import type { RunningService } from "../common/subgraph-host";
 import { startGateway } from "../gateway/server";
+import { startStorageServer } from "../media/storage-server";
 import { startRestAdapter } from "../rest-adapter/server";
 import { startRelationSubgraph } from "../subgraphs/relation/server";
 import { startUserSubgraph } from "../subgraphs/user/server";
@@ -95,13 +99,19 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const tag = randomBytes(5).toString("hex");
   const databases = await createTestDatabases(tag);
   const started: RunningService[] = [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `douyin-test-${tag}-`));
   const cleanup = async () => {
     for (const service of started.reverse()) await service.close();
     await dropTestDatabases(tag);
     await deleteRedisKeys(`test-${tag}`);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const baseEnv = testEnvironment(tag, databases, overrides);
+    // The embedded object storage, as `npm start` runs it, on a random port.
+    const storageConfig = loadConfig({ ...testEnvironment(tag, databases, overrides), DATA_DIR: dataDir });
+    const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
+    started.push(storage);
+    const baseEnv = testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides });
     const baseConfig = loadConfig(baseEnv);
     const log = createLogger(baseConfig, "test-stack");
     const [user, video, relation] = await Promise.all([

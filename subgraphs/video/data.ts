@@ -1,5 +1,5 @@
 // The video subgraph's data module: the only code that touches its Prisma client.
-import type { PrismaClient } from "../../generated/prisma/video/client";
+import type { PrismaClient, Video } from "../../generated/prisma/video/client";
 
 /** What the video subgraph knows about a user: counters computed from its own rows. */
 export interface UserStatsRecord {
@@ -8,6 +8,80 @@ export interface UserStatsRecord {
   favoriteCount: number;
   totalFavorited: number;
 }
+
+export type VideoRecord = Video;
+
+export interface FeedPageRecord {
+  videos: VideoRecord[];
+  nextTime: Date | null;
+}
+
+export interface VideoConnectionRecord {
+  nodes: VideoRecord[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+export interface NewVideo {
+  id: number;
+  authorId: number;
+  title: string;
+  playKey: string;
+  coverKey: string;
+  durationMs: number;
+  width: number;
+  height: number;
+}
+
+/** Counter columns a counter event may change, by the name used in events. */
+const USER_COUNTER_COLUMNS = {
+  workCount: "work_count",
+  favoriteCount: "favorite_count",
+  totalFavorited: "total_favorited",
+} as const;
+const VIDEO_COUNTER_COLUMNS = {
+  favoriteCount: "favorite_count",
+  commentCount: "comment_count",
+} as const;
+
+export type CounterChange =
+  | { entity: "user"; id: string; field: keyof typeof USER_COUNTER_COLUMNS; delta: number }
+  | { entity: "video"; id: string; field: keyof typeof VIDEO_COUNTER_COLUMNS; delta: number };
+
+export interface CounterEvent {
+  /** Unique per real change (e.g. `publish-<videoId>`): the event applies once, however often delivered. */
+  eventId: string;
+  changes: CounterChange[];
+}
+
+/** Feed rows joined with what the feed shows about them, so one statement serves a whole page. */
+export interface FeedRow {
+  video: VideoRecord;
+  authorStats: UserStatsRecord;
+  isFavorite: boolean;
+}
+
+type RawFeedRow = {
+  id: bigint;
+  author_id: bigint;
+  title: string;
+  play_key: string;
+  cover_key: string;
+  duration_ms: number;
+  width: number;
+  height: number;
+  favorite_count: number;
+  comment_count: number;
+  is_deleted: boolean;
+  created_at: Date;
+  updated_at: Date;
+  work_count: number | null;
+  author_favorite_count: number | null;
+  total_favorited: bigint | null;
+  is_favorite: boolean;
+};
+
+const SECOND_MS = 1000;
 
 export class VideoData {
   constructor(private readonly prisma: PrismaClient) {}
@@ -26,4 +100,169 @@ export class VideoData {
       };
     });
   }
+
+  /** Videos by id in the order asked; null for ids that do not exist or were deleted. */
+  async findVideos(videoIds: readonly number[]): Promise<(VideoRecord | null)[]> {
+    const rows = await this.prisma.video.findMany({ where: { id: { in: videoIds.map(BigInt) }, isDeleted: false } });
+    const byId = new Map(rows.map((row) => [Number(row.id), row]));
+    return videoIds.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Which of these videos `userId` likes, in the order asked. */
+  async findLikes(userId: number, videoIds: readonly number[]): Promise<boolean[]> {
+    const rows = await this.prisma.like.findMany({
+      where: { userId: BigInt(userId), videoId: { in: videoIds.map(BigInt) } },
+      select: { videoId: true },
+    });
+    const liked = new Set(rows.map((row) => Number(row.videoId)));
+    return videoIds.map((id) => liked.has(id));
+  }
+
+  /**
+   * A feed page: videos created strictly before `before`, newest first, at most `limit`.
+   *
+   * A page never ends inside a second that has more videos beyond the page, so a client that
+   * passes the oldest creation time back (in seconds or in milliseconds) sees every video
+   * exactly once. Only when a whole page falls within one second does it end at a millisecond
+   * boundary instead (exact for millisecond clients).
+   */
+  async feed(before: Date, limit: number, viewerId: number | null): Promise<{ rows: FeedRow[]; nextTime: Date | null }> {
+    const raw = await this.prisma.$queryRaw<RawFeedRow[]>`
+      SELECT v.*, s.work_count, s.favorite_count AS author_favorite_count, s.total_favorited,
+             (l.user_id IS NOT NULL) AS is_favorite
+      FROM videos v
+      LEFT JOIN user_stats s ON s.user_id = v.author_id
+      LEFT JOIN likes l ON l.video_id = v.id AND l.user_id = ${BigInt(viewerId ?? 0)}
+      WHERE v.is_deleted = false AND v.created_at < ${before}
+      ORDER BY v.created_at DESC, v.id DESC
+      LIMIT ${limit + 1}`;
+    const rows = raw.map(toFeedRow);
+    let page = rows.slice(0, limit);
+    const beyond = rows[limit];
+    if (beyond) {
+      const beyondMs = beyond.video.createdAt.getTime();
+      const sameSecond = (row: FeedRow) => Math.floor(row.video.createdAt.getTime() / SECOND_MS) === Math.floor(beyondMs / SECOND_MS);
+      const wholeSeconds = page.filter((row) => !sameSecond(row));
+      const wholeMilliseconds = page.filter((row) => row.video.createdAt.getTime() !== beyondMs);
+      page = wholeSeconds.length > 0 ? wholeSeconds : wholeMilliseconds.length > 0 ? wholeMilliseconds : page;
+    }
+    return { rows: page, nextTime: page.at(-1)?.video.createdAt ?? null };
+  }
+
+  /** One author's videos, newest first, after an opaque cursor. */
+  async videosByAuthor(authorId: number, first: number, after: VideoCursor | null): Promise<VideoConnectionRecord> {
+    const rows = await this.prisma.video.findMany({
+      where: {
+        authorId: BigInt(authorId),
+        isDeleted: false,
+        ...(after && {
+          OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+        }),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: first + 1,
+    });
+    const nodes = rows.slice(0, first);
+    const last = nodes.at(-1);
+    const hasMore = rows.length > first;
+    return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+  }
+
+  /** Inserts a processed video; false when it already exists (a retried media job). */
+  async insertVideo(video: NewVideo): Promise<boolean> {
+    const { count } = await this.prisma.video.createMany({
+      data: [{ ...video, id: BigInt(video.id), authorId: BigInt(video.authorId) }],
+      skipDuplicates: true,
+    });
+    return count === 1;
+  }
+
+  /**
+   * Applies a counter event atomically, at most once: the event id is recorded in the same
+   * transaction as the counter changes, so a redelivered event changes nothing.
+   */
+  async applyCounterEvent(event: CounterEvent): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const recorded = await tx.$executeRaw`INSERT INTO counter_events (event_id) VALUES (${event.eventId}) ON CONFLICT DO NOTHING`;
+      if (recorded === 0) return false;
+      for (const change of event.changes) {
+        const id = BigInt(change.id);
+        if (change.entity === "user") {
+          const column = USER_COUNTER_COLUMNS[change.field];
+          await tx.$executeRawUnsafe(
+            `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, GREATEST($2, 0), now())
+             ON CONFLICT (user_id) DO UPDATE SET ${column} = GREATEST(user_stats.${column} + $2, 0), updated_at = now()`,
+            id,
+            change.delta,
+          );
+        } else {
+          const column = VIDEO_COUNTER_COLUMNS[change.field];
+          await tx.$executeRawUnsafe(
+            `UPDATE videos SET ${column} = GREATEST(${column} + $2, 0), updated_at = now() WHERE id = $1`,
+            id,
+            change.delta,
+          );
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Recomputes every counter from the rows; returns the rows it corrected. */
+  async reconcileWorkCounts(): Promise<number> {
+    return this.prisma.$executeRaw`
+      WITH truth AS (
+        SELECT author_id AS user_id, count(*)::int AS work_count FROM videos WHERE is_deleted = false GROUP BY author_id
+      ), merged AS (
+        SELECT coalesce(t.user_id, s.user_id) AS user_id, coalesce(t.work_count, 0) AS work_count
+        FROM truth t FULL JOIN user_stats s ON s.user_id = t.user_id
+        WHERE coalesce(t.work_count, 0) <> coalesce(s.work_count, 0)
+      )
+      INSERT INTO user_stats (user_id, work_count, updated_at)
+      SELECT user_id, work_count, now() FROM merged
+      ON CONFLICT (user_id) DO UPDATE SET work_count = excluded.work_count, updated_at = now()`;
+  }
+}
+
+function toFeedRow(row: RawFeedRow): FeedRow {
+  return {
+    video: {
+      id: row.id,
+      authorId: row.author_id,
+      title: row.title,
+      playKey: row.play_key,
+      coverKey: row.cover_key,
+      durationMs: row.duration_ms,
+      width: row.width,
+      height: row.height,
+      favoriteCount: row.favorite_count,
+      commentCount: row.comment_count,
+      isDeleted: row.is_deleted,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    },
+    authorStats: {
+      id: Number(row.author_id),
+      workCount: row.work_count ?? 0,
+      favoriteCount: row.author_favorite_count ?? 0,
+      totalFavorited: Number(row.total_favorited ?? 0),
+    },
+    isFavorite: row.is_favorite,
+  };
+}
+
+export interface VideoCursor {
+  createdAt: Date;
+  id: bigint;
+}
+
+export function encodeCursor(cursor: VideoCursor): string {
+  return Buffer.from(`${cursor.createdAt.getTime()}:${cursor.id}`).toString("base64url");
+}
+
+/** Undefined for a cursor we did not make. */
+export function decodeCursor(cursor: string): VideoCursor | undefined {
+  const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
+  if (!match) return undefined;
+  return { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) };
 }

@@ -1,20 +1,62 @@
-// Starts the video subgraph: videos, likes, comments and their counters in its own database.
+// Starts the video subgraph: videos, likes, comments and their counters in its own database,
+// media in object storage, and (by default) its BullMQ workers in the same process.
+import { QueueEvents } from "bullmq";
 import type { Config } from "../../common/config";
+import { IdGenerator } from "../../common/ids";
 import { runAsProcess } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
+import { createQueue, queuePrefix } from "../../common/queues";
+import { connectRedis } from "../../common/redis";
 import { startSubgraph, type SubgraphDefinition } from "../../common/subgraph-service";
+import { SensitiveWordFilter } from "../../common/text-filter";
+import { MediaStorage } from "../../media/storage";
 import { PrismaClient } from "../../generated/prisma/video/client";
 import type { VideoContext } from "./context";
 import { VideoData } from "./data";
 import { createLoaders } from "./loaders";
+import { Publisher } from "./publish";
+import { MEDIA_QUEUE, type MediaJob } from "./queues";
 import { resolvers } from "./resolvers";
+import { startVideoWorkers } from "./worker";
 
 export const videoSubgraph: SubgraphDefinition<PrismaClient, VideoContext> = {
   name: "video",
+  uploads: (config) => ({ maxFileBytes: config.media.maxUploadBytes }),
   createClient: (adapter) => new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] }),
-  async setup({ prisma }) {
+  async setup({ config, log, prisma, redis, resources }) {
     const videos = new VideoData(prisma);
-    return { resolvers, createContext: (scope) => ({ ...scope, videos, loaders: createLoaders(videos) }) };
+    const storage = new MediaStorage(config);
+    await storage.ensureBucket();
+    const workerConnection = resources.add("worker redis", await connectRedis(config, { forWorkers: true, name: "video-workers" }), (r) => r.quit());
+    const mediaQueue = resources.add("media queue", createQueue<MediaJob>(config, redis, MEDIA_QUEUE), (q) => q.close());
+    const mediaEvents = resources.add(
+      "media events",
+      new QueueEvents(MEDIA_QUEUE, { connection: workerConnection.duplicate(), prefix: queuePrefix(config) }),
+      (e) => e.close(),
+    );
+    await mediaEvents.waitUntilReady();
+    if (config.workersInProcess || config.databases.video.kind === "embedded") {
+      startVideoWorkers({ config, log, videos, storage, connection: workerConnection, resources });
+    }
+    const publisher = new Publisher(
+      config,
+      storage,
+      mediaQueue,
+      mediaEvents,
+      new IdGenerator(config.idWorkerId),
+      SensitiveWordFilter.fromFile(config.sensitiveWordsFile),
+    );
+    return {
+      resolvers,
+      createContext: (scope) => ({
+        ...scope,
+        videos,
+        storage,
+        publisher,
+        limits: config.limits,
+        loaders: createLoaders(videos, scope.viewer?.userId ?? null),
+      }),
+    };
   },
 };
 

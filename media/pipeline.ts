@@ -1,0 +1,64 @@
+// What happens to an uploaded video before it can be published: probe it (a video stream with
+// a positive duration, within the configured limits), cut the first frame as the JPEG cover,
+// and store the cover beside the video. A rejection removes the stored video.
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Config } from "../common/config";
+import { coverKey, videoKey, type MediaStorage } from "./storage";
+import { grabFirstFrame, probe } from "./probe";
+
+// Containers and codecs ffprobe reports for pictures, which have a "video stream" too.
+const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe|gif|webp)(,|$)/;
+const IMAGE_CODECS = new Set(["png", "gif", "bmp", "webp", "tiff", "jpegls", "jpeg2000", "svg"]);
+
+function isStillImage(info: { formatName: string; videoCodec: string }): boolean {
+  return IMAGE_FORMATS.test(info.formatName) || IMAGE_CODECS.has(info.videoCodec);
+}
+
+export class MediaRejectedError extends Error {
+  override name = "MediaRejectedError";
+}
+
+export interface ProcessedMedia {
+  playKey: string;
+  coverKey: string;
+  durationMs: number;
+  width: number;
+  height: number;
+}
+
+export async function processUploadedVideo(storage: MediaStorage, config: Pick<Config, "media">, videoId: number): Promise<ProcessedMedia> {
+  const work = await fs.promises.mkdtemp(path.join(config.media.tmpDir, `media-${videoId}-`));
+  const source = path.join(work, `${randomUUID()}.video`);
+  const cover = path.join(work, "cover.jpg");
+  const playKey = videoKey(videoId);
+  try {
+    await storage.downloadTo(playKey, source);
+    const info = await probe(source);
+    const limits = config.media;
+    let problem: string | undefined;
+    if (!info) problem = "the file is not a playable video (no video stream found)";
+    else if (isStillImage(info)) problem = "the file is not a playable video (it is an image)";
+    else if (!(info.durationSeconds > 0)) problem = "the video has no duration";
+    else if (info.durationSeconds > limits.maxDurationSeconds) problem = `the video is longer than ${limits.maxDurationSeconds} s`;
+    else if (info.width > limits.maxWidth || info.height > limits.maxHeight) {
+      problem = `the video is larger than ${limits.maxWidth}x${limits.maxHeight}`;
+    }
+    if (problem || !info) {
+      await storage.remove(playKey);
+      throw new MediaRejectedError(problem);
+    }
+    try {
+      await grabFirstFrame(source, cover);
+    } catch (error) {
+      await storage.remove(playKey);
+      throw new MediaRejectedError(`no frame could be decoded from the video (${(error as Error).message.split("\n")[0]})`);
+    }
+    const key = coverKey(videoId);
+    await storage.putFile(key, cover, "image/jpeg");
+    return { playKey, coverKey: key, durationMs: Math.round(info.durationSeconds * 1000), width: info.width, height: info.height };
+  } finally {
+    await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}

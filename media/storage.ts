@@ -1,0 +1,81 @@
+// Object storage for videos and covers through the MinIO client: MinIO in production, an
+// embedded S3-compatible server (s3rver) in `npm start` and tests. Keys are ours, never a
+// client's file name; public URLs come from MEDIA_PUBLIC_BASE_URL.
+import fs from "node:fs";
+import { Client } from "minio";
+import type { Config } from "../common/config";
+
+// s3rver implements no multipart uploads, and a known size lets MinIO stream in one request.
+const SINGLE_PART_SIZE = 5 * 1024 * 1024 * 1024;
+
+export class MediaStorage {
+  private readonly client: Client;
+  readonly bucket: string;
+
+  constructor(private readonly config: Pick<Config, "storage">) {
+    const endpoint = new URL(config.storage.endpoint);
+    this.client = new Client({
+      endPoint: endpoint.hostname,
+      port: Number(endpoint.port) || (endpoint.protocol === "https:" ? 443 : 80),
+      useSSL: endpoint.protocol === "https:",
+      accessKey: config.storage.accessKey,
+      secretKey: config.storage.secretKey,
+      region: config.storage.region,
+      pathStyle: true,
+      partSize: SINGLE_PART_SIZE,
+    });
+    this.bucket = config.storage.bucket;
+  }
+
+  /** Creates the bucket if needed and lets anyone read its objects (phones fetch them directly). */
+  async ensureBucket(): Promise<void> {
+    if (!(await this.client.bucketExists(this.bucket))) {
+      try {
+        await this.client.makeBucket(this.bucket, this.config.storage.region);
+      } catch (error) {
+        // Another process created it first.
+        if ((error as { code?: string }).code !== "BucketAlreadyOwnedByYou") throw error;
+      }
+    }
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: ["*"] }, Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${this.bucket}/*`] }],
+    };
+    try {
+      await this.client.setBucketPolicy(this.bucket, JSON.stringify(policy));
+    } catch (error) {
+      // The embedded server implements no policies and serves every object anyway.
+      if (!this.config.storage.embedded) throw error;
+    }
+  }
+
+  async putFile(key: string, file: string, contentType: string): Promise<void> {
+    const { size } = await fs.promises.stat(file);
+    await this.client.putObject(this.bucket, key, fs.createReadStream(file), size, { "Content-Type": contentType });
+  }
+
+  async downloadTo(key: string, file: string): Promise<void> {
+    await this.client.fGetObject(this.bucket, key, file);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.statObject(this.bucket, key);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "NotFound" || (error as { code?: string }).code === "NoSuchKey") return false;
+      throw error;
+    }
+  }
+
+  async remove(...keys: string[]): Promise<void> {
+    for (const key of keys) await this.client.removeObject(this.bucket, key);
+  }
+
+  publicUrl(key: string): string {
+    return `${this.config.storage.publicBaseUrl}/${key.split("/").map(encodeURIComponent).join("/")}`;
+  }
+}
+
+export const videoKey = (videoId: number | bigint) => `videos/${videoId}.mp4`;
+export const coverKey = (videoId: number | bigint) => `covers/${videoId}.jpg`;

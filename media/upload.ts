@@ -1,0 +1,37 @@
+// Receives an upload stream onto local disk, enforcing the size limit while it streams, so a
+// file is never held whole in memory and an oversized one is cut off early.
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { badInput } from "../common/errors";
+import { fileTooLarge } from "../common/uploads";
+
+export async function spoolToFile(source: Readable, options: { dir: string; maxBytes: number }): Promise<{ file: string; size: number }> {
+  const file = path.join(options.dir, `upload-${randomUUID()}`);
+  let size = 0;
+  // Past the limit, chunks are dropped rather than failing the stream: the rest of the request
+  // is still read to its end, so the parser upstream is never left stalled mid-body.
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      callback(null, size > options.maxBytes ? undefined : chunk);
+    },
+  });
+  try {
+    await pipeline(source, limiter, fs.createWriteStream(file));
+  } catch (error) {
+    await fs.promises.rm(file, { force: true });
+    throw error;
+  }
+  if (size > options.maxBytes) {
+    await fs.promises.rm(file, { force: true });
+    throw fileTooLarge(options.maxBytes);
+  }
+  if (size === 0) {
+    await fs.promises.rm(file, { force: true });
+    throw badInput("the video file is empty");
+  }
+  return { file, size };
+}

@@ -1,0 +1,46 @@
+// Real media for tests, made at test time with ffmpeg's lavfi sources.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const FFMPEG = process.env.FFMPEG_PATH ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+
+export const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-media-"));
+
+/** A short H.264/AAC MP4 with a colour test pattern. */
+export function makeVideo(name: string, options: { seconds?: number; width?: number; height?: number } = {}): string {
+  const file = path.join(mediaDir, name);
+  const { seconds = 1, width = 320, height = 240 } = options;
+  execFileSync(FFMPEG, [
+    "-loglevel", "error", "-y",
+    "-f", "lavfi", "-i", `testsrc=duration=${seconds}:size=${width}x${height}:rate=10`,
+    "-f", "lavfi", "-i", `sine=duration=${seconds}`,
+    "-shortest", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", file,
+  ]);
+  return file;
+}
+
+/** A PNG still image. */
+export function makeImage(name: string): string {
+  const file = path.join(mediaDir, name);
+  // Forced to PNG whatever the name says: the test names it .mp4 on purpose.
+  execFileSync(FFMPEG, ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", "-f", "image2", "-c:v", "png", file]);
+  return file;
+}
+
+export function makeTextFile(name: string): string {
+  const file = path.join(mediaDir, name);
+  fs.writeFileSync(file, "this is not a video\n".repeat(100));
+  return file;
+}
+
+export function makeEmptyFile(name: string): string {
+  const file = path.join(mediaDir, name);
+  fs.writeFileSync(file, "");
+  return file;
+}
+
+export function removeMedia(): void {
+  fs.rmSync(mediaDir, { recursive: true, force: true });
+}
