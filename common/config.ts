@@ -105,6 +105,7 @@ const environmentSchema = z.object({
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
+  QUEUE_LOCK_MS: positiveInt.default(30_000),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -220,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ffprobePath: e.FFPROBE_PATH,
     },
     counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
+    // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
+    queueLockMs: e.QUEUE_LOCK_MS,
   });
 }
 

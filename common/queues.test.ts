@@ -18,7 +18,8 @@ describe("queues", () => {
   it("runs a job on a real worker and retries one that failed", async () => {
     const connection = await connectRedis(config, { forWorkers: true });
     const queue = createQueue<{ value: number }>(config, connection, "echo");
-    const events = new QueueEvents("echo", { connection: connection.duplicate(), prefix: `{${prefix}}` });
+    const eventsConnection = connection.duplicate();
+    const events = new QueueEvents("echo", { connection: eventsConnection, prefix: `{${prefix}}` });
     await events.waitUntilReady();
     const attempts = new Map<string, number>();
     const worker = createWorker<{ value: number }>(config, connection, "echo", async (job) => {
@@ -39,6 +40,7 @@ describe("queues", () => {
       await worker.close();
       await queue.close();
       await events.close();
+      eventsConnection.disconnect();
       await connection.quit();
     }
   });

@@ -29,14 +29,21 @@ export function createQueue<Data>(config: Pick<Config, "redis">, connection: Red
  * duplicates it for blocking commands. Failures are logged with the job id and attempt.
  */
 export function createWorker<Data>(
-  config: Pick<Config, "redis">,
+  config: Pick<Config, "redis" | "queueLockMs">,
   connection: Redis,
   name: string,
   processor: Processor<Data>,
   log: Logger,
   options: Omit<WorkerOptions, "connection" | "prefix"> = {},
 ): Worker<Data> {
-  const worker = new Worker<Data>(name, processor, { concurrency: 4, ...options, connection, prefix: queuePrefix(config) });
+  const worker = new Worker<Data>(name, processor, {
+    concurrency: 4,
+    lockDuration: config.queueLockMs,
+    stalledInterval: config.queueLockMs,
+    ...options,
+    connection,
+    prefix: queuePrefix(config),
+  });
   worker.on("failed", (job, error) =>
     log.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"),
   );

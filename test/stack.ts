@@ -22,6 +22,8 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6
 
 export interface Stack {
   config: Config;
+  /** The environment the services were configured from (for processes a test starts itself). */
+  environment: Record<string, string>;
   restUrl: string;
   graphqlUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
@@ -132,6 +134,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     started.push(rest);
     return {
       config,
+      environment: { ...baseEnv, ID_WORKER_ID: "4" },
       restUrl: rest.url,
       graphqlUrl: gateway.url,
       subgraphUrls: { user: user.url, video: video.url, relation: relation.url },

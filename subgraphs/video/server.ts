@@ -29,9 +29,10 @@ export const videoSubgraph: SubgraphDefinition<PrismaClient, VideoContext> = {
     await storage.ensureBucket();
     const workerConnection = resources.add("worker redis", await connectRedis(config, { forWorkers: true, name: "video-workers" }), (r) => r.quit());
     const mediaQueue = resources.add("media queue", createQueue<MediaJob>(config, redis, MEDIA_QUEUE), (q) => q.close());
+    const eventsConnection = resources.add("events redis", workerConnection.duplicate(), (r) => r.quit());
     const mediaEvents = resources.add(
       "media events",
-      new QueueEvents(MEDIA_QUEUE, { connection: workerConnection.duplicate(), prefix: queuePrefix(config) }),
+      new QueueEvents(MEDIA_QUEUE, { connection: eventsConnection, prefix: queuePrefix(config) }),
       (e) => e.close(),
     );
     await mediaEvents.waitUntilReady();
