@@ -60,3 +60,15 @@ export const latestTime = z
     }
     return { ms, unit, given: true };
   });
+
+/** `action_type`: one of the listed codes, mapped to a name. */
+export const actionType = <Names extends string>(name: string, codes: Record<string, Names>) =>
+  z.unknown().optional().transform((value, context): Names => {
+    const action = codes[String(value ?? "")];
+    if (action === undefined) {
+      const allowed = Object.entries(codes).map(([code, meaning]) => `${code} (${meaning})`).join(" or ");
+      context.addIssue({ code: "custom", message: value === undefined || value === "" ? `${name} is required` : `${name} must be ${allowed}` });
+      return z.NEVER;
+    }
+    return action;
+  });

@@ -3,7 +3,7 @@
 // an entry here.
 import { z } from "zod";
 import { notFound, unauthenticated } from "../common/errors";
-import { file, id, latestTime, optionalId, text } from "./params";
+import { actionType, file, id, latestTime, optionalId, text } from "./params";
 
 export interface LegacyRoute<Params = any> {
   path: string;
@@ -173,6 +173,30 @@ export const routes: LegacyRoute[] = [
       return { video_list: data.user.videos.nodes.map(legacyVideo) };
     },
   }),
+  define({
+    path: "/douyin/relation/action/",
+    auth: true,
+    params: z.object({ to_user_id: id("to_user_id"), action_type: actionType("action_type", { "1": "follow", "2": "unfollow" }) }),
+    operation: `mutation LegacyRelationAction($id: ID!, $follow: Boolean!) {
+      follow(userId: $id) @include(if: $follow) { id }
+      unfollow(userId: $id) @skip(if: $follow) { id } }`,
+    variables: (p) => ({ id: String(p.to_user_id), follow: p.action_type === "follow" }),
+    respond: () => ({}),
+  }),
+  ...(["following", "followers"] as const).map((direction) =>
+    define({
+      path: direction === "following" ? "/douyin/relation/follow/list/" : "/douyin/relation/follower/list/",
+      auth: false,
+      params: z.object({ user_id: id("user_id") }),
+      operation: `query LegacyFollowList($id: ID!, $first: Int!) {
+        user(id: $id) { ${direction}(first: $first) { nodes { ...LegacyUser } } } } ${LEGACY_USER}`,
+      variables: (p) => ({ id: String(p.user_id), first: WHOLE_LIST }),
+      respond: (data: { user: Record<string, { nodes: GraphQLUser[] }> | null }, p) => {
+        if (!data.user) throw notFound(`user ${p.user_id} not found`);
+        return { user_list: data.user[direction]!.nodes.map(legacyUser) };
+      },
+    }),
+  ),
 ];
 
 export const pendingRoutes: PendingRoute[] = [
@@ -180,9 +204,6 @@ export const pendingRoutes: PendingRoute[] = [
   { path: "/douyin/favorite/list/", feature: "liked-video lists" },
   { path: "/douyin/comment/action/", feature: "comments" },
   { path: "/douyin/comment/list/", feature: "comment lists" },
-  { path: "/douyin/relation/action/", feature: "follows" },
-  { path: "/douyin/relation/follow/list/", feature: "follow lists" },
-  { path: "/douyin/relation/follower/list/", feature: "follower lists" },
   { path: "/douyin/relation/friend/list/", feature: "friend lists" },
   { path: "/douyin/message/chat/", feature: "chat" },
   { path: "/douyin/message/action/", feature: "messages" },

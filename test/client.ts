@@ -77,3 +77,18 @@ export function uniqueName(prefix = "user"): string {
   counter += 1;
   return `${prefix}_${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}${counter}`;
 }
+
+/**
+ * Reads a counter once background work (queue workers sharing the process) has stopped moving
+ * it: two equal readings a quarter second apart.
+ */
+export async function settledMetric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  let previous = await readMetric(baseUrl, name, labels);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const current = await readMetric(baseUrl, name, labels);
+    if (current === previous) return current;
+    previous = current;
+  }
+  throw new Error(`${name} at ${baseUrl} never settled`);
+}

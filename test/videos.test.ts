@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { graphql, legacy, readMetric, uniqueName } from "./client";
+import { graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { makeEmptyFile, makeImage, makeTextFile, makeVideo, removeMedia } from "./media";
 import { startStack, type Stack } from "./stack";
 
@@ -269,6 +269,8 @@ describe("the feed", () => {
     const names = ["user", "video", "relation"] as const;
     const token = (await register()).token;
     const statements = () => Promise.all(names.map((name) => readMetric(stack.subgraphUrls[name], "db_statements_total")));
+    // Let background consumers (registration events, counters) finish before measuring.
+    await Promise.all(names.map((name) => settledMetric(stack.subgraphUrls[name], "db_statements_total")));
     const fetches = () => Promise.all(names.map((name) => readMetric(stack.graphqlUrl, "subgraph_fetches_total", { subgraph: name })));
     const statementsBefore = await statements();
     const fetchesBefore = await fetches();

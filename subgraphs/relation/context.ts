@@ -1,4 +1,5 @@
 // The relation subgraph's per-request context.
+import type { Config } from "../../common/config";
 import type { RequestScope } from "../../common/subgraph-host";
 import type { RelationData } from "./data";
 import type { RelationLoaders } from "./loaders";
@@ -6,4 +7,5 @@ import type { RelationLoaders } from "./loaders";
 export interface RelationContext extends RequestScope {
   relations: RelationData;
   loaders: RelationLoaders;
+  limits: Config["limits"];
 }

@@ -1,22 +1,38 @@
-// Starts the relation subgraph: follows, friends and messages in its own database.
+// Starts the relation subgraph: follows, friends and messages in its own database, and its
+// BullMQ workers in the same process.
 import type { Config } from "../../common/config";
+import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../common/events";
+import { IdGenerator } from "../../common/ids";
 import { runAsProcess } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
+import { createQueue } from "../../common/queues";
+import { connectRedis } from "../../common/redis";
 import { startSubgraph, type SubgraphDefinition } from "../../common/subgraph-service";
 import { PrismaClient } from "../../generated/prisma/relation/client";
 import type { RelationContext } from "./context";
 import { RelationData } from "./data";
 import { createLoaders } from "./loaders";
+import { COUNTER_QUEUE, type CounterJob } from "./queues";
 import { resolvers } from "./resolvers";
+import { startRelationWorkers } from "./worker";
 
 export const relationSubgraph: SubgraphDefinition<PrismaClient, RelationContext> = {
   name: "relation",
   createClient: (adapter) => new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] }),
-  async setup({ prisma }) {
-    const relations = new RelationData(prisma);
+  async setup({ config, log, prisma, redis, resources }) {
+    const counters = resources.add("counter queue", createQueue<CounterJob>(config, redis, COUNTER_QUEUE), (q) => q.close());
+    const userEvents = resources.add("user events", createQueue<UserRegisteredEvent>(config, redis, USER_REGISTERED_QUEUE), (q) => q.close());
+    const relations = new RelationData(prisma, new IdGenerator(config.idWorkerId), counters, userEvents);
+    const connection = resources.add("worker redis", await connectRedis(config, { forWorkers: true, name: "relation-workers" }), (r) => r.quit());
+    startRelationWorkers({ config, log, relations, connection, resources });
     return {
       resolvers,
-      createContext: (scope) => ({ ...scope, relations, loaders: createLoaders(relations, scope.viewer?.userId ?? null) }),
+      createContext: (scope) => ({
+        ...scope,
+        relations,
+        limits: config.limits,
+        loaders: createLoaders(relations, scope.viewer?.userId ?? null),
+      }),
     };
   },
 };

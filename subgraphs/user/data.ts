@@ -1,7 +1,9 @@
 // The user subgraph's data module: the only code that touches its Prisma client and sessions.
 import argon2 from "argon2";
 import type { Config } from "../../common/config";
+import type { Queue } from "bullmq";
 import { isUniqueViolation } from "../../common/database";
+import { userRegisteredJobId, type UserRegisteredEvent } from "../../common/events";
 import { badInput, unauthenticated } from "../../common/errors";
 import type { IdGenerator } from "../../common/ids";
 import type { Viewer } from "../../common/subgraph-host";
@@ -31,6 +33,7 @@ export class UserData {
     private readonly sessions: SessionStore,
     private readonly ids: IdGenerator,
     private readonly config: Pick<Config, "limits" | "auth">,
+    private readonly userEvents: Queue<UserRegisteredEvent>,
   ) {
     this.decoyHash = this.hash("decoy-password-for-unknown-users");
   }
@@ -57,6 +60,7 @@ export class UserData {
       if (isUniqueViolation(error)) throw badInput("username is already taken");
       throw error;
     }
+    await this.userEvents.add("registered", { userId: Number(user.id) }, { jobId: userRegisteredJobId(Number(user.id)) });
     const { token } = await this.sessions.open(Number(user.id));
     return { token, user };
   }

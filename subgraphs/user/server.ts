@@ -1,6 +1,8 @@
 // Starts the user subgraph: accounts in its own database, sessions in Redis.
 import type { Config } from "../../common/config";
+import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../common/events";
 import { IdGenerator } from "../../common/ids";
+import { createQueue } from "../../common/queues";
 import { runAsProcess } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
 import { startSubgraph, type SubgraphDefinition } from "../../common/subgraph-service";
@@ -14,8 +16,9 @@ import { resolvers } from "./resolvers";
 export const userSubgraph: SubgraphDefinition<PrismaClient, UserContext> = {
   name: "user",
   createClient: (adapter) => new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] }),
-  async setup({ config, prisma, redis }) {
-    const users = new UserData(prisma, new SessionStore(config, redis), new IdGenerator(config.idWorkerId), config);
+  async setup({ config, prisma, redis, resources }) {
+    const userEvents = resources.add("user events", createQueue<UserRegisteredEvent>(config, redis, USER_REGISTERED_QUEUE), (q) => q.close());
+    const users = new UserData(prisma, new SessionStore(config, redis), new IdGenerator(config.idWorkerId), config, userEvents);
     return { resolvers, createContext: (scope) => ({ ...scope, users, loaders: createLoaders(users), limits: config.limits }) };
   },
 };
