@@ -50,3 +50,28 @@ export function createWorker<Data>(
   worker.on("error", (error) => log.error({ queue: name, err: error }, "worker error"));
   return worker;
 }
+
+/**
+ * A worker applying counter events: `apply` records the event id with the change and returns
+ * false for an event already applied (a redelivery), which is logged and otherwise ignored.
+ */
+export function createCounterWorker<Event extends { eventId: string }>(
+  config: Pick<Config, "redis" | "queueLockMs" | "counterWorkerConcurrency">,
+  connection: Redis,
+  name: string,
+  apply: (event: Event) => Promise<boolean>,
+  log: Logger,
+): Worker<Event> {
+  return createWorker<Event>(
+    config,
+    connection,
+    name,
+    async (job) => {
+      const applied = await apply(job.data);
+      if (!applied) log.info({ queue: name, eventId: job.data.eventId }, "counter event already applied; skipped");
+      return { applied };
+    },
+    log,
+    { concurrency: config.counterWorkerConcurrency },
+  );
+}

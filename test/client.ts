@@ -92,3 +92,13 @@ export async function settledMetric(baseUrl: string, name: string, labels: Recor
   }
   throw new Error(`${name} at ${baseUrl} never settled`);
 }
+
+/** Waits until `check` holds (counters settle asynchronously), failing after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

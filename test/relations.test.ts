@@ -2,7 +2,7 @@
 // and the refusals (yourself, unknown users, bad parameters).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { graphql, legacy, uniqueName } from "./client";
+import { eventually, graphql, legacy, uniqueName } from "./client";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -25,15 +25,6 @@ const act = (token: string, toUserId: number | string, actionType: number | stri
 
 async function userInfo(userId: number, token?: string) {
   return (await legacy(stack, "/douyin/user/", token ? { user_id: userId, token } : { user_id: userId })).body.user;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe("follows over REST", () => {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
+import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { makeEmptyFile, makeImage, makeTextFile, makeVideo, removeMedia } from "./media";
 import { startStack, type Stack } from "./stack";
 
@@ -81,15 +81,6 @@ async function objectKeys(): Promise<string[]> {
 async function workCount(userId: number): Promise<number> {
   const answer = await legacy(stack, "/douyin/user/", { user_id: userId });
   return answer.body.user.work_count;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe("publishing", () => {

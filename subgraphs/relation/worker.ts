@@ -4,7 +4,7 @@ import type { Config } from "../../common/config";
 import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../common/events";
 import type { Resources } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
-import { createWorker } from "../../common/queues";
+import { createCounterWorker, createWorker } from "../../common/queues";
 import type { Redis } from "ioredis";
 import type { RelationData } from "./data";
 import { COUNTER_QUEUE, type CounterJob } from "./queues";
@@ -13,17 +13,6 @@ export function startRelationWorkers(parts: { config: Config; log: Logger; relat
   const { config, log, relations, connection, resources } = parts;
   const users = createWorker<UserRegisteredEvent>(config, connection, USER_REGISTERED_QUEUE, (job) => relations.rememberUser(job.data.userId), log);
   resources.add("user events worker", users, (w) => w.close());
-  const counters = createWorker<CounterJob>(
-    config,
-    connection,
-    COUNTER_QUEUE,
-    async (job) => {
-      const applied = await relations.applyCounterEvent(job.data);
-      if (!applied) log.info({ eventId: job.data.eventId }, "counter event already applied; skipped");
-      return { applied };
-    },
-    log,
-    { concurrency: config.counterWorkerConcurrency },
-  );
+  const counters = createCounterWorker<CounterJob>(config, connection, COUNTER_QUEUE, (event) => relations.applyCounterEvent(event), log);
   resources.add("counter worker", counters, (w) => w.close());
 }

@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../common/config";
 import { runAsProcess, Resources } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
-import { createQueue, createWorker } from "../../common/queues";
+import { createCounterWorker, createQueue, createWorker } from "../../common/queues";
 import { connectRedis } from "../../common/redis";
 import { openSubgraphDatabase } from "../../common/subgraph-database";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
@@ -59,18 +59,7 @@ export function startVideoWorkers({ config, log, videos, storage, connection, re
   );
   resources.add("media worker", media, (w) => w.close());
 
-  const counter = createWorker<CounterJob>(
-    config,
-    connection,
-    COUNTER_QUEUE,
-    async (job) => {
-      const applied = await videos.applyCounterEvent(job.data);
-      if (!applied) log.info({ eventId: job.data.eventId }, "counter event already applied; skipped");
-      return { applied };
-    },
-    log,
-    { concurrency: config.counterWorkerConcurrency },
-  );
+  const counter = createCounterWorker<CounterJob>(config, connection, COUNTER_QUEUE, (event) => videos.applyCounterEvent(event), log);
   resources.add("counter worker", counter, (w) => w.close());
 }
 
