@@ -106,6 +106,9 @@ const environmentSchema = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
   QUEUE_LOCK_MS: positiveInt.default(30_000),
+  CHAT_CACHE_SIZE: positiveInt.default(200),
+  CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
+  CHAT_PAGE_MAX: positiveInt.default(500),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -223,6 +226,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
     // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
     queueLockMs: e.QUEUE_LOCK_MS,
+    chat: {
+      /** Most recent messages of a conversation kept in a Redis sorted set. */
+      cacheSize: e.CHAT_CACHE_SIZE,
+      cacheTtlSeconds: e.CHAT_CACHE_TTL_SECONDS,
+      /** Most messages one chat read returns (the newest ones). */
+      pageMax: e.CHAT_PAGE_MAX,
+    },
   });
 }
 

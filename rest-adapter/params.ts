@@ -72,3 +72,18 @@ export const actionType = <Names extends string>(name: string, codes: Record<str
     }
     return action;
   });
+
+/** `pre_msg_time`: absent or 0 means from the start; otherwise milliseconds since the epoch. */
+export const preMessageTime = z
+  .unknown()
+  .optional()
+  .transform((value, context): number | null => {
+    if (value === undefined || value === "" || value === "0") return null;
+    const text = String(value).trim();
+    const ms = Number(text);
+    if (!/^\d{1,16}$/.test(text) || ms > LATEST_SUPPORTED_MS) {
+      context.addIssue({ code: "custom", message: `pre_msg_time must be a time in milliseconds, got ${JSON.stringify(text.slice(0, 32))}` });
+      return z.NEVER;
+    }
+    return ms;
+  });

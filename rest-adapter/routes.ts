@@ -3,7 +3,7 @@
 // an entry here.
 import { z } from "zod";
 import { notFound, unauthenticated } from "../common/errors";
-import { actionType, file, id, latestTime, optionalId, text } from "./params";
+import { actionType, file, id, latestTime, optionalId, preMessageTime, text } from "./params";
 
 export interface LegacyRoute<Params = any> {
   path: string;
@@ -197,14 +197,65 @@ export const routes: LegacyRoute[] = [
       },
     }),
   ),
+  define({
+    path: "/douyin/relation/friend/list/",
+    auth: true,
+    params: z.object({ user_id: optionalId("user_id") }),
+    // With user_id, the relation subgraph refuses anyone but the caller (FORBIDDEN).
+    operation: `query LegacyFriendList($id: ID!, $byId: Boolean!, $first: Int!) {
+      user(id: $id) @include(if: $byId) { ...LegacyFriends }
+      me @skip(if: $byId) { ...LegacyFriends } }
+      fragment LegacyFriends on User { id friends(first: $first) { nodes { user { ...LegacyUser } latestMessage { fromUserId content } } } }
+      ${LEGACY_USER}`,
+    variables: (p) => ({ id: String(p.user_id ?? 0), byId: p.user_id !== undefined, first: WHOLE_LIST }),
+    respond: (data: { user?: LegacyFriendsOwner | null; me?: LegacyFriendsOwner | null }, p) => {
+      const owner = p.user_id !== undefined ? data.user : data.me;
+      if (!owner) throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("token is required");
+      return {
+        user_list: owner.friends.nodes.map(({ user, latestMessage }) => ({
+          ...legacyUser(user),
+          message: latestMessage?.content ?? "",
+          // 1 when the caller sent the latest message, 0 when they received it (or there is none).
+          msgType: latestMessage && latestMessage.fromUserId === owner.id ? 1 : 0,
+        })),
+      };
+    },
+  }),
+  define({
+    path: "/douyin/message/action/",
+    auth: true,
+    params: z.object({ to_user_id: id("to_user_id"), action_type: actionType("action_type", { "1": "send" }), content: text("content") }),
+    operation: `mutation LegacySendMessage($to: ID!, $content: String!) { sendMessage(toUserId: $to, content: $content) { id } }`,
+    variables: (p) => ({ to: String(p.to_user_id), content: p.content }),
+    respond: () => ({}),
+  }),
+  define({
+    path: "/douyin/message/chat/",
+    auth: true,
+    params: z.object({ to_user_id: id("to_user_id"), pre_msg_time: preMessageTime }),
+    operation: `query LegacyChat($with: ID!, $after: DateTime) {
+      chat(withUserId: $with, after: $after) { id fromUserId toUserId content createdAt } }`,
+    variables: (p) => ({ with: String(p.to_user_id), after: p.pre_msg_time === null ? null : new Date(p.pre_msg_time).toISOString() }),
+    respond: (data: { chat: { id: string; fromUserId: string; toUserId: string; content: string; createdAt: string }[] }) => ({
+      message_list: data.chat.map((m) => ({
+        id: Number(m.id),
+        to_user_id: Number(m.toUserId),
+        from_user_id: Number(m.fromUserId),
+        content: m.content,
+        create_time: Date.parse(m.createdAt),
+      })),
+    }),
+  }),
 ];
+
+interface LegacyFriendsOwner {
+  id: string;
+  friends: { nodes: { user: GraphQLUser; latestMessage: { fromUserId: string; content: string } | null }[] };
+}
 
 export const pendingRoutes: PendingRoute[] = [
   { path: "/douyin/favorite/action/", feature: "likes" },
   { path: "/douyin/favorite/list/", feature: "liked-video lists" },
   { path: "/douyin/comment/action/", feature: "comments" },
   { path: "/douyin/comment/list/", feature: "comment lists" },
-  { path: "/douyin/relation/friend/list/", feature: "friend lists" },
-  { path: "/douyin/message/chat/", feature: "chat" },
-  { path: "/douyin/message/action/", feature: "messages" },
 ];

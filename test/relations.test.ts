@@ -2,7 +2,9 @@
 // and the refusals (yourself, unknown users, bad parameters).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { eventually, graphql, legacy, uniqueName } from "./client";
+import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
+import pg from "pg";
+import { reconcile } from "../scripts/reconcile";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -83,7 +85,7 @@ describe("follows over REST", () => {
     await eventually(async () => (await userInfo(target.userId)).follower_count === rows, `follower_count to equal ${rows}`);
     for (const fan of fans) {
       const follows = (await legacy(stack, "/douyin/relation/follow/list/", { user_id: fan.userId })).body.user_list.length;
-      assert.equal((await userInfo(fan.userId)).follow_count, follows);
+      await eventually(async () => (await userInfo(fan.userId)).follow_count === follows, `a fan's follow_count to equal ${follows}`);
     }
   });
 });
@@ -119,5 +121,134 @@ describe("follows over GraphQL", () => {
     assert.equal(self.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
     const anonymous = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { follow(userId: $id) { id } }`, { id: String(fan.userId) });
     assert.equal(anonymous.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+  });
+});
+
+describe("friends and messages", () => {
+  const send = (token: string, to: number, content: string) =>
+    legacy(stack, "/douyin/message/action/", { token, to_user_id: to, action_type: 1, content }, { method: "POST", body: "form" });
+  const chat = (token: string, to: number, preMsgTime?: number) =>
+    legacy(stack, "/douyin/message/chat/", preMsgTime === undefined ? { token, to_user_id: to } : { token, to_user_id: to, pre_msg_time: preMsgTime });
+  const friends = (token: string) => legacy(stack, "/douyin/relation/friend/list/", { token });
+
+  it("lists friends only while both follow, with the latest message and who sent it", async () => {
+    const ann = await register();
+    const ben = await register();
+    await act(ann.token, ben.userId, 1);
+    assert.deepEqual((await friends(ann.token)).body.user_list, [], "one-way follow is no friendship");
+    await act(ben.token, ann.userId, 1);
+    const list = (await friends(ann.token)).body.user_list;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].id, ben.userId);
+    assert.equal(list[0].message, "");
+    assert.equal(list[0].is_follow, true);
+
+    assert.equal((await send(ann.token, ben.userId, "hi ben")).body.status_code, 0);
+    let friend = (await friends(ann.token)).body.user_list[0];
+    assert.deepEqual([friend.message, friend.msgType], ["hi ben", 1]);
+    assert.equal((await send(ben.token, ann.userId, "hello ann")).body.status_code, 0);
+    friend = (await friends(ann.token)).body.user_list[0];
+    assert.deepEqual([friend.message, friend.msgType], ["hello ann", 0]);
+
+    const viaGraphQL = await graphql(stack.graphqlUrl, `{ me { friends { nodes { user { id name } latestMessage { content fromUserId } } } } }`, {}, { token: ben.token });
+    assert.equal(viaGraphQL.data.me.friends.nodes[0].user.id, String(ann.userId));
+    assert.equal(viaGraphQL.data.me.friends.nodes[0].latestMessage.fromUserId, String(ben.userId));
+    const someoneElses = await legacy(stack, "/douyin/relation/friend/list/", { token: ben.token, user_id: ann.userId });
+    assert.equal(someoneElses.body.status_code, 403);
+
+    await act(ben.token, ann.userId, 2);
+    assert.deepEqual((await friends(ann.token)).body.user_list, [], "gone after an unfollow");
+  });
+
+  it("returns each message exactly once when polling with pre_msg_time, also across a Redis flush", async () => {
+    const ann = await register();
+    const ben = await register();
+    const received: { id: number; content: string; create_time: number; from_user_id: number }[] = [];
+    let cursor: number | undefined;
+    const poll = async () => {
+      const answer = await chat(ann.token, ben.userId, cursor);
+      assert.equal(answer.body.status_code, 0, answer.text);
+      for (const m of answer.body.message_list) received.push(m);
+      if (answer.body.message_list.length > 0) cursor = answer.body.message_list.at(-1).create_time;
+    };
+    const sent: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 3; i++) {
+        const [from, to] = (round + i) % 2 === 0 ? [ann, ben] : [ben, ann];
+        const content = `round ${round} message ${i}`;
+        assert.equal((await send(from.token, to.userId, content)).body.status_code, 0);
+        sent.push(content);
+      }
+      if (round === 3) await deleteChatCache();
+      await poll();
+    }
+    await poll();
+    assert.deepEqual(received.map((m) => m.content), sent, "every message once, oldest first");
+    // A full read fills the conversation's cache; polls after it are answered from Redis alone.
+    await chat(ann.token, ben.userId);
+    const before = await settledMetric(stack.subgraphUrls.relation, "db_statements_total");
+    assert.deepEqual((await chat(ann.token, ben.userId, cursor)).body.message_list, []);
+    assert.equal((await readMetric(stack.subgraphUrls.relation, "db_statements_total")) - before, 0, "a poll costs no SQL");
+    assert.equal(new Set(received.map((m) => m.id)).size, sent.length);
+    for (let i = 1; i < received.length; i++) assert.ok(received[i]!.create_time > received[i - 1]!.create_time);
+    assert.ok(received.every((m) => m.create_time > 1e12), "create_time in milliseconds");
+    // Both directions, seen from the other side too.
+    const all = await chat(ben.token, ann.userId);
+    assert.deepEqual(all.body.message_list.map((m: { content: string }) => m.content), sent);
+    const graph = await graphql(stack.graphqlUrl, `query ($id: ID!, $after: DateTime) { chat(withUserId: $id, after: $after) { content createdAt } }`, {
+      id: String(ben.userId),
+      after: new Date(received[9]!.create_time).toISOString(),
+    }, { token: ann.token });
+    assert.deepEqual(graph.data.chat.map((m: { content: string }) => m.content), sent.slice(10));
+  });
+
+  it("refuses empty, oversized and self-addressed messages and unknown users; masks sensitive words", async () => {
+    const ann = await register();
+    const ben = await register();
+    assert.match((await send(ann.token, ben.userId, "")).body.status_msg, /content/);
+    assert.match((await send(ann.token, ben.userId, "长".repeat(1001))).body.status_msg, /content is too long/);
+    assert.match((await send(ann.token, ann.userId, "me")).body.status_msg, /yourself/);
+    assert.equal((await send(ann.token, 4242424242, "anyone?")).body.status_code, 404);
+    assert.match((await legacy(stack, "/douyin/message/action/", { token: ann.token, to_user_id: ben.userId, action_type: 2, content: "x" })).body.status_msg, /action_type/);
+    assert.equal((await chat("", ben.userId)).body.status_code, 401);
+    assert.match((await chat(ann.token, ben.userId, "soon" as unknown as number)).body.status_msg, /pre_msg_time/);
+    assert.equal((await send(ann.token, ben.userId, "别赌博")).body.status_code, 0);
+    assert.deepEqual((await chat(ben.token, ann.userId)).body.message_list.map((m: { content: string }) => m.content), ["别**"]);
+    const viaGraphQL = await graphql(stack.graphqlUrl, `mutation ($to: ID!) { sendMessage(toUserId: $to, content: "ok") { fromUserId toUserId content createdAt } }`, { to: String(ben.userId) }, { token: ann.token });
+    assert.deepEqual({ ...viaGraphQL.data.sendMessage, createdAt: undefined }, { fromUserId: String(ann.userId), toUserId: String(ben.userId), content: "ok", createdAt: undefined });
+  });
+});
+
+async function deleteChatCache(): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(stack.config.redis.url);
+  try {
+    const keys = await redis.keys(`${stack.config.redis.prefix}:chat:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe("npm run reconcile", () => {
+  it("recomputes counters from the rows and reports what it fixed", async () => {
+    const ann = await register();
+    const ben = await register();
+    await act(ann.token, ben.userId, 1);
+    await eventually(async () => (await userInfo(ben.userId)).follower_count === 1, "the follow to be counted");
+    const corrupt = async (database: "relation" | "video", sql: string, params: unknown[]) => {
+      const client = new pg.Client({ connectionString: (stack.config.databases[database] as { url: string }).url });
+      await client.connect();
+      await client.query(sql, params).finally(() => client.end());
+    };
+    await corrupt("relation", "UPDATE user_stats SET follower_count = 7 WHERE user_id = $1", [ben.userId]);
+    await corrupt("relation", "INSERT INTO user_stats (user_id, follow_count) VALUES ($1, 3)", [987654321]);
+    await corrupt("video", "INSERT INTO user_stats (user_id, work_count) VALUES ($1, 5)", [ann.userId]);
+    assert.equal((await userInfo(ben.userId)).follower_count, 7);
+
+    assert.deepEqual(await reconcile(stack.config), { workCount: 1, followCounts: 2 });
+    assert.equal((await userInfo(ben.userId)).follower_count, 1);
+    assert.equal((await userInfo(ann.userId)).work_count, 0);
+    assert.deepEqual(await reconcile(stack.config), { workCount: 0, followCounts: 0 }, "nothing left to fix");
   });
 });

@@ -21,6 +21,16 @@ export interface UserConnectionRecord {
   hasMore: boolean;
 }
 
+export interface FriendRecord {
+  id: number;
+}
+
+export interface FriendConnectionRecord {
+  nodes: FriendRecord[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
 const COUNTER_COLUMNS = { followCount: "follow_count", followerCount: "follower_count" } as const;
 
 export class RelationData {
@@ -124,7 +134,29 @@ export class RelationData {
     return {
       nodes: page.map((row) => ({ id: Number(row[other]) })),
       hasMore,
-      nextCursor: hasMore && last ? Buffer.from(`${last.createdAt.getTime()}:${last[other]}`).toString("base64url") : null,
+      nextCursor: hasMore && last ? encodeFollowCursor(last.createdAt, last[other]) : null,
+    };
+  }
+
+  /** Users who follow `userId` back, most recently followed first. */
+  async listFriends(userId: number, first: number, after: string | null): Promise<FriendConnectionRecord> {
+    const cursor = after === null ? null : decodeFollowCursor(after);
+    if (cursor === undefined) throw badInput("invalid cursor");
+    const rows = await this.prisma.$queryRaw<{ friend_id: bigint; created_at: Date }[]>`
+      SELECT f1.followee_id AS friend_id, f1.created_at
+      FROM follows f1
+      JOIN follows f2 ON f2.follower_id = f1.followee_id AND f2.followee_id = f1.follower_id
+      WHERE f1.follower_id = ${BigInt(userId)}
+        AND (${cursor === null} OR (f1.created_at, f1.followee_id) < (${cursor?.createdAt ?? new Date(0)}, ${cursor?.id ?? 0n}))
+      ORDER BY f1.created_at DESC, f1.followee_id DESC
+      LIMIT ${first + 1}`;
+    const page = rows.slice(0, first);
+    const last = page.at(-1);
+    const hasMore = rows.length > first;
+    return {
+      nodes: page.map((row) => ({ id: Number(row.friend_id) })),
+      hasMore,
+      nextCursor: hasMore && last ? encodeFollowCursor(last.created_at, last.friend_id) : null,
     };
   }
 
@@ -147,7 +179,31 @@ export class RelationData {
   }
 }
 
+function encodeFollowCursor(createdAt: Date, id: bigint): string {
+  return Buffer.from(`${createdAt.getTime()}:${id}`).toString("base64url");
+}
+
 function decodeFollowCursor(cursor: string): { createdAt: Date; id: bigint } | undefined {
   const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
   return match ? { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) } : undefined;
+}
+
+/**
+ * Recomputes follow_count and follower_count from the follows; returns how many users'
+ * counters were wrong (and are now right).
+ */
+export async function reconcileFollowCounts(prisma: PrismaClient): Promise<number> {
+return prisma.$executeRaw`
+    WITH truth AS (
+      SELECT coalesce(a.user_id, b.user_id) AS user_id, coalesce(a.n, 0) AS follow_count, coalesce(b.n, 0) AS follower_count
+      FROM (SELECT follower_id AS user_id, count(*)::int AS n FROM follows GROUP BY follower_id) a
+      FULL JOIN (SELECT followee_id AS user_id, count(*)::int AS n FROM follows GROUP BY followee_id) b ON a.user_id = b.user_id
+    ), wrong AS (
+      SELECT coalesce(t.user_id, s.user_id) AS user_id, coalesce(t.follow_count, 0) AS follow_count, coalesce(t.follower_count, 0) AS follower_count
+      FROM truth t FULL JOIN user_stats s ON s.user_id = t.user_id
+      WHERE coalesce(t.follow_count, 0) <> coalesce(s.follow_count, 0) OR coalesce(t.follower_count, 0) <> coalesce(s.follower_count, 0)
+    )
+    INSERT INTO user_stats (user_id, follow_count, follower_count, updated_at)
+    SELECT user_id, follow_count, follower_count, now() FROM wrong
+    ON CONFLICT (user_id) DO UPDATE SET follow_count = excluded.follow_count, follower_count = excluded.follower_count, updated_at = now()`;
 }

@@ -8,9 +8,11 @@ import type { Logger } from "../../common/logger";
 import { createQueue } from "../../common/queues";
 import { connectRedis } from "../../common/redis";
 import { startSubgraph, type SubgraphDefinition } from "../../common/subgraph-service";
+import { SensitiveWordFilter } from "../../common/text-filter";
 import { PrismaClient } from "../../generated/prisma/relation/client";
 import type { RelationContext } from "./context";
 import { RelationData } from "./data";
+import { MessageData } from "./messages";
 import { createLoaders } from "./loaders";
 import { COUNTER_QUEUE, type CounterJob } from "./queues";
 import { resolvers } from "./resolvers";
@@ -22,7 +24,17 @@ export const relationSubgraph: SubgraphDefinition<PrismaClient, RelationContext>
   async setup({ config, log, prisma, redis, resources }) {
     const counters = resources.add("counter queue", createQueue<CounterJob>(config, redis, COUNTER_QUEUE), (q) => q.close());
     const userEvents = resources.add("user events", createQueue<UserRegisteredEvent>(config, redis, USER_REGISTERED_QUEUE), (q) => q.close());
-    const relations = new RelationData(prisma, new IdGenerator(config.idWorkerId), counters, userEvents);
+    const ids = new IdGenerator(config.idWorkerId);
+    const relations = new RelationData(prisma, ids, counters, userEvents);
+    const messages = new MessageData(
+      prisma,
+      redis,
+      config,
+      ids,
+      SensitiveWordFilter.fromFile(config.sensitiveWordsFile),
+      (userId) => relations.userExists(userId),
+      log,
+    );
     const connection = resources.add("worker redis", await connectRedis(config, { forWorkers: true, name: "relation-workers" }), (r) => r.quit());
     startRelationWorkers({ config, log, relations, connection, resources });
     return {
@@ -30,8 +42,9 @@ export const relationSubgraph: SubgraphDefinition<PrismaClient, RelationContext>
       createContext: (scope) => ({
         ...scope,
         relations,
+        messages,
         limits: config.limits,
-        loaders: createLoaders(relations, scope.viewer?.userId ?? null),
+        loaders: createLoaders(relations, messages, scope.viewer?.userId ?? null),
       }),
     };
   },

@@ -207,21 +207,6 @@ export class VideoData {
       return true;
     });
   }
-
-  /** Recomputes every counter from the rows; returns the rows it corrected. */
-  async reconcileWorkCounts(): Promise<number> {
-    return this.prisma.$executeRaw`
-      WITH truth AS (
-        SELECT author_id AS user_id, count(*)::int AS work_count FROM videos WHERE is_deleted = false GROUP BY author_id
-      ), merged AS (
-        SELECT coalesce(t.user_id, s.user_id) AS user_id, coalesce(t.work_count, 0) AS work_count
-        FROM truth t FULL JOIN user_stats s ON s.user_id = t.user_id
-        WHERE coalesce(t.work_count, 0) <> coalesce(s.work_count, 0)
-      )
-      INSERT INTO user_stats (user_id, work_count, updated_at)
-      SELECT user_id, work_count, now() FROM merged
-      ON CONFLICT (user_id) DO UPDATE SET work_count = excluded.work_count, updated_at = now()`;
-  }
 }
 
 function toFeedRow(row: RawFeedRow): FeedRow {
@@ -265,4 +250,19 @@ export function decodeCursor(cursor: string): VideoCursor | undefined {
   const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
   if (!match) return undefined;
   return { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) };
+}
+
+/** Recomputes work_count from the videos; returns how many users' counters were wrong. */
+export async function reconcileWorkCounts(prisma: PrismaClient): Promise<number> {
+  return prisma.$executeRaw`
+    WITH truth AS (
+      SELECT author_id AS user_id, count(*)::int AS work_count FROM videos WHERE is_deleted = false GROUP BY author_id
+    ), wrong AS (
+      SELECT coalesce(t.user_id, s.user_id) AS user_id, coalesce(t.work_count, 0) AS work_count
+      FROM truth t FULL JOIN user_stats s ON s.user_id = t.user_id
+      WHERE coalesce(t.work_count, 0) <> coalesce(s.work_count, 0)
+    )
+    INSERT INTO user_stats (user_id, work_count, updated_at)
+    SELECT user_id, work_count, now() FROM wrong
+    ON CONFLICT (user_id) DO UPDATE SET work_count = excluded.work_count, updated_at = now()`;
 }
