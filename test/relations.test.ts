@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pg from "pg";
+import { queuePrefix } from "../common/queues";
+import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/relation/queues";
 import { reconcile } from "../scripts/reconcile";
 import { startStack, type Stack } from "./stack";
 
@@ -220,7 +224,6 @@ describe("friends and messages", () => {
 });
 
 async function deleteChatCache(): Promise<void> {
-  const { Redis } = await import("ioredis");
   const redis = new Redis(stack.config.redis.url);
   try {
     const keys = await redis.keys(`${stack.config.redis.prefix}:chat:*`);
@@ -250,5 +253,24 @@ describe("npm run reconcile", () => {
     assert.equal((await userInfo(ben.userId)).follower_count, 1);
     assert.equal((await userInfo(ann.userId)).work_count, 0);
     assert.deepEqual(await reconcile(stack.config), { workCount: 0, followCounts: 0 }, "nothing left to fix");
+  });
+});
+
+describe("follow counter events", () => {
+  it("count once when the same event is delivered twice", async () => {
+    const ann = await register();
+    const connection = new Redis(stack.config.redis.url);
+    const queue = new Queue<CounterJob>(COUNTER_QUEUE, { connection, prefix: queuePrefix(stack.config) });
+    try {
+      const event: CounterJob = { eventId: `test-redelivery-${ann.userId}`, changes: [{ userId: String(ann.userId), field: "followerCount", delta: 1 }] };
+      // Two jobs carrying one event, as a redelivery after a lost acknowledgement would.
+      await queue.add("follow", event, { jobId: `${event.eventId}-a` });
+      await queue.add("follow", event, { jobId: `${event.eventId}-b` });
+      await eventually(async () => ((await queue.getJobCounts("completed")).completed ?? 0) >= 2, "both jobs to run");
+      assert.equal((await userInfo(ann.userId)).follower_count, 1);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 });
