@@ -109,6 +109,21 @@ const environmentSchema = z.object({
   CHAT_CACHE_SIZE: positiveInt.default(200),
   CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
   CHAT_PAGE_MAX: positiveInt.default(500),
+  CACHE_TTL_SECONDS: positiveInt.default(300),
+  CACHE_NEGATIVE_TTL_SECONDS: positiveInt.default(30),
+  CACHE_TTL_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  CACHE_SECOND_DELETE_MS: positiveInt.default(500),
+  COMMENT_TIME_ZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "an IANA time zone such as Asia/Shanghai")
+    .default("Asia/Shanghai"),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -226,6 +241,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
     // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
     queueLockMs: e.QUEUE_LOCK_MS,
+    cache: {
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+      /** Each TTL is stretched by a random share up to this, so keys set together expire apart. */
+      ttlJitter: e.CACHE_TTL_JITTER,
+      /** Delay of the second delete that closes the stale-read window after an invalidation. */
+      secondDeleteMs: e.CACHE_SECOND_DELETE_MS,
+    },
+    commentTimeZone: e.COMMENT_TIME_ZONE,
     chat: {
       /** Most recent messages of a conversation kept in a Redis sorted set. */
       cacheSize: e.CHAT_CACHE_SIZE,

@@ -4,14 +4,13 @@ import { AppError, type ErrorCode } from "../common/errors";
 
 export type Envelope = { status_code: number; status_msg: string } & Record<string, unknown>;
 
-export const STATUS_CODES: Record<ErrorCode | "UNAVAILABLE" | "NOT_IMPLEMENTED", number> = {
+export const STATUS_CODES: Record<ErrorCode | "UNAVAILABLE", number> = {
   BAD_USER_INPUT: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   RATE_LIMITED: 429,
   INTERNAL_SERVER_ERROR: 500,
-  NOT_IMPLEMENTED: 501,
   UNAVAILABLE: 503,
 };
 

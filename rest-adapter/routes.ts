@@ -15,14 +15,15 @@ export interface LegacyRoute<Params = any> {
   operation: string;
   variables(params: Params): Record<string, unknown>;
   /** The body besides the envelope; may throw an AppError to answer a failure. */
-  respond(data: any, params: Params): Record<string, unknown>;
+  respond(data: any, params: Params, env: RouteEnvironment): Record<string, unknown>;
 }
 
-/** A route whose feature has not landed yet: it answers a clear failure, never a 404 page. */
-export interface PendingRoute {
-  path: string;
-  feature: string;
+/** What a route's mapping may need from the configuration. */
+export interface RouteEnvironment {
+  /** Formats a comment's creation time as the legacy "MM-DD". */
+  commentDate(iso: string): string;
 }
+
 
 const define = <Params>(route: LegacyRoute<Params>) => route;
 
@@ -246,16 +247,71 @@ export const routes: LegacyRoute[] = [
       })),
     }),
   }),
+  define({
+    path: "/douyin/favorite/action/",
+    auth: true,
+    params: z.object({ video_id: id("video_id"), action_type: actionType("action_type", { "1": "like", "2": "unlike" }) }),
+    operation: `mutation LegacyFavoriteAction($id: ID!, $like: Boolean!) {
+      likeVideo(videoId: $id) @include(if: $like) { id }
+      unlikeVideo(videoId: $id) @skip(if: $like) { id } }`,
+    variables: (p) => ({ id: String(p.video_id), like: p.action_type === "like" }),
+    respond: () => ({}),
+  }),
+  define({
+    path: "/douyin/favorite/list/",
+    auth: false,
+    params: z.object({ user_id: id("user_id") }),
+    operation: `query LegacyFavoriteList($id: ID!, $first: Int!) {
+      user(id: $id) { likedVideos(first: $first) { nodes { ...LegacyVideo } } } } ${LEGACY_VIDEO} ${LEGACY_USER}`,
+    variables: (p) => ({ id: String(p.user_id), first: WHOLE_LIST }),
+    respond: (data: { user: { likedVideos: { nodes: GraphQLVideo[] } } | null }, p) => {
+      if (!data.user) throw notFound(`user ${p.user_id} not found`);
+      return { video_list: data.user.likedVideos.nodes.map(legacyVideo) };
+    },
+  }),
+  define({
+    path: "/douyin/comment/action/",
+    auth: true,
+    params: z.discriminatedUnion("action_type", [
+      z.object({ action_type: z.literal("1", { error: "action_type must be 1 (post) or 2 (delete)" }), video_id: id("video_id"), comment_text: text("comment_text") }),
+      z.object({ action_type: z.literal("2"), video_id: id("video_id"), comment_id: id("comment_id") }),
+    ], { error: (issue) => (issue.input === undefined ? "action_type is required" : "action_type must be 1 (post) or 2 (delete)") }),
+    operation: `mutation LegacyCommentAction($videoId: ID!, $text: String!, $commentId: ID!, $post: Boolean!) {
+      addComment(videoId: $videoId, content: $text) @include(if: $post) { id content createdAt user { ...LegacyUser } }
+      deleteComment(commentId: $commentId) @skip(if: $post) } ${LEGACY_USER}`,
+    variables: (p) =>
+      p.action_type === "1"
+        ? { videoId: String(p.video_id), text: p.comment_text, commentId: "0", post: true }
+        : { videoId: String(p.video_id), text: "", commentId: String(p.comment_id), post: false },
+    respond: (data: { addComment?: GraphQLComment }, _p, env) => (data.addComment ? { comment: legacyComment(data.addComment, env) } : {}),
+  }),
+  define({
+    path: "/douyin/comment/list/",
+    auth: false,
+    params: z.object({ video_id: id("video_id") }),
+    operation: `query LegacyCommentList($id: ID!) {
+      video(id: $id) { comments { nodes { id content createdAt user { ...LegacyUser } } } } } ${LEGACY_USER}`,
+    variables: (p) => ({ id: String(p.video_id) }),
+    respond: (data: { video: { comments: { nodes: GraphQLComment[] } } | null }, p, env) => {
+      if (!data.video) throw notFound(`video ${p.video_id} not found`);
+      return { comment_list: data.video.comments.nodes.map((comment) => legacyComment(comment, env)) };
+    },
+  }),
 ];
+
+interface GraphQLComment {
+  id: string;
+  content: string;
+  createdAt: string;
+  user: GraphQLUser;
+}
+
+function legacyComment(comment: GraphQLComment, env: RouteEnvironment) {
+  return { id: Number(comment.id), user: legacyUser(comment.user), content: comment.content, create_date: env.commentDate(comment.createdAt) };
+}
 
 interface LegacyFriendsOwner {
   id: string;
   friends: { nodes: { user: GraphQLUser; latestMessage: { fromUserId: string; content: string } | null }[] };
 }
 
-export const pendingRoutes: PendingRoute[] = [
-  { path: "/douyin/favorite/action/", feature: "likes" },
-  { path: "/douyin/favorite/list/", feature: "liked-video lists" },
-  { path: "/douyin/comment/action/", feature: "comments" },
-  { path: "/douyin/comment/list/", feature: "comment lists" },
-];

@@ -14,7 +14,7 @@ import { GatewayClient, GatewayUnavailableError } from "./gateway-client";
 import { spoolToFile } from "../media/upload";
 import { extractFiles, SpooledFile } from "./files";
 import { describeProblem } from "./params";
-import { pendingRoutes, routes, type LegacyRoute } from "./routes";
+import { routes, type LegacyRoute, type RouteEnvironment } from "./routes";
 
 const MULTIPART_LIMITS = { fields: 32, fieldSize: 64 * 1024, parts: 64 };
 
@@ -72,6 +72,14 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       for (const file of spooled.get(request) ?? []) await file.remove();
     });
 
+    const monthDay = new Intl.DateTimeFormat("en-CA", { timeZone: config.commentTimeZone, month: "2-digit", day: "2-digit" });
+    const environment: RouteEnvironment = {
+      commentDate: (iso) => {
+        const parts = Object.fromEntries(monthDay.formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
+        return `${parts.month}-${parts.day}`;
+      },
+    };
+
     const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
       const params = collectParams(request);
       const token = typeof params.token === "string" && params.token !== "" ? params.token : undefined;
@@ -83,7 +91,7 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
       if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
       try {
-        return success(route.respond(result.data, parsed.data));
+        return success(route.respond(result.data, parsed.data, environment));
       } catch (error) {
         const envelope = failureFromError(error);
         if (envelope) return envelope;
@@ -109,13 +117,6 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
         url: route.path,
         method: ["GET", "POST"],
         handler: async (request, reply) => reply.send(await answer(route, request)),
-      });
-    }
-    for (const pending of pendingRoutes) {
-      app.route({
-        url: pending.path,
-        method: ["GET", "POST"],
-        handler: async () => failure("NOT_IMPLEMENTED", `${pending.feature} is not available yet on this server`),
       });
     }
 

@@ -1,15 +1,17 @@
 // `npm run reconcile`: recomputes every counter from the rows it counts and reports what it
-// fixed. Safe while the stack runs on PostgreSQL (each fix is one statement); with embedded
+// fixed (cached video rows expire within CACHE_TTL_SECONDS). Safe while the stack runs on PostgreSQL (each fix is one statement); with embedded
 // databases, stop the stack first (a PGlite directory has one owner).
 import { loadConfig } from "../common/config";
 import { openDatabase } from "../common/database";
 import { PrismaClient as RelationClient } from "../generated/prisma/relation/client";
 import { PrismaClient as VideoClient } from "../generated/prisma/video/client";
 import { reconcileFollowCounts } from "../subgraphs/relation/data";
-import { reconcileWorkCounts } from "../subgraphs/video/data";
+import { reconcileInteractionCounts, reconcileWorkCounts } from "../subgraphs/video/data";
 
 export interface ReconcileReport {
   workCount: number;
+  videoCounts: number;
+  likeCounts: number;
   followCounts: number;
 }
 
@@ -20,7 +22,9 @@ export async function reconcile(config = loadConfig()): Promise<ReconcileReport>
   const video = new VideoClient({ adapter: videoDb.adapter });
   const relation = new RelationClient({ adapter: relationDb.adapter });
   try {
-    return { workCount: await reconcileWorkCounts(video), followCounts: await reconcileFollowCounts(relation) };
+    const workCount = await reconcileWorkCounts(video);
+    const interactions = await reconcileInteractionCounts(video);
+    return { workCount, videoCounts: interactions.videos, likeCounts: interactions.users, followCounts: await reconcileFollowCounts(relation) };
   } finally {
     await video.$disconnect();
     await relation.$disconnect();

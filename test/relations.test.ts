@@ -249,10 +249,10 @@ describe("npm run reconcile", () => {
     await corrupt("video", "INSERT INTO user_stats (user_id, work_count) VALUES ($1, 5)", [ann.userId]);
     assert.equal((await userInfo(ben.userId)).follower_count, 7);
 
-    assert.deepEqual(await reconcile(stack.config), { workCount: 1, followCounts: 2 });
+    assert.deepEqual(await reconcile(stack.config), { workCount: 1, videoCounts: 0, likeCounts: 0, followCounts: 2 });
     assert.equal((await userInfo(ben.userId)).follower_count, 1);
     assert.equal((await userInfo(ann.userId)).work_count, 0);
-    assert.deepEqual(await reconcile(stack.config), { workCount: 0, followCounts: 0 }, "nothing left to fix");
+    assert.deepEqual(await reconcile(stack.config), { workCount: 0, videoCounts: 0, likeCounts: 0, followCounts: 0 }, "nothing left to fix");
   });
 });
 

@@ -58,8 +58,9 @@ export class RelationData {
       const row = byId.get(id);
       return {
         id,
-        followCount: row?.follow_count ?? 0,
-        followerCount: row?.follower_count ?? 0,
+        // Counters may dip below zero for a moment while events apply out of order.
+        followCount: Math.max(0, row?.follow_count ?? 0),
+        followerCount: Math.max(0, row?.follower_count ?? 0),
         isFollow: row?.is_follow ?? false,
       };
     });
@@ -160,7 +161,10 @@ export class RelationData {
     };
   }
 
-  /** Applies a counter event atomically and at most once (its id is recorded in the same transaction). */
+  /**
+   * Applies a counter event atomically and at most once (its id is recorded in the same
+   * transaction). Never clamped: events may arrive out of order; reads show max(0, n).
+   */
   async applyCounterEvent(event: CounterJob): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const recorded = await tx.$executeRaw`INSERT INTO counter_events (event_id) VALUES (${event.eventId}) ON CONFLICT DO NOTHING`;
@@ -168,8 +172,8 @@ export class RelationData {
       for (const change of event.changes) {
         const column = COUNTER_COLUMNS[change.field];
         await tx.$executeRawUnsafe(
-          `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, GREATEST($2, 0), now())
-           ON CONFLICT (user_id) DO UPDATE SET ${column} = GREATEST(user_stats.${column} + $2, 0), updated_at = now()`,
+          `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
+           ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
           BigInt(change.userId),
           change.delta,
         );

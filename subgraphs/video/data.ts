@@ -1,5 +1,5 @@
 // The video subgraph's data module: the only code that touches its Prisma client.
-import type { PrismaClient, Video } from "../../generated/prisma/video/client";
+import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
 
 /** What the video subgraph knows about a user: counters computed from its own rows. */
 export interface UserStatsRecord {
@@ -18,6 +18,14 @@ export interface FeedPageRecord {
 
 export interface VideoConnectionRecord {
   nodes: VideoRecord[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+export type CommentRecord = Comment;
+
+export interface CommentConnectionRecord {
+  nodes: CommentRecord[];
   nextCursor: string | null;
   hasMore: boolean;
 }
@@ -94,9 +102,9 @@ export class VideoData {
       const row = byId.get(id);
       return {
         id,
-        workCount: row?.workCount ?? 0,
-        favoriteCount: row?.favoriteCount ?? 0,
-        totalFavorited: Number(row?.totalFavorited ?? 0),
+        workCount: Math.max(0, row?.workCount ?? 0),
+        favoriteCount: Math.max(0, row?.favoriteCount ?? 0),
+        totalFavorited: Math.max(0, Number(row?.totalFavorited ?? 0)),
       };
     });
   }
@@ -168,6 +176,72 @@ export class VideoData {
     return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
   }
 
+  /** Inserts the like; false when it was there already. */
+  async insertLike(userId: number, videoId: number): Promise<boolean> {
+    const { count } = await this.prisma.like.createMany({ data: [{ userId: BigInt(userId), videoId: BigInt(videoId) }], skipDuplicates: true });
+    return count === 1;
+  }
+
+  /** Removes the like; false when there was none. */
+  async deleteLike(userId: number, videoId: number): Promise<boolean> {
+    const { count } = await this.prisma.like.deleteMany({ where: { userId: BigInt(userId), videoId: BigInt(videoId) } });
+    return count === 1;
+  }
+
+  /** Videos `userId` likes, most recently liked first (deleted videos left out). */
+  async likedVideos(userId: number, first: number, after: VideoCursor | null): Promise<VideoConnectionRecord> {
+    const likes = await this.prisma.like.findMany({
+      where: {
+        userId: BigInt(userId),
+        ...(after && { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, videoId: { lt: after.id } }] }),
+      },
+      orderBy: [{ createdAt: "desc" }, { videoId: "desc" }],
+      take: first + 1,
+    });
+    const page = likes.slice(0, first);
+    const videos = await this.findVideos(page.map((like) => Number(like.videoId)));
+    const last = page.at(-1);
+    const hasMore = likes.length > first;
+    return {
+      nodes: videos.filter((video): video is VideoRecord => video !== null),
+      hasMore,
+      nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.videoId }) : null,
+    };
+  }
+
+  async insertComment(comment: { id: number; videoId: number; userId: number; content: string }): Promise<CommentRecord> {
+    return this.prisma.comment.create({
+      data: { id: BigInt(comment.id), videoId: BigInt(comment.videoId), userId: BigInt(comment.userId), content: comment.content },
+    });
+  }
+
+  async findComment(commentId: number): Promise<CommentRecord | null> {
+    return this.prisma.comment.findFirst({ where: { id: BigInt(commentId), isDeleted: false } });
+  }
+
+  /** Soft-deletes; false when it was deleted already. */
+  async softDeleteComment(commentId: number): Promise<boolean> {
+    const { count } = await this.prisma.comment.updateMany({ where: { id: BigInt(commentId), isDeleted: false }, data: { isDeleted: true } });
+    return count === 1;
+  }
+
+  /** A video's comments, newest first, after an opaque cursor. */
+  async comments(videoId: number, first: number, after: VideoCursor | null): Promise<CommentConnectionRecord> {
+    const rows = await this.prisma.comment.findMany({
+      where: {
+        videoId: BigInt(videoId),
+        isDeleted: false,
+        ...(after && { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: first + 1,
+    });
+    const nodes = rows.slice(0, first);
+    const last = nodes.at(-1);
+    const hasMore = rows.length > first;
+    return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+  }
+
   /** Inserts a processed video; false when it already exists (a retried media job). */
   async insertVideo(video: NewVideo): Promise<boolean> {
     const { count } = await this.prisma.video.createMany({
@@ -179,7 +253,9 @@ export class VideoData {
 
   /**
    * Applies a counter event atomically, at most once: the event id is recorded in the same
-   * transaction as the counter changes, so a redelivered event changes nothing.
+   * transaction as the counter changes, so a redelivered event changes nothing. Events may be
+   * applied out of order (an unlike before its like), so a counter may dip below zero for a
+   * moment; it is never clamped here, which would make the final sum wrong. Reads show max(0, n).
    */
   async applyCounterEvent(event: CounterEvent): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
@@ -190,15 +266,15 @@ export class VideoData {
         if (change.entity === "user") {
           const column = USER_COUNTER_COLUMNS[change.field];
           await tx.$executeRawUnsafe(
-            `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, GREATEST($2, 0), now())
-             ON CONFLICT (user_id) DO UPDATE SET ${column} = GREATEST(user_stats.${column} + $2, 0), updated_at = now()`,
+            `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
+             ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
             id,
             change.delta,
           );
         } else {
           const column = VIDEO_COUNTER_COLUMNS[change.field];
           await tx.$executeRawUnsafe(
-            `UPDATE videos SET ${column} = GREATEST(${column} + $2, 0), updated_at = now() WHERE id = $1`,
+            `UPDATE videos SET ${column} = ${column} + $2, updated_at = now() WHERE id = $1`,
             id,
             change.delta,
           );
@@ -228,9 +304,9 @@ function toFeedRow(row: RawFeedRow): FeedRow {
     },
     authorStats: {
       id: Number(row.author_id),
-      workCount: row.work_count ?? 0,
-      favoriteCount: row.author_favorite_count ?? 0,
-      totalFavorited: Number(row.total_favorited ?? 0),
+      workCount: Math.max(0, row.work_count ?? 0),
+      favoriteCount: Math.max(0, row.author_favorite_count ?? 0),
+      totalFavorited: Math.max(0, Number(row.total_favorited ?? 0)),
     },
     isFavorite: row.is_favorite,
   };
@@ -265,4 +341,37 @@ export async function reconcileWorkCounts(prisma: PrismaClient): Promise<number>
     INSERT INTO user_stats (user_id, work_count, updated_at)
     SELECT user_id, work_count, now() FROM wrong
     ON CONFLICT (user_id) DO UPDATE SET work_count = excluded.work_count, updated_at = now()`;
+}
+
+/**
+ * Recomputes the like and comment counters from the rows: each video's favorite_count and
+ * comment_count, each user's favorite_count (likes given) and total_favorited (likes received).
+ * Returns how many rows were wrong.
+ */
+export async function reconcileInteractionCounts(prisma: PrismaClient): Promise<{ videos: number; users: number }> {
+  const videos = await prisma.$executeRaw`
+    UPDATE videos v SET favorite_count = t.favorites, comment_count = t.comments, updated_at = now()
+    FROM (
+      SELECT v2.id,
+             (SELECT count(*)::int FROM likes l WHERE l.video_id = v2.id) AS favorites,
+             (SELECT count(*)::int FROM comments c WHERE c.video_id = v2.id AND NOT c.is_deleted) AS comments
+      FROM videos v2
+    ) t
+    WHERE v.id = t.id AND (v.favorite_count <> t.favorites OR v.comment_count <> t.comments)`;
+  const users = await prisma.$executeRaw`
+    WITH given AS (SELECT user_id, count(*)::int AS n FROM likes GROUP BY user_id),
+    received AS (SELECT v.author_id AS user_id, count(*)::bigint AS n FROM likes l JOIN videos v ON v.id = l.video_id GROUP BY v.author_id),
+    truth AS (
+      SELECT coalesce(g.user_id, r.user_id) AS user_id, coalesce(g.n, 0) AS favorite_count, coalesce(r.n, 0) AS total_favorited
+      FROM given g FULL JOIN received r ON r.user_id = g.user_id
+    ),
+    wrong AS (
+      SELECT coalesce(t.user_id, s.user_id) AS user_id, coalesce(t.favorite_count, 0) AS favorite_count, coalesce(t.total_favorited, 0) AS total_favorited
+      FROM truth t FULL JOIN user_stats s ON s.user_id = t.user_id
+      WHERE coalesce(t.favorite_count, 0) <> coalesce(s.favorite_count, 0) OR coalesce(t.total_favorited, 0) <> coalesce(s.total_favorited, 0)
+    )
+    INSERT INTO user_stats (user_id, favorite_count, total_favorited, updated_at)
+    SELECT user_id, favorite_count, total_favorited, now() FROM wrong
+    ON CONFLICT (user_id) DO UPDATE SET favorite_count = excluded.favorite_count, total_favorited = excluded.total_favorited, updated_at = now()`;
+  return { videos, users };
 }

@@ -1,15 +1,23 @@
-// Per-request DataLoaders of the video subgraph: the only path from an id to a row.
+// Per-request DataLoaders of the video subgraph: the only path from an id to a row. Video
+// rows and likes are read through their Redis caches.
 import DataLoader from "dataloader";
+import { VideoCaches } from "./cache";
 import type { FeedRow, UserStatsRecord, VideoData, VideoRecord } from "./data";
 
-export function createLoaders(videos: VideoData, viewerId: number | null) {
+export function createLoaders(videos: VideoData, caches: VideoCaches, viewerId: number | null) {
   const loaders = {
     userStats: new DataLoader<number, UserStatsRecord>((userIds) => videos.findUserStats(userIds)),
-    videoById: new DataLoader<number, VideoRecord | null>((videoIds) => videos.findVideos(videoIds)),
+    videoById: new DataLoader<number, VideoRecord | null>((videoIds) => caches.videos.loadMany(videoIds, (missing) => videos.findVideos(missing))),
     /** Whether the viewer likes each video (always false without a viewer, at no cost). */
-    isFavorite: new DataLoader<number, boolean>(async (videoIds) =>
-      viewerId === null ? videoIds.map(() => false) : videos.findLikes(viewerId, videoIds),
-    ),
+    isFavorite: new DataLoader<number, boolean>(async (videoIds) => {
+      if (viewerId === null) return videoIds.map(() => false);
+      const keys = videoIds.map((videoId) => VideoCaches.likeKey(viewerId, videoId));
+      const liked = await caches.likes.loadMany(keys, async (missing) => {
+        const missingIds = missing.map((key) => Number(key.split("-")[1]));
+        return videos.findLikes(viewerId, missingIds);
+      });
+      return liked.map((value) => value === true);
+    }),
     /** Rows a joined query already read: later loads of the same ids cost nothing. */
     primeFeedRows(rows: FeedRow[]) {
       for (const row of rows) {

@@ -3,6 +3,8 @@ import type { CounterEvent } from "./data";
 
 export const MEDIA_QUEUE = "video-media";
 export const COUNTER_QUEUE = "video-counters";
+/** Delayed second deletes of cache entries (see common/cache.ts). */
+export const CACHE_QUEUE = "video-cache";
 
 export interface MediaJob {
   videoId: number;
@@ -12,6 +14,10 @@ export interface MediaJob {
 }
 
 export type CounterJob = CounterEvent;
+
+export interface CacheJob {
+  keys: string[];
+}
 
 /** BullMQ job ids may not contain ':'; event ids become job ids, so enqueueing twice is harmless. */
 export const jobIdFor = (eventId: string) => eventId.replaceAll(":", "-");

@@ -15,7 +15,9 @@ import type { VideoContext } from "./context";
 import { VideoData } from "./data";
 import { createLoaders } from "./loaders";
 import { Publisher } from "./publish";
-import { MEDIA_QUEUE, type MediaJob } from "./queues";
+import { CACHE_QUEUE, COUNTER_QUEUE, MEDIA_QUEUE, type CacheJob, type CounterJob, type MediaJob } from "./queues";
+import { VideoCaches } from "./cache";
+import { Interactions } from "./interactions";
 import { resolvers } from "./resolvers";
 import { startVideoWorkers } from "./worker";
 
@@ -36,17 +38,16 @@ export const videoSubgraph: SubgraphDefinition<PrismaClient, VideoContext> = {
       (e) => e.close(),
     );
     await mediaEvents.waitUntilReady();
+    const counters = resources.add("counter queue", createQueue<CounterJob>(config, redis, COUNTER_QUEUE), (q) => q.close());
+    const cacheQueue = resources.add("cache queue", createQueue<CacheJob>(config, redis, CACHE_QUEUE), (q) => q.close());
+    const caches = new VideoCaches(redis, config, cacheQueue, log);
     if (config.workersInProcess || config.databases.video.kind === "embedded") {
-      startVideoWorkers({ config, log, videos, storage, connection: workerConnection, resources });
+      startVideoWorkers({ config, log, videos, storage, connection: workerConnection, resources, caches });
     }
-    const publisher = new Publisher(
-      config,
-      storage,
-      mediaQueue,
-      mediaEvents,
-      new IdGenerator(config.idWorkerId),
-      SensitiveWordFilter.fromFile(config.sensitiveWordsFile),
-    );
+    const ids = new IdGenerator(config.idWorkerId);
+    const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
+    const interactions = new Interactions(videos, caches, counters, ids, words, config);
+    const publisher = new Publisher(config, storage, mediaQueue, mediaEvents, ids, words);
     return {
       resolvers,
       createContext: (scope) => ({
@@ -54,8 +55,10 @@ export const videoSubgraph: SubgraphDefinition<PrismaClient, VideoContext> = {
         videos,
         storage,
         publisher,
+        interactions,
+        caches,
         limits: config.limits,
-        loaders: createLoaders(videos, scope.viewer?.userId ?? null),
+        loaders: createLoaders(videos, caches, scope.viewer?.userId ?? null),
       }),
     };
   },

@@ -15,10 +15,13 @@ import { MediaStorage } from "../../media/storage";
 import { PrismaClient } from "../../generated/prisma/video/client";
 import { VideoData } from "./data";
 import { REJECTED_PREFIX } from "./publish";
-import { COUNTER_QUEUE, jobIdFor, MEDIA_QUEUE, type CounterJob, type MediaJob } from "./queues";
+import { CACHE_QUEUE, COUNTER_QUEUE, jobIdFor, MEDIA_QUEUE, type CacheJob, type CounterJob, type MediaJob } from "./queues";
+import { VideoCaches } from "./cache";
+import { deleteKeys } from "../../common/cache";
 
 export interface VideoWorkerParts {
   config: Config;
+  caches: VideoCaches;
   log: Logger;
   videos: VideoData;
   storage: MediaStorage;
@@ -27,7 +30,7 @@ export interface VideoWorkerParts {
   resources: Resources;
 }
 
-export function startVideoWorkers({ config, log, videos, storage, connection, resources }: VideoWorkerParts): void {
+export function startVideoWorkers({ config, log, videos, storage, connection, resources, caches }: VideoWorkerParts): void {
   configureMediaBinaries(config);
   const counters: Queue<CounterJob> = resources.add("counter queue", createQueue<CounterJob>(config, connection, COUNTER_QUEUE), (q) => q.close());
 
@@ -59,8 +62,23 @@ export function startVideoWorkers({ config, log, videos, storage, connection, re
   );
   resources.add("media worker", media, (w) => w.close());
 
-  const counter = createCounterWorker<CounterJob>(config, connection, COUNTER_QUEUE, (event) => videos.applyCounterEvent(event), log);
+  const counter = createCounterWorker<CounterJob>(
+    config,
+    connection,
+    COUNTER_QUEUE,
+    async (event) => {
+      const applied = await videos.applyCounterEvent(event);
+      // Counts are cached with their video: drop those entries once the new counts are committed.
+      const videoIds = event.changes.filter((change) => change.entity === "video").map((change) => Number(change.id));
+      if (applied && videoIds.length > 0) await caches.invalidateVideos(videoIds);
+      return applied;
+    },
+    log,
+  );
   resources.add("counter worker", counter, (w) => w.close());
+
+  const cache = createWorker<CacheJob>(config, connection, CACHE_QUEUE, (job) => deleteKeys(connection, job.data.keys, log), log);
+  resources.add("cache worker", cache, (w) => w.close());
 }
 
 /** Runs the workers as a process of their own (with a PostgreSQL database). */
@@ -72,7 +90,9 @@ async function startStandaloneWorkers(config: Config, log: Logger) {
     const connection = resources.add("redis", await connectRedis(config, { forWorkers: true, name: "video-workers" }), (r) => r.quit());
     const storage = new MediaStorage(config);
     await storage.ensureBucket();
-    startVideoWorkers({ config, log, videos: new VideoData(prisma), storage, connection, resources });
+    const cacheQueue = resources.add("cache queue", createQueue<CacheJob>(config, connection, CACHE_QUEUE), (q) => q.close());
+    const caches = new VideoCaches(connection, config, cacheQueue, log);
+    startVideoWorkers({ config, log, videos: new VideoData(prisma), storage, connection, resources, caches });
     log.info("video workers running");
     return { close: () => resources.closeAll(log) };
   } catch (error) {
