@@ -1,5 +1,5 @@
-// A media worker that dies mid-job loses nothing: the job is taken back after its lock
-// expires and another worker finishes it. Workers run as real processes here, killed for real.
+// A worker that dies mid-job loses nothing: the job is taken back after its lock expires and
+// another worker finishes it, once. Workers run as real processes here, killed for real.
 import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -9,8 +9,8 @@ import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { projectRoot } from "../common/config";
 import { queuePrefix } from "../common/queues";
-import { MEDIA_QUEUE } from "../subgraphs/video/queues";
-import { legacy, uniqueName } from "./client";
+import { COUNTER_QUEUE, MEDIA_QUEUE } from "../subgraphs/video/queues";
+import { eventually, graphql, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
 import { startStack, type Stack } from "./stack";
 
@@ -60,7 +60,7 @@ describe("media worker crash", () => {
     form.set("data", new Blob([fs.readFileSync(video)], { type: "video/mp4" }), "crash.mp4");
     const publishing = fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form }).then((r) => r.json());
 
-    await new Promise<void>((resolve) => doomed.once("exit", () => resolve()));
+    await new Promise<void>((resolve) => (doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve())));
     assert.ok(activeJobId, "the killed worker had taken the job");
     const rescuer = await startWorkerProcess();
     try {
@@ -76,6 +76,59 @@ describe("media worker crash", () => {
       await new Promise((resolve) => rescuer.once("exit", resolve));
       await events.close();
       await queue.close();
+      eventsConnection.disconnect();
+      connection.disconnect();
+    }
+  });
+});
+
+describe("counter worker crash", () => {
+  it("applies a like's counter event exactly once after its worker was killed mid-job", async () => {
+    const owner = await legacy(stack, "/douyin/user/register/", { username: uniqueName("owner"), password: "pw" }, { method: "POST" });
+    const fans = await Promise.all(
+      Array.from({ length: 5 }, () => legacy(stack, "/douyin/user/register/", { username: uniqueName("fan"), password: "pw" }, { method: "POST" })),
+    );
+    const rescuerForPublish = await startWorkerProcess();
+    const form = new FormData();
+    form.set("token", owner.body.token);
+    form.set("title", "to be liked");
+    form.set("data", new Blob([fs.readFileSync(makeVideo("liked.mp4"))], { type: "video/mp4" }), "liked.mp4");
+    const published = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as { status_code: number };
+    assert.equal(published.status_code, 0);
+    rescuerForPublish.kill("SIGTERM");
+    await new Promise((resolve) => rescuerForPublish.once("exit", resolve));
+    const videoId = (await legacy(stack, "/douyin/publish/list/", { user_id: owner.body.user_id })).body.video_list[0].id;
+
+    const connection = new Redis(stack.config.redis.url, { maxRetriesPerRequest: null });
+    const eventsConnection = connection.duplicate();
+    const events = new QueueEvents(COUNTER_QUEUE, { connection: eventsConnection, prefix: queuePrefix(stack.config) });
+    await events.waitUntilReady();
+    const doomed = await startWorkerProcess();
+    let killedJob: string | undefined;
+    events.on("active", ({ jobId }) => {
+      if (killedJob || !jobId.startsWith("like-")) return;
+      killedJob = jobId;
+      doomed.kill("SIGSTOP");
+      doomed.kill("SIGKILL");
+    });
+    for (const fan of fans) {
+      const liked = await legacy(stack, "/douyin/favorite/action/", { token: fan.body.token, video_id: videoId, action_type: 1 }, { method: "POST" });
+      assert.equal(liked.body.status_code, 0);
+    }
+    // It may be gone already: the kill happens while the likes are still being sent.
+    await new Promise<void>((resolve) => (doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve())));
+    const rescuer = await startWorkerProcess();
+    try {
+      const count = async () =>
+        (await graphql(stack.graphqlUrl, `query ($id: ID!) { video(id: $id) { favoriteCount } }`, { id: String(videoId) })).data.video.favoriteCount;
+      await eventually(async () => (await count()) === fans.length, `favorite_count to reach ${fans.length}`, 20_000);
+      const owner_ = await legacy(stack, "/douyin/user/", { user_id: owner.body.user_id });
+      assert.equal(owner_.body.user.total_favorited, fans.length, "applied once each: no loss, no double count");
+      assert.ok(killedJob, "a worker was killed holding a counter job");
+    } finally {
+      rescuer.kill("SIGTERM");
+      await new Promise((resolve) => rescuer.once("exit", resolve));
+      await events.close();
       eventsConnection.disconnect();
       connection.disconnect();
     }
