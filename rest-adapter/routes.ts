@@ -274,7 +274,8 @@ export const routes: LegacyRoute[] = [
     auth: true,
     params: z.discriminatedUnion("action_type", [
       z.object({ action_type: z.literal("1", { error: "action_type must be 1 (post) or 2 (delete)" }), video_id: id("video_id"), comment_text: text("comment_text") }),
-      z.object({ action_type: z.literal("2"), video_id: id("video_id"), comment_id: id("comment_id") }),
+      // The comment id alone names what to delete; the app also sends video_id, which is not needed.
+      z.object({ action_type: z.literal("2"), video_id: optionalId("video_id"), comment_id: id("comment_id") }),
     ], { error: (issue) => (issue.input === undefined ? "action_type is required" : "action_type must be 1 (post) or 2 (delete)") }),
     operation: `mutation LegacyCommentAction($videoId: ID!, $text: String!, $commentId: ID!, $post: Boolean!) {
       addComment(videoId: $videoId, content: $text) @include(if: $post) { id content createdAt user { ...LegacyUser } }
@@ -282,7 +283,7 @@ export const routes: LegacyRoute[] = [
     variables: (p) =>
       p.action_type === "1"
         ? { videoId: String(p.video_id), text: p.comment_text, commentId: "0", post: true }
-        : { videoId: String(p.video_id), text: "", commentId: String(p.comment_id), post: false },
+        : { videoId: "0", text: "", commentId: String(p.comment_id), post: false },
     respond: (data: { addComment?: GraphQLComment }, _p, env) => (data.addComment ? { comment: legacyComment(data.addComment, env) } : {}),
   }),
   define({

@@ -194,7 +194,7 @@ describe("comments", () => {
 
     const stranger = await comment({ token: author.token, video_id: videoId, action_type: 2, comment_id: posted.id });
     assert.equal(stranger.body.status_code, 403);
-    const own = await comment({ token: reader.token, video_id: videoId, action_type: 2, comment_id: posted.id });
+    const own = await comment({ token: reader.token, action_type: 2, comment_id: posted.id });
     assert.deepEqual(own.body, { status_code: 0, status_msg: "success" });
     assert.deepEqual((await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list.map((c: { id: number }) => c.id).includes(posted.id), false);
     await eventually(async () => (await videoCounts(videoId)).commentCount === 1, "comment_count 1");
