@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { userRegisteredJobId, type UserRegisteredEvent } from "../../common/events";
 import { badInput, notFound } from "../../common/errors";
 import type { IdGenerator } from "../../common/ids";
+import { afterCursor, decodeCursor, pageOf, type Cursor, type Page } from "../../common/pagination";
 import type { PrismaClient } from "../../generated/prisma/relation/client";
 import type { CounterJob } from "./queues";
 
@@ -14,22 +15,14 @@ export interface UserRelationRecord {
   isFollow: boolean;
 }
 
-export interface UserConnectionRecord {
-  /** Ids only: the User fields come from each subgraph's loaders. */
-  nodes: { id: number }[];
-  nextCursor: string | null;
-  hasMore: boolean;
-}
+/** Ids only: the User fields come from each subgraph's loaders. */
+export type UserConnectionRecord = Page<{ id: number }>;
 
 export interface FriendRecord {
   id: number;
 }
 
-export interface FriendConnectionRecord {
-  nodes: FriendRecord[];
-  nextCursor: string | null;
-  hasMore: boolean;
-}
+export type FriendConnectionRecord = Page<FriendRecord>;
 
 const COUNTER_COLUMNS = { followCount: "follow_count", followerCount: "follower_count" } as const;
 
@@ -115,34 +108,20 @@ export class RelationData {
 
   /** Whom `userId` follows (`direction: "following"`) or who follows them, most recent first. */
   async listFollows(direction: "following" | "followers", userId: number, first: number, after: string | null): Promise<UserConnectionRecord> {
-    const cursor = after === null ? null : decodeFollowCursor(after);
-    if (cursor === undefined) throw badInput("invalid cursor");
+    const cursor = readCursor(after);
     const own = direction === "following" ? "followerId" : "followeeId";
     const other = direction === "following" ? "followeeId" : "followerId";
     const rows = await this.prisma.follow.findMany({
-      where: {
-        [own]: BigInt(userId),
-        ...(cursor && {
-          OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, [other]: { lt: cursor.id } }],
-        }),
-      },
+      where: { [own]: BigInt(userId), ...afterCursor(cursor, other) },
       orderBy: [{ createdAt: "desc" }, { [other]: "desc" }],
       take: first + 1,
     });
-    const page = rows.slice(0, first);
-    const last = page.at(-1);
-    const hasMore = rows.length > first;
-    return {
-      nodes: page.map((row) => ({ id: Number(row[other]) })),
-      hasMore,
-      nextCursor: hasMore && last ? encodeFollowCursor(last.createdAt, last[other]) : null,
-    };
+    return pageOf(rows, first, (row) => ({ createdAt: row.createdAt, id: row[other] }), (row) => ({ id: Number(row[other]) }));
   }
 
   /** Users who follow `userId` back, most recently followed first. */
   async listFriends(userId: number, first: number, after: string | null): Promise<FriendConnectionRecord> {
-    const cursor = after === null ? null : decodeFollowCursor(after);
-    if (cursor === undefined) throw badInput("invalid cursor");
+    const cursor = readCursor(after);
     const rows = await this.prisma.$queryRaw<{ friend_id: bigint; created_at: Date }[]>`
       SELECT f1.followee_id AS friend_id, f1.created_at
       FROM follows f1
@@ -151,14 +130,7 @@ export class RelationData {
         AND (${cursor === null} OR (f1.created_at, f1.followee_id) < (${cursor?.createdAt ?? new Date(0)}, ${cursor?.id ?? 0n}))
       ORDER BY f1.created_at DESC, f1.followee_id DESC
       LIMIT ${first + 1}`;
-    const page = rows.slice(0, first);
-    const last = page.at(-1);
-    const hasMore = rows.length > first;
-    return {
-      nodes: page.map((row) => ({ id: Number(row.friend_id) })),
-      hasMore,
-      nextCursor: hasMore && last ? encodeFollowCursor(last.created_at, last.friend_id) : null,
-    };
+    return pageOf(rows, first, (row) => ({ createdAt: row.created_at, id: row.friend_id }), (row) => ({ id: Number(row.friend_id) }));
   }
 
   /**
@@ -183,13 +155,11 @@ export class RelationData {
   }
 }
 
-function encodeFollowCursor(createdAt: Date, id: bigint): string {
-  return Buffer.from(`${createdAt.getTime()}:${id}`).toString("base64url");
-}
-
-function decodeFollowCursor(cursor: string): { createdAt: Date; id: bigint } | undefined {
-  const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
-  return match ? { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) } : undefined;
+function readCursor(after: string | null): Cursor | null {
+  if (after === null) return null;
+  const cursor = decodeCursor(after);
+  if (!cursor) throw badInput("invalid cursor");
+  return cursor;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The video subgraph's data module: the only code that touches its Prisma client.
+import { afterCursor, pageOf, type Cursor, type Page } from "../../common/pagination";
 import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
 
 /** What the video subgraph knows about a user: counters computed from its own rows. */
@@ -16,19 +17,11 @@ export interface FeedPageRecord {
   nextTime: Date | null;
 }
 
-export interface VideoConnectionRecord {
-  nodes: VideoRecord[];
-  nextCursor: string | null;
-  hasMore: boolean;
-}
+export type VideoConnectionRecord = Page<VideoRecord>;
 
 export type CommentRecord = Comment;
 
-export interface CommentConnectionRecord {
-  nodes: CommentRecord[];
-  nextCursor: string | null;
-  hasMore: boolean;
-}
+export type CommentConnectionRecord = Page<CommentRecord>;
 
 export interface NewVideo {
   id: number;
@@ -158,22 +151,13 @@ export class VideoData {
   }
 
   /** One author's videos, newest first, after an opaque cursor. */
-  async videosByAuthor(authorId: number, first: number, after: VideoCursor | null): Promise<VideoConnectionRecord> {
+  async videosByAuthor(authorId: number, first: number, after: Cursor | null): Promise<VideoConnectionRecord> {
     const rows = await this.prisma.video.findMany({
-      where: {
-        authorId: BigInt(authorId),
-        isDeleted: false,
-        ...(after && {
-          OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-        }),
-      },
+      where: { authorId: BigInt(authorId), isDeleted: false, ...afterCursor(after, "id") },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: first + 1,
     });
-    const nodes = rows.slice(0, first);
-    const last = nodes.at(-1);
-    const hasMore = rows.length > first;
-    return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+    return pageOf(rows, first, (row) => row);
   }
 
   /** Inserts the like; false when it was there already. */
@@ -189,24 +173,15 @@ export class VideoData {
   }
 
   /** Videos `userId` likes, most recently liked first (deleted videos left out). */
-  async likedVideos(userId: number, first: number, after: VideoCursor | null): Promise<VideoConnectionRecord> {
+  async likedVideos(userId: number, first: number, after: Cursor | null): Promise<VideoConnectionRecord> {
     const likes = await this.prisma.like.findMany({
-      where: {
-        userId: BigInt(userId),
-        ...(after && { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, videoId: { lt: after.id } }] }),
-      },
+      where: { userId: BigInt(userId), ...afterCursor(after, "videoId") },
       orderBy: [{ createdAt: "desc" }, { videoId: "desc" }],
       take: first + 1,
     });
-    const page = likes.slice(0, first);
-    const videos = await this.findVideos(page.map((like) => Number(like.videoId)));
-    const last = page.at(-1);
-    const hasMore = likes.length > first;
-    return {
-      nodes: videos.filter((video): video is VideoRecord => video !== null),
-      hasMore,
-      nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.videoId }) : null,
-    };
+    const page = pageOf(likes, first, (like) => ({ createdAt: like.createdAt, id: like.videoId }));
+    const videos = await this.findVideos(page.nodes.map((like) => Number(like.videoId)));
+    return { ...page, nodes: videos.filter((video): video is VideoRecord => video !== null) };
   }
 
   async insertComment(comment: { id: number; videoId: number; userId: number; content: string }): Promise<CommentRecord> {
@@ -226,20 +201,13 @@ export class VideoData {
   }
 
   /** A video's comments, newest first, after an opaque cursor. */
-  async comments(videoId: number, first: number, after: VideoCursor | null): Promise<CommentConnectionRecord> {
+  async comments(videoId: number, first: number, after: Cursor | null): Promise<CommentConnectionRecord> {
     const rows = await this.prisma.comment.findMany({
-      where: {
-        videoId: BigInt(videoId),
-        isDeleted: false,
-        ...(after && { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }),
-      },
+      where: { videoId: BigInt(videoId), isDeleted: false, ...afterCursor(after, "id") },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: first + 1,
     });
-    const nodes = rows.slice(0, first);
-    const last = nodes.at(-1);
-    const hasMore = rows.length > first;
-    return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+    return pageOf(rows, first, (row) => row);
   }
 
   /** Inserts a processed video; false when it already exists (a retried media job). */
@@ -310,22 +278,6 @@ function toFeedRow(row: RawFeedRow): FeedRow {
     },
     isFavorite: row.is_favorite,
   };
-}
-
-export interface VideoCursor {
-  createdAt: Date;
-  id: bigint;
-}
-
-export function encodeCursor(cursor: VideoCursor): string {
-  return Buffer.from(`${cursor.createdAt.getTime()}:${cursor.id}`).toString("base64url");
-}
-
-/** Undefined for a cursor we did not make. */
-export function decodeCursor(cursor: string): VideoCursor | undefined {
-  const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match) return undefined;
-  return { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) };
 }
 
 /** Recomputes work_count from the videos; returns how many users' counters were wrong. */

@@ -5,7 +5,7 @@ import { parseId } from "../../common/ids";
 import { DateTimeScalar, pageSize } from "../../common/scalars";
 import { requireViewer } from "../../common/subgraph-host";
 import type { Resolvers } from "../../generated/graphql/video";
-import { decodeCursor } from "./data";
+import { decodeCursor } from "../../common/pagination";
 
 function requireId(value: unknown, what: string): number {
   const id = parseId(value);

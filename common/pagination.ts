@@ -1,0 +1,41 @@
+// Keyset (cursor) pagination shared by every list: newest first by (createdAt, id), with an
+// opaque cursor naming the last row of a page.
+
+export interface Cursor {
+  createdAt: Date;
+  id: bigint;
+}
+
+export interface Page<Node> {
+  nodes: Node[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(`${cursor.createdAt.getTime()}:${cursor.id}`).toString("base64url");
+}
+
+/** Undefined for a cursor we did not make. */
+export function decodeCursor(cursor: string): Cursor | undefined {
+  const match = /^(\d{1,15}):(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString());
+  return match ? { createdAt: new Date(Number(match[1])), id: BigInt(match[2]!) } : undefined;
+}
+
+/** The Prisma condition "strictly after `cursor`" in (createdAt desc, `idField` desc) order. */
+export function afterCursor<Field extends string>(cursor: Cursor | null, idField: Field) {
+  if (!cursor) return {};
+  return { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, [idField]: { lt: cursor.id } }] };
+}
+
+/** A page from `first + 1` rows fetched in order: the extra row only tells that more exist. */
+export function pageOf<Row, Node = Row>(rows: Row[], first: number, cursorOf: (row: Row) => Cursor, nodeOf?: (row: Row) => Node): Page<Node> {
+  const page = rows.slice(0, first);
+  const last = page.at(-1);
+  const hasMore = rows.length > first;
+  return {
+    nodes: nodeOf ? page.map(nodeOf) : (page as unknown as Node[]),
+    hasMore,
+    nextCursor: hasMore && last ? encodeCursor(cursorOf(last)) : null,
+  };
+}
