@@ -106,6 +106,8 @@ const environmentSchema = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
   QUEUE_LOCK_MS: positiveInt.default(30_000),
+  COUNTER_EVENT_RETENTION_HOURS: positiveInt.default(7 * 24),
+  COUNTER_PRUNE_INTERVAL_MS: positiveInt.default(3600_000),
   CHAT_CACHE_SIZE: positiveInt.default(200),
   CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
   CHAT_PAGE_MAX: positiveInt.default(500),
@@ -241,6 +243,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
     // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
     queueLockMs: e.QUEUE_LOCK_MS,
+    counterEvents: {
+      /** Applied event ids are kept this long: far beyond any redelivery of their job. */
+      retentionMs: e.COUNTER_EVENT_RETENTION_HOURS * 3600_000,
+      pruneIntervalMs: e.COUNTER_PRUNE_INTERVAL_MS,
+    },
     cache: {
       ttlSeconds: e.CACHE_TTL_SECONDS,
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,

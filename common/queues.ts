@@ -51,15 +51,25 @@ export function createWorker<Data>(
   return worker;
 }
 
+/** The scheduled job on a counter queue that forgets applied event ids past their retention. */
+export const PRUNE_COUNTER_EVENTS = "prune-counter-events";
+
+/** Schedules the periodic pruning of a counter queue's ledger (idempotent across processes). */
+export async function schedulePruning(queue: Queue<any>, config: Pick<Config, "counterEvents">): Promise<void> {
+  await queue.upsertJobScheduler(PRUNE_COUNTER_EVENTS, { every: config.counterEvents.pruneIntervalMs }, { name: PRUNE_COUNTER_EVENTS });
+}
+
 /**
  * A worker applying counter events: `apply` records the event id with the change and returns
  * false for an event already applied (a redelivery), which is logged and otherwise ignored.
+ * The scheduled prune job removes ledger entries older than the retention, via `prune`.
  */
 export function createCounterWorker<Event extends { eventId: string }>(
-  config: Pick<Config, "redis" | "queueLockMs" | "counterWorkerConcurrency">,
+  config: Pick<Config, "redis" | "queueLockMs" | "counterWorkerConcurrency" | "counterEvents">,
   connection: Redis,
   name: string,
   apply: (event: Event) => Promise<boolean>,
+  prune: (appliedBefore: Date) => Promise<number>,
   log: Logger,
 ): Worker<Event> {
   return createWorker<Event>(
@@ -67,6 +77,11 @@ export function createCounterWorker<Event extends { eventId: string }>(
     connection,
     name,
     async (job) => {
+      if (job.name === PRUNE_COUNTER_EVENTS) {
+        const removed = await prune(new Date(Date.now() - config.counterEvents.retentionMs));
+        log.info({ queue: name, removed }, "pruned applied counter events");
+        return { removed };
+      }
       const applied = await apply(job.data);
       if (!applied) log.info({ queue: name, eventId: job.data.eventId }, "counter event already applied; skipped");
       return { applied };

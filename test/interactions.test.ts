@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { queuePrefix } from "../common/queues";
+import { PRUNE_COUNTER_EVENTS, queuePrefix } from "../common/queues";
 import { reconcile } from "../scripts/reconcile";
 import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/video/queues";
 import { eventually, graphql, legacy, uniqueName } from "./client";
@@ -166,6 +166,26 @@ describe("likes", () => {
       await eventually(async () => (await queue.getJob(`${event.eventId}-b`))?.finishedOn !== undefined && (await queue.getJob(`${event.eventId}-a`))?.finishedOn !== undefined, "both deliveries");
       await eventually(async () => (await videoCounts(videoId)).favoriteCount === 1, "the count to show the event");
       assert.equal((await videoCounts(videoId)).favoriteCount, 1);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe("counter-event ledger", () => {
+  it("forgets applied event ids past their retention when the prune job runs", async () => {
+    await videoDatabase((client) =>
+      client.query(`INSERT INTO counter_events (event_id, applied_at) VALUES ('old-event', now() - interval '30 days'), ('recent-event', now())`),
+    );
+    const connection = new Redis(stack.config.redis.url);
+    const queue = new Queue(COUNTER_QUEUE, { connection, prefix: queuePrefix(stack.config) });
+    try {
+      const job = await queue.add(PRUNE_COUNTER_EVENTS, {});
+      await eventually(async () => (await queue.getJob(job.id!))?.finishedOn !== undefined, "the prune job");
+      const left = await videoDatabase(async (client) => (await client.query(`SELECT event_id FROM counter_events WHERE event_id IN ('old-event', 'recent-event')`)).rows.map((r) => r.event_id));
+      assert.deepEqual(left, ["recent-event"]);
+      assert.ok((await queue.getJobSchedulers()).some((scheduler) => scheduler.key === PRUNE_COUNTER_EVENTS || scheduler.id === PRUNE_COUNTER_EVENTS), "pruning is scheduled");
     } finally {
       await queue.close();
       connection.disconnect();

@@ -133,6 +133,11 @@ export class RelationData {
     return pageOf(rows, first, (row) => ({ createdAt: row.created_at, id: row.friend_id }), (row) => ({ id: Number(row.friend_id) }));
   }
 
+  /** Forgets applied event ids older than `appliedBefore`; returns how many. */
+  async pruneCounterEvents(appliedBefore: Date): Promise<number> {
+    return (await this.prisma.counterEvent.deleteMany({ where: { appliedAt: { lt: appliedBefore } } })).count;
+  }
+
   /**
    * Applies a counter event atomically and at most once (its id is recorded in the same
    * transaction). Never clamped: events may arrive out of order; reads show max(0, n).

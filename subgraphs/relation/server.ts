@@ -5,7 +5,7 @@ import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../common/ev
 import { IdGenerator } from "../../common/ids";
 import { runAsProcess } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
-import { createQueue } from "../../common/queues";
+import { createQueue, schedulePruning } from "../../common/queues";
 import { connectRedis } from "../../common/redis";
 import { startSubgraph, type SubgraphDefinition } from "../../common/subgraph-service";
 import { SensitiveWordFilter } from "../../common/text-filter";
@@ -23,6 +23,7 @@ export const relationSubgraph: SubgraphDefinition<PrismaClient, RelationContext>
   createClient: (adapter) => new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] }),
   async setup({ config, log, prisma, redis, resources }) {
     const counters = resources.add("counter queue", createQueue<CounterJob>(config, redis, COUNTER_QUEUE), (q) => q.close());
+    await schedulePruning(counters, config);
     const userEvents = resources.add("user events", createQueue<UserRegisteredEvent>(config, redis, USER_REGISTERED_QUEUE), (q) => q.close());
     const ids = new IdGenerator(config.idWorkerId);
     const relations = new RelationData(prisma, ids, counters, userEvents);

@@ -13,6 +13,13 @@ export function startRelationWorkers(parts: { config: Config; log: Logger; relat
   const { config, log, relations, connection, resources } = parts;
   const users = createWorker<UserRegisteredEvent>(config, connection, USER_REGISTERED_QUEUE, (job) => relations.rememberUser(job.data.userId), log);
   resources.add("user events worker", users, (w) => w.close());
-  const counters = createCounterWorker<CounterJob>(config, connection, COUNTER_QUEUE, (event) => relations.applyCounterEvent(event), log);
+  const counters = createCounterWorker<CounterJob>(
+    config,
+    connection,
+    COUNTER_QUEUE,
+    (event) => relations.applyCounterEvent(event),
+    (appliedBefore) => relations.pruneCounterEvents(appliedBefore),
+    log,
+  );
   resources.add("counter worker", counters, (w) => w.close());
 }

@@ -219,6 +219,11 @@ export class VideoData {
     return count === 1;
   }
 
+  /** Forgets applied event ids older than `appliedBefore`; returns how many. */
+  async pruneCounterEvents(appliedBefore: Date): Promise<number> {
+    return (await this.prisma.counterEvent.deleteMany({ where: { appliedAt: { lt: appliedBefore } } })).count;
+  }
+
   /**
    * Applies a counter event atomically, at most once: the event id is recorded in the same
    * transaction as the counter changes, so a redelivered event changes nothing. Events may be

@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../common/config";
 import { runAsProcess, Resources } from "../../common/lifecycle";
 import type { Logger } from "../../common/logger";
-import { createCounterWorker, createQueue, createWorker } from "../../common/queues";
+import { createCounterWorker, createQueue, createWorker, schedulePruning } from "../../common/queues";
 import { connectRedis } from "../../common/redis";
 import { openSubgraphDatabase } from "../../common/subgraph-database";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
@@ -33,6 +33,7 @@ export interface VideoWorkerParts {
 export function startVideoWorkers({ config, log, videos, storage, connection, resources, caches }: VideoWorkerParts): void {
   configureMediaBinaries(config);
   const counters: Queue<CounterJob> = resources.add("counter queue", createQueue<CounterJob>(config, connection, COUNTER_QUEUE), (q) => q.close());
+  void schedulePruning(counters, config).catch((error) => log.error({ err: error }, "could not schedule counter-event pruning"));
 
   const media = createWorker<MediaJob>(
     config,
@@ -73,6 +74,7 @@ export function startVideoWorkers({ config, log, videos, storage, connection, re
       if (applied && videoIds.length > 0) await caches.invalidateVideos(videoIds);
       return applied;
     },
+    (appliedBefore) => videos.pruneCounterEvents(appliedBefore),
     log,
   );
   resources.add("counter worker", counter, (w) => w.close());
