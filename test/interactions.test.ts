@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import pg from "pg";
+import type pg from "pg";
 import { PRUNE_COUNTER_EVENTS, queuePrefix } from "../common/queues";
 import { reconcile } from "../scripts/reconcile";
 import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/video/queues";
 import { eventually, graphql, legacy, uniqueName } from "./client";
-import { startStack, type Stack } from "./stack";
+import { deleteRedisKeys, startStack, withDatabase, type Stack } from "./stack";
 
 let stack: Stack;
 let nextVideoId = 2_000_000;
@@ -27,15 +27,7 @@ async function register() {
   return { userId: answer.body.user_id as number, token: answer.body.token as string };
 }
 
-async function videoDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: (stack.config.databases.video as { url: string }).url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const videoDatabase = <T>(work: (client: pg.Client) => Promise<T>) => withDatabase(stack, "video", work);
 
 /** A video row by `authorId` (the media pipeline is tested in videos.test.ts). */
 async function seedVideo(authorId: number): Promise<number> {
@@ -63,15 +55,7 @@ async function userCounts(userId: number) {
 }
 
 async function deleteCacheKeys(): Promise<void> {
-  const redis = new Redis(stack.config.redis.url);
-  try {
-    for (const namespace of ["video", "like", "comments-first-page"]) {
-      const keys = await redis.keys(`${stack.config.redis.prefix}:${namespace}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
+  for (const namespace of ["video", "like", "comments-first-page"]) await deleteRedisKeys(`${stack.config.redis.prefix}:${namespace}`);
 }
 
 describe("likes", () => {

@@ -5,11 +5,10 @@ import { after, before, describe, it } from "node:test";
 import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import pg from "pg";
 import { queuePrefix } from "../common/queues";
 import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/relation/queues";
 import { reconcile } from "../scripts/reconcile";
-import { startStack, type Stack } from "./stack";
+import { deleteRedisKeys, startStack, withDatabase, type Stack } from "./stack";
 
 let stack: Stack;
 
@@ -223,15 +222,7 @@ describe("friends and messages", () => {
   });
 });
 
-async function deleteChatCache(): Promise<void> {
-  const redis = new Redis(stack.config.redis.url);
-  try {
-    const keys = await redis.keys(`${stack.config.redis.prefix}:chat:*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
-}
+const deleteChatCache = () => deleteRedisKeys(`${stack.config.redis.prefix}:chat`);
 
 describe("npm run reconcile", () => {
   it("recomputes counters from the rows and reports what it fixed", async () => {
@@ -239,11 +230,8 @@ describe("npm run reconcile", () => {
     const ben = await register();
     await act(ann.token, ben.userId, 1);
     await eventually(async () => (await userInfo(ben.userId)).follower_count === 1, "the follow to be counted");
-    const corrupt = async (database: "relation" | "video", sql: string, params: unknown[]) => {
-      const client = new pg.Client({ connectionString: (stack.config.databases[database] as { url: string }).url });
-      await client.connect();
-      await client.query(sql, params).finally(() => client.end());
-    };
+    const corrupt = (database: "relation" | "video", sql: string, params: unknown[]) =>
+      withDatabase(stack, database, (client) => client.query(sql, params));
     await corrupt("relation", "UPDATE user_stats SET follower_count = 7 WHERE user_id = $1", [ben.userId]);
     await corrupt("relation", "INSERT INTO user_stats (user_id, follow_count) VALUES ($1, 3)", [987654321]);
     await corrupt("video", "INSERT INTO user_stats (user_id, work_count) VALUES ($1, 5)", [ann.userId]);

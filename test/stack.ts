@@ -77,6 +77,19 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   }
 }
 
+/** Runs `work` on a direct connection to one subgraph's database (to seed or corrupt rows). */
+export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: SubgraphName, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const spec = stack.config.databases[subgraph];
+  if (spec.kind !== "postgres") throw new Error(`the ${subgraph} database of a test stack is PostgreSQL`);
+  const client = new pg.Client({ connectionString: spec.url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** The environment every test stack shares; `overrides` adds or replaces variables. */
 export function testEnvironment(tag: string, databases: Record<SubgraphName, string>, overrides: Record<string, string> = {}) {
   return {

@@ -5,10 +5,9 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { makeEmptyFile, makeImage, makeTextFile, makeVideo, removeMedia } from "./media";
-import { startStack, type Stack } from "./stack";
+import { startStack, withDatabase, type Stack } from "./stack";
 
 const MAX_UPLOAD_BYTES = 512 * 1024;
 
@@ -186,10 +185,7 @@ describe("the feed", () => {
     const base = Date.UTC(2025, 5, 1, 12, 0, 0) + 500;
     const times: number[] = [];
     for (let i = 0; i < 65; i++) times.push(base - Math.floor(i / 4) * 1000 - (i % 4 === 3 ? 0 : (i % 4) * 7));
-    const url = (stack.config.databases.video as { url: string }).url;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
+    await withDatabase(stack, "video", async (client) => {
       for (const [i, createdAt] of times.entries()) {
         const id = 1_000_000 + i;
         await client.query(
@@ -199,9 +195,7 @@ describe("the feed", () => {
         );
         seeded.push({ id, createdAt });
       }
-    } finally {
-      await client.end();
-    }
+    });
     seeded.sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
     newest = seeded[0]!.createdAt;
   });

@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import { userRegisteredJobId, type UserRegisteredEvent } from "../../common/events";
 import { badInput, notFound } from "../../common/errors";
 import type { IdGenerator } from "../../common/ids";
+import { addToUserStat, applyOnce, pruneLedger, type LedgerClient } from "../../common/counters";
 import { afterCursor, decodeCursor, pageOf, type Cursor, type Page } from "../../common/pagination";
 import type { PrismaClient } from "../../generated/prisma/relation/client";
 import type { CounterJob } from "./queues";
@@ -133,30 +134,19 @@ export class RelationData {
     return pageOf(rows, first, (row) => ({ createdAt: row.created_at, id: row.friend_id }), (row) => ({ id: Number(row.friend_id) }));
   }
 
-  /** Forgets applied event ids older than `appliedBefore`; returns how many. */
   async pruneCounterEvents(appliedBefore: Date): Promise<number> {
-    return (await this.prisma.counterEvent.deleteMany({ where: { appliedAt: { lt: appliedBefore } } })).count;
+    return pruneLedger(this.ledger, appliedBefore);
   }
 
-  /**
-   * Applies a counter event atomically and at most once (its id is recorded in the same
-   * transaction). Never clamped: events may arrive out of order; reads show max(0, n).
-   */
+  /** Applies a counter event atomically and at most once (see common/counters.ts). */
   async applyCounterEvent(event: CounterJob): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const recorded = await tx.$executeRaw`INSERT INTO counter_events (event_id) VALUES (${event.eventId}) ON CONFLICT DO NOTHING`;
-      if (recorded === 0) return false;
-      for (const change of event.changes) {
-        const column = COUNTER_COLUMNS[change.field];
-        await tx.$executeRawUnsafe(
-          `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
-           ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
-          BigInt(change.userId),
-          change.delta,
-        );
-      }
-      return true;
+    return applyOnce(this.ledger, event.eventId, async (tx) => {
+      for (const change of event.changes) await addToUserStat(tx, COUNTER_COLUMNS[change.field], BigInt(change.userId), change.delta);
     });
+  }
+
+  private get ledger(): LedgerClient {
+    return this.prisma as unknown as LedgerClient;
   }
 }
 

@@ -1,4 +1,5 @@
 // The video subgraph's data module: the only code that touches its Prisma client.
+import { addToUserStat, applyOnce, pruneLedger, type LedgerClient } from "../../common/counters";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../common/pagination";
 import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
 
@@ -219,42 +220,26 @@ export class VideoData {
     return count === 1;
   }
 
-  /** Forgets applied event ids older than `appliedBefore`; returns how many. */
   async pruneCounterEvents(appliedBefore: Date): Promise<number> {
-    return (await this.prisma.counterEvent.deleteMany({ where: { appliedAt: { lt: appliedBefore } } })).count;
+    return pruneLedger(this.ledger, appliedBefore);
   }
 
-  /**
-   * Applies a counter event atomically, at most once: the event id is recorded in the same
-   * transaction as the counter changes, so a redelivered event changes nothing. Events may be
-   * applied out of order (an unlike before its like), so a counter may dip below zero for a
-   * moment; it is never clamped here, which would make the final sum wrong. Reads show max(0, n).
-   */
+  /** Applies a counter event atomically and at most once (see common/counters.ts). */
   async applyCounterEvent(event: CounterEvent): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const recorded = await tx.$executeRaw`INSERT INTO counter_events (event_id) VALUES (${event.eventId}) ON CONFLICT DO NOTHING`;
-      if (recorded === 0) return false;
+    return applyOnce(this.ledger, event.eventId, async (tx) => {
       for (const change of event.changes) {
         const id = BigInt(change.id);
-        if (change.entity === "user") {
-          const column = USER_COUNTER_COLUMNS[change.field];
-          await tx.$executeRawUnsafe(
-            `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
-             ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
-            id,
-            change.delta,
-          );
-        } else {
+        if (change.entity === "user") await addToUserStat(tx, USER_COUNTER_COLUMNS[change.field], id, change.delta);
+        else {
           const column = VIDEO_COUNTER_COLUMNS[change.field];
-          await tx.$executeRawUnsafe(
-            `UPDATE videos SET ${column} = ${column} + $2, updated_at = now() WHERE id = $1`,
-            id,
-            change.delta,
-          );
+          await tx.$executeRawUnsafe(`UPDATE videos SET ${column} = ${column} + $2, updated_at = now() WHERE id = $1`, id, change.delta);
         }
       }
-      return true;
     });
+  }
+
+  private get ledger(): LedgerClient {
+    return this.prisma as unknown as LedgerClient;
   }
 }
 

@@ -42,7 +42,7 @@ export const videoSubgraph: SubgraphDefinition<PrismaClient, VideoContext> = {
     const cacheQueue = resources.add("cache queue", createQueue<CacheJob>(config, redis, CACHE_QUEUE), (q) => q.close());
     const caches = new VideoCaches(redis, config, cacheQueue, log);
     if (config.workersInProcess || config.databases.video.kind === "embedded") {
-      startVideoWorkers({ config, log, videos, storage, connection: workerConnection, resources, caches });
+      startVideoWorkers({ config, log, videos, storage, connection: workerConnection, resources, caches, counters });
     }
     const ids = new IdGenerator(config.idWorkerId);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);

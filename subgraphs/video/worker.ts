@@ -21,6 +21,8 @@ import { deleteKeys } from "../../common/cache";
 
 export interface VideoWorkerParts {
   config: Config;
+  /** The counter queue the media worker publishes to (the caller's, shared with its writers). */
+  counters: Queue<CounterJob>;
   caches: VideoCaches;
   log: Logger;
   videos: VideoData;
@@ -30,9 +32,8 @@ export interface VideoWorkerParts {
   resources: Resources;
 }
 
-export function startVideoWorkers({ config, log, videos, storage, connection, resources, caches }: VideoWorkerParts): void {
+export function startVideoWorkers({ config, log, videos, storage, connection, resources, caches, counters }: VideoWorkerParts): void {
   configureMediaBinaries(config);
-  const counters: Queue<CounterJob> = resources.add("counter queue", createQueue<CounterJob>(config, connection, COUNTER_QUEUE), (q) => q.close());
   void schedulePruning(counters, config).catch((error) => log.error({ err: error }, "could not schedule counter-event pruning"));
 
   const media = createWorker<MediaJob>(
@@ -94,7 +95,8 @@ async function startStandaloneWorkers(config: Config, log: Logger) {
     await storage.ensureBucket();
     const cacheQueue = resources.add("cache queue", createQueue<CacheJob>(config, connection, CACHE_QUEUE), (q) => q.close());
     const caches = new VideoCaches(connection, config, cacheQueue, log);
-    startVideoWorkers({ config, log, videos: new VideoData(prisma), storage, connection, resources, caches });
+    const counters = resources.add("counter queue", createQueue<CounterJob>(config, connection, COUNTER_QUEUE), (q) => q.close());
+    startVideoWorkers({ config, log, videos: new VideoData(prisma), storage, connection, resources, caches, counters });
     log.info("video workers running");
     return { close: () => resources.closeAll(log) };
   } catch (error) {
