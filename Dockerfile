@@ -13,4 +13,4 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
 USER node
-CMD ["node", "dist/rest-adapter/server.js"]
+CMD ["node", "dist/scripts/start.js", "rest-adapter"]

@@ -1,97 +1,120 @@
-// Starts the gateway: the composed supergraph behind one /graphql endpoint, with token checks,
-// query limits, Apollo Sandbox outside production, and fast keep-alive subgraph fetches.
-import { ApolloGateway } from "@apollo/gateway";
+// The gateway: the composed supergraph behind one /graphql endpoint, with token checks, query
+// limits and Apollo Sandbox outside production. It reaches each subgraph over HTTP (split
+// mode) or by a function call when the subgraph runs in the same process (co-located mode);
+// query plans are the same either way.
+import { ApolloGateway, type GraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { RouteHandlerMethod } from "fastify";
 import { Counter } from "prom-client";
-import type { Config, SubgraphName } from "../common/config";
-import { formatErrorFor } from "../common/errors";
-import { acceptGraphQLUploads } from "../common/uploads";
-import { createHttpServer, listen } from "../common/http";
-import { Resources, runAsProcess } from "../common/lifecycle";
-import type { Logger } from "../common/logger";
-import { Metrics } from "../common/metrics";
-import { connectRedis } from "../common/redis";
-import type { RunningService } from "../common/subgraph-host";
-import { SessionStore } from "../common/tokens";
-import { authenticate } from "./auth";
-import type { GatewayContext } from "./context";
+import { formatErrorFor } from "../platform/error-format";
+import { createHttpServer, listen } from "../platform/http";
+import type { Logger } from "../platform/logger";
+import { SessionStore } from "../platform/sessions";
+import type { BuiltSubgraph, Platform } from "../platform/subgraph";
+import type { RunningService } from "../platform/subgraph-host";
+import { readSupergraph } from "../platform/supergraph";
+import { acceptGraphQLUploads } from "../platform/uploads";
+import { authenticate, type GatewayContext } from "./auth";
 import { createSubgraphAgent, SubgraphDataSource } from "./data-source";
-import { readSupergraph } from "./supergraph";
+import { LocalSubgraphDataSource } from "./local-data-source";
 
-export async function startGateway(config: Config, log: Logger, port = config.ports.gateway): Promise<RunningService> {
-  const resources = new Resources();
+/** Where the gateway finds each subgraph: a URL (split mode) or the subgraph itself (co-located). */
+export type SubgraphLocations = Record<string, string | BuiltSubgraph>;
+
+export interface Gateway {
+  readonly apollo: ApolloServer<GatewayContext>;
+  readonly sessions: SessionStore;
+  /** Builds a request's context, as the HTTP route does. */
+  context(authorization: string | undefined, requestId: string, log: Logger): Promise<GatewayContext>;
+  close(): Promise<void>;
+}
+
+/** The gateway without an HTTP server (co-located callers execute operations on `apollo`). */
+export async function createGateway(platform: Platform, subgraphs: SubgraphLocations, supergraphSdl = readSupergraph()): Promise<Gateway> {
+  const { config, log, metrics } = platform;
+  const fetches = new Counter({
+    name: "subgraph_fetches_total",
+    help: "Requests the gateway sent to each subgraph",
+    labelNames: ["subgraph"],
+    registers: [metrics.registry],
+  });
+  const sessions = new SessionStore(config, platform.kv);
+  const agent = createSubgraphAgent(config);
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }): GraphQLDataSource => {
+      const location = subgraphs[name];
+      if (location === undefined) throw new Error(`the supergraph names subgraph "${name}", which this process cannot reach`);
+      return typeof location === "string"
+        ? new SubgraphDataSource(name, location, config, agent, fetches)
+        : new LocalSubgraphDataSource(location, log, fetches);
+    },
+  });
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.graphql.maxDepth },
+    maxAliases: { n: config.graphql.maxAliases },
+    costLimit: { maxCost: config.graphql.maxCost },
+    maxTokens: { n: config.graphql.maxTokens },
+    blockFieldSuggestion: { enabled: config.production },
+  }).protect();
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    ...armor,
+    introspection: config.graphql.sandbox,
+    plugins: [
+      ...armor.plugins,
+      config.graphql.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+    ],
+    formatError: formatErrorFor(log),
+    // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
+  });
+  await apollo.start();
+  return {
+    apollo,
+    sessions,
+    context: async (authorization, requestId, requestLog) => ({ viewer: await authenticate(sessions, authorization), requestId, log: requestLog }),
+    close: async () => {
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}
+
+/** The gateway on its HTTP port: POST /graphql (GET for Sandbox), uploads streamed on to the video subgraph. */
+export async function startGateway(platform: Platform, subgraphs: SubgraphLocations, port = platform.config.ports.gateway): Promise<RunningService & { gateway: Gateway }> {
+  const { config, log, metrics } = platform;
+  const gateway = await createGateway(platform, subgraphs);
   try {
-    const metrics = new Metrics("gateway", { defaultMetrics: true });
-    const subgraphFetches = new Counter({
-      name: "subgraph_fetches_total",
-      help: "Requests the gateway sent to each subgraph",
-      labelNames: ["subgraph"],
-      registers: [metrics.registry],
-    });
-    const redis = resources.add("redis", await connectRedis(config, { name: "gateway" }), (r) => r.quit());
-    const sessions = new SessionStore(config, redis);
-    const agent = resources.add("subgraph agent", createSubgraphAgent(config), (a) => a.close());
-
-    const gateway = new ApolloGateway({
-      supergraphSdl: readSupergraph(),
-      buildService: ({ name }) => {
-        const url = config.subgraphUrls[name as SubgraphName];
-        if (!url) throw new Error(`supergraph names subgraph "${name}", which has no URL in the configuration`);
-        return new SubgraphDataSource(name, url, config, agent, subgraphFetches);
-      },
-    });
-    const armor = new ApolloArmor({
-      maxDepth: { n: config.graphql.maxDepth },
-      maxAliases: { n: config.graphql.maxAliases },
-      costLimit: { maxCost: config.graphql.maxCost },
-      maxTokens: { n: config.graphql.maxTokens },
-      blockFieldSuggestion: { enabled: config.production },
-    }).protect();
-
     const app = createHttpServer({ config, log, metrics });
-    const apollo = new ApolloServer<GatewayContext>({
-      gateway,
-      ...armor,
-      introspection: config.graphql.sandbox,
-      plugins: [
-        ...armor.plugins,
-        config.graphql.sandbox
-          ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-          : ApolloServerPluginLandingPageDisabled(),
-        fastifyApolloDrainPlugin(app),
-      ],
-      formatError: formatErrorFor(log),
-      // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
-      stopOnTerminationSignals: false,
-    });
-    await apollo.start();
-    resources.add("apollo", apollo, (a) => a.stop());
-
     app.route({
       url: "/graphql",
       method: ["GET", "POST", "OPTIONS"],
       // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
       preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes),
-      handler: fastifyApolloHandler(apollo, {
-        context: async (request): Promise<GatewayContext> => ({
-          auth: await authenticate(sessions, request.headers.authorization),
-          requestId: request.id,
-          log: request.log as Logger,
-        }),
+      handler: fastifyApolloHandler(gateway.apollo, {
+        context: (request) => gateway.context(request.headers.authorization, request.id, request.log as Logger),
       }) as RouteHandlerMethod,
     });
-    const { port: boundPort, baseUrl } = await listen(app, config.host, port);
-    log.info({ port: boundPort, sandbox: config.graphql.sandbox }, `gateway listening on ${baseUrl}/graphql`);
-    return { name: "gateway", url: `${baseUrl}/graphql`, port: boundPort, close: () => resources.closeAll(log) };
+    const listening = await listen(app, config.host, port);
+    log.info({ port: listening.port, sandbox: config.graphql.sandbox }, `gateway listening on ${listening.baseUrl}/graphql`);
+    return {
+      name: "gateway",
+      url: `${listening.baseUrl}/graphql`,
+      port: listening.port,
+      gateway,
+      close: async () => {
+        // Stop taking requests and let in-flight ones finish, then stop Apollo.
+        await app.close();
+        await gateway.close();
+      },
+    };
   } catch (error) {
-    await resources.closeAll(log);
+    await gateway.close();
     throw error;
   }
 }
-
-if (require.main === module) runAsProcess("gateway", (config, log) => startGateway(config, log));

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Config } from "../common/config";
+import type { Config } from "../platform/config";
 import { coverKey, videoKey, type MediaStorage } from "./storage";
 import { grabFirstFrame, probe } from "./probe";
 

@@ -2,7 +2,7 @@
 // stays behind these two functions). Binaries come from npm packages unless FFMPEG_PATH or
 // FFPROBE_PATH point elsewhere (e.g. Debian's ffmpeg).
 import ffmpeg from "fluent-ffmpeg";
-import type { Config } from "../common/config";
+import type { Config } from "../platform/config";
 
 export interface ProbeResult {
   formatName: string;

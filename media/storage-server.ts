@@ -3,10 +3,9 @@
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import S3rver from "s3rver";
-import type { Config } from "../common/config";
-import { runAsProcess } from "../common/lifecycle";
-import type { Logger } from "../common/logger";
-import type { RunningService } from "../common/subgraph-host";
+import type { Config } from "../platform/config";
+import type { Logger } from "../platform/logger";
+import type { RunningService } from "../platform/subgraph-host";
 import { MediaStorage } from "./storage";
 
 export async function startStorageServer(config: Config, log: Logger, port = config.storage.port): Promise<RunningService> {
@@ -26,5 +25,3 @@ export async function startStorageServer(config: Config, log: Logger, port = con
   log.info({ port: address.port, directory: config.storage.dataDir }, "embedded object storage listening");
   return { name: "storage", url, port: address.port, close: () => server.close() as Promise<void> };
 }
-
-if (require.main === module) runAsProcess("storage", (config, log) => startStorageServer(config, log));

@@ -3,7 +3,7 @@
 // client's file name; public URLs come from MEDIA_PUBLIC_BASE_URL.
 import fs from "node:fs";
 import { Client } from "minio";
-import type { Config } from "../common/config";
+import type { Config } from "../platform/config";
 
 // s3rver implements no multipart uploads, and a known size lets MinIO stream in one request.
 const SINGLE_PART_SIZE = 5 * 1024 * 1024 * 1024;
@@ -11,6 +11,8 @@ const SINGLE_PART_SIZE = 5 * 1024 * 1024 * 1024;
 export class MediaStorage {
   private readonly client: Client;
   readonly bucket: string;
+  /** The bucket is made on the first write, by whichever process writes first. */
+  private bucketReady: Promise<void> | undefined;
 
   constructor(private readonly config: Pick<Config, "storage">) {
     const endpoint = new URL(config.storage.endpoint);
@@ -50,6 +52,11 @@ export class MediaStorage {
   }
 
   async putFile(key: string, file: string, contentType: string): Promise<void> {
+    this.bucketReady ??= this.ensureBucket().catch((error: unknown) => {
+      this.bucketReady = undefined;
+      throw error;
+    });
+    await this.bucketReady;
     const { size } = await fs.promises.stat(file);
     await this.client.putObject(this.bucket, key, fs.createReadStream(file), size, { "Content-Type": contentType });
   }

@@ -5,8 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { badInput } from "../common/errors";
-import { fileTooLarge } from "../common/uploads";
+import { badInput } from "../lib/errors";
+import { fileTooLarge } from "../platform/uploads";
 
 export async function spoolToFile(source: Readable, options: { dir: string; maxBytes: number }): Promise<{ file: string; size: number }> {
   const file = path.join(options.dir, `upload-${randomUUID()}`);

@@ -1,6 +1,6 @@
 // The legacy answer shape: `{status_code, status_msg, ...}` with 0 for success, and a non-zero
 // code per kind of failure (HTTP-like numbers, so a log reader knows them at a glance).
-import { AppError, type ErrorCode } from "../common/errors";
+import { AppError, type ErrorCode } from "../lib/errors";
 
 export type Envelope = { status_code: number; status_msg: string } & Record<string, unknown>;
 

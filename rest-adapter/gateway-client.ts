@@ -1,10 +1,18 @@
-// The REST adapter's only way to the data: GraphQL operations on the gateway, over a
-// keep-alive connection pool, carrying the caller's token and the request id.
+// The REST adapter's only way to the data: GraphQL operations on the gateway, through one
+// interface with two implementations: over HTTP (a keep-alive pool; split mode) or by a call
+// into the gateway in the same process (co-located mode, no HTTP and no JSON re-encoding).
+// Either carries the caller's token and the request id.
+import fs from "node:fs";
 import type { Readable } from "node:stream";
+import { Upload, type FileUpload } from "graphql-upload-minimal";
 import { Agent, request } from "undici";
-import type { Config } from "../common/config";
-import { REQUEST_ID_HEADER } from "../common/headers";
-import { multipartBody, type OutgoingFile } from "../common/uploads";
+import type { Config } from "../platform/config";
+import { REQUEST_ID_HEADER } from "../platform/headers";
+import type { Logger } from "../platform/logger";
+import { multipartBody } from "../platform/uploads";
+import type { Gateway } from "../gateway/server";
+import { extractFiles, SpooledFile } from "./files";
+import type { Operation } from "./routes";
 
 export interface GraphQLErrorShape {
   message: string;
@@ -16,11 +24,22 @@ export interface GatewayResult<Data> {
   errors: GraphQLErrorShape[];
 }
 
+export interface CallOptions {
+  token?: string;
+  requestId: string;
+  log: Logger;
+}
+
+export interface GatewayExecutor {
+  execute<Data>(operation: Operation<Data>, options: CallOptions): Promise<GatewayResult<Data>>;
+  close(): Promise<void>;
+}
+
 export class GatewayUnavailableError extends Error {
   override name = "GatewayUnavailableError";
 }
 
-export class GatewayClient {
+export class HttpGatewayExecutor implements GatewayExecutor {
   private readonly agent: Agent;
 
   constructor(
@@ -35,16 +54,14 @@ export class GatewayClient {
     });
   }
 
-  async execute<Data>(
-    query: string,
-    variables: Record<string, unknown>,
-    options: { token?: string; requestId: string; files?: OutgoingFile[] },
-  ): Promise<GatewayResult<Data>> {
+  async execute<Data>(operation: Operation<Data>, options: CallOptions): Promise<GatewayResult<Data>> {
+    const query = operation.document.toString();
     const headers: Record<string, string> = { "content-type": "application/json", [REQUEST_ID_HEADER]: options.requestId };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const { variables, files } = extractFiles(operation.variables);
     let payload: string | Readable = JSON.stringify({ query, variables });
-    if (options.files && options.files.length > 0) {
-      const multipart = multipartBody({ query, variables }, options.files);
+    if (files.length > 0) {
+      const multipart = multipartBody({ query, variables }, files);
       headers["content-type"] = multipart.contentType;
       headers["apollo-require-preflight"] = "true";
       payload = multipart.body;
@@ -52,12 +69,7 @@ export class GatewayClient {
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, {
-        method: "POST",
-        headers,
-        body: payload,
-        dispatcher: this.agent,
-      });
+      const response = await request(this.url, { method: "POST", headers, body: payload, dispatcher: this.agent });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
@@ -75,4 +87,36 @@ export class GatewayClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** A file received on disk, as the Upload the GraphQL multipart spec would have produced. */
+function uploadOf(file: SpooledFile): Upload {
+  const upload = new Upload();
+  const received: FileUpload = {
+    filename: file.filename || "upload",
+    mimetype: file.mimetype,
+    encoding: "7bit",
+    fieldName: "file",
+    createReadStream: () => fs.createReadStream(file.file),
+  };
+  // `resolve` is how graphql-upload-minimal's own parser completes an Upload (untyped).
+  (upload as Upload & { resolve(file: FileUpload): void }).resolve(received);
+  return upload;
+}
+
+export class LocalGatewayExecutor implements GatewayExecutor {
+  constructor(private readonly gateway: Gateway) {}
+
+  async execute<Data>(operation: Operation<Data>, options: CallOptions): Promise<GatewayResult<Data>> {
+    const variables = Object.fromEntries(
+      Object.entries(operation.variables).map(([key, value]) => [key, value instanceof SpooledFile ? uploadOf(value) : value]),
+    );
+    const contextValue = await this.gateway.context(options.token ? `Bearer ${options.token}` : undefined, options.requestId, options.log);
+    const response = await this.gateway.apollo.executeOperation<Data>({ query: operation.document.toString(), variables }, { contextValue });
+    if (response.body.kind !== "single") throw new Error("the gateway answered an incremental result to a legacy operation");
+    const { data, errors } = response.body.singleResult;
+    return { data: (data ?? null) as Data | null, errors: (errors ?? []) as GraphQLErrorShape[] };
+  }
+
+  async close(): Promise<void> {}
 }

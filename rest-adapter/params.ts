@@ -1,7 +1,7 @@
 // Parameter schemas of the legacy routes (zod): values arrive as strings from a query string,
 // an urlencoded body or multipart fields, and leave as typed values or a clear message.
 import { z } from "zod";
-import { parseId } from "../common/ids";
+import { parseId } from "../lib/ids";
 import { SpooledFile } from "./files";
 
 /** A required id parameter: a positive integer that fits in 53 bits. */

@@ -1,18 +1,18 @@
-// Starts the legacy REST adapter: the /douyin/* routes of the mobile app, each mapped to a
-// GraphQL operation on the gateway, always answering the legacy JSON envelope.
+// The legacy REST adapter: the /douyin/* routes of the mobile app (routes.ts), each mapped to a
+// GraphQL operation on the gateway through an executor (HTTP or in-process), always answering
+// the legacy JSON envelope.
 import formbody from "@fastify/formbody";
 import multipart from "@fastify/multipart";
-import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Config } from "../common/config";
-import { createHttpServer, listen } from "../common/http";
-import { Resources, runAsProcess } from "../common/lifecycle";
-import type { Logger } from "../common/logger";
-import { Metrics } from "../common/metrics";
-import type { RunningService } from "../common/subgraph-host";
-import { failure, failureFromError, failureFromGraphQL, success, type Envelope } from "./envelope";
-import { GatewayClient, GatewayUnavailableError } from "./gateway-client";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../platform/config";
+import { createHttpServer, listen } from "../platform/http";
+import type { Logger } from "../platform/logger";
+import type { Metrics } from "../platform/metrics";
+import type { RunningService } from "../platform/subgraph-host";
 import { spoolToFile } from "../media/upload";
-import { extractFiles, SpooledFile } from "./files";
+import { failure, failureFromError, failureFromGraphQL, success, type Envelope } from "./envelope";
+import { SpooledFile } from "./files";
+import { GatewayUnavailableError, type GatewayExecutor } from "./gateway-client";
 import { describeProblem } from "./params";
 import { routes, type LegacyRoute, type RouteEnvironment } from "./routes";
 
@@ -32,11 +32,9 @@ function collectParams(request: FastifyRequest): Record<string, unknown> {
   return merged;
 }
 
-export async function startRestAdapter(config: Config, log: Logger, port = config.ports.rest, gatewayUrl = config.gatewayUrl): Promise<RunningService> {
-  const resources = new Resources();
-  try {
-    const metrics = new Metrics("rest-adapter", { defaultMetrics: true });
-    const gateway = resources.add("gateway client", new GatewayClient(gatewayUrl, config), (g) => g.close());
+/** The adapter's Fastify app, not yet listening (tests drive it with `inject`). */
+export async function createRestApp(options: { config: Config; log: Logger; metrics: Metrics; gateway: GatewayExecutor }): Promise<FastifyInstance> {
+  const { config, log, metrics, gateway } = options;
     const app = createHttpServer({
       config,
       log,
@@ -86,8 +84,7 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
       const parsed = route.params.safeParse(params);
       if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
-      const { variables, files } = extractFiles(route.variables(parsed.data));
-      const result = await gateway.execute<unknown>(route.operation, variables, { token, requestId: request.id, files });
+      const result = await gateway.execute(route.call(parsed.data), { token, requestId: request.id, log: request.log as Logger });
       if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
       if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
       try {
@@ -134,14 +131,24 @@ export async function startRestAdapter(config: Config, log: Logger, port = confi
       return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
     });
 
-    const { port: boundPort, baseUrl } = await listen(app, config.host, port);
-    resources.add("http", app, (a) => a.close());
-    log.info({ port: boundPort, gatewayUrl }, `REST adapter listening on ${baseUrl}`);
-    return { name: "rest-adapter", url: baseUrl, port: boundPort, close: () => resources.closeAll(log) };
-  } catch (error) {
-    await resources.closeAll(log);
-    throw error;
-  }
+    return app;
 }
 
-if (require.main === module) runAsProcess("rest-adapter", (config, log) => startRestAdapter(config, log));
+/** The adapter on its HTTP port. */
+export async function startRestAdapter(
+  options: { config: Config; log: Logger; metrics: Metrics; gateway: GatewayExecutor },
+  port = options.config.ports.rest,
+): Promise<RunningService> {
+  const app = await createRestApp(options);
+  const { port: boundPort, baseUrl } = await listen(app, options.config.host, port);
+  options.log.info({ port: boundPort }, `REST adapter listening on ${baseUrl}`);
+  return {
+    name: "rest-adapter",
+    url: baseUrl,
+    port: boundPort,
+    close: async () => {
+      await app.close();
+      await options.gateway.close();
+    },
+  };
+}

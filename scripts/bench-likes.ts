@@ -9,9 +9,9 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { loadConfig } from "../common/config";
-import { queuePrefix } from "../common/queues";
-import { COUNTER_QUEUE } from "../subgraphs/video/queues";
+import { loadConfig } from "../platform/config";
+import { queuePrefix } from "../platform/queues";
+import { COUNTER_QUEUE } from "../subgraphs/video/jobs";
 
 const config = loadConfig();
 const rest = process.env.BENCH_REST_URL ?? `http://127.0.0.1:${config.ports.rest}`;

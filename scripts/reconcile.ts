@@ -1,36 +1,38 @@
-// `npm run reconcile`: recomputes every counter from the rows it counts and reports what it
-// fixed (cached video rows expire within CACHE_TTL_SECONDS). Safe while the stack runs on PostgreSQL (each fix is one statement); with embedded
-// databases, stop the stack first (a PGlite directory has one owner).
-import { loadConfig } from "../common/config";
-import { openDatabase } from "../common/database";
-import { PrismaClient as RelationClient } from "../generated/prisma/relation/client";
-import { PrismaClient as VideoClient } from "../generated/prisma/video/client";
-import { reconcileFollowCounts } from "../subgraphs/relation/data";
-import { reconcileInteractionCounts, reconcileWorkCounts } from "../subgraphs/video/data";
+// `npm run reconcile`: recomputes every counter of every subgraph from the rows it counts and
+// reports what it fixed (cached video rows expire within CACHE_TTL_SECONDS). Safe while the
+// stack runs on PostgreSQL (each fix is one statement); with embedded databases, stop the
+// stack first (a PGlite directory has one owner).
+import { loadConfig, type Config } from "../platform/config";
+import { openDatabase } from "../platform/database";
+import { createLogger } from "../platform/logger";
+import { SUBGRAPHS } from "../platform/registry";
+import { memoryPlatform } from "../platform/runtime";
+import { buildSubgraph, hasDatabase, loadDefinition } from "../platform/subgraph";
 
-export interface ReconcileReport {
-  workCount: number;
-  videoCounts: number;
-  likeCounts: number;
-  followCounts: number;
-}
-
-/** Runs every reconciliation; each number is how many rows had a wrong counter. */
-export async function reconcile(config = loadConfig()): Promise<ReconcileReport> {
-  const videoDb = await openDatabase(config.databases.video, { poolSize: 1 });
-  const relationDb = await openDatabase(config.databases.relation, { poolSize: 1 });
-  const video = new VideoClient({ adapter: videoDb.adapter });
-  const relation = new RelationClient({ adapter: relationDb.adapter });
+/** Runs every subgraph's reconciliation; each number is how many rows had a wrong counter. */
+export async function reconcile(config: Config = loadConfig()): Promise<Record<string, number>> {
+  const log = createLogger({ logLevel: "warn" }, "reconcile");
+  // Only SQL runs here: no queues, no cache.
+  const platform = memoryPlatform(config, log, "reconcile");
+  const report: Record<string, number> = {};
   try {
-    const workCount = await reconcileWorkCounts(video);
-    const interactions = await reconcileInteractionCounts(video);
-    return { workCount, videoCounts: interactions.videos, likeCounts: interactions.users, followCounts: await reconcileFollowCounts(relation) };
+    for (const entry of SUBGRAPHS.filter(hasDatabase)) {
+      const database = await openDatabase(config.subgraphs[entry.name]!.database, { poolSize: 1 });
+      try {
+        const subgraph = await buildSubgraph(entry, loadDefinition(entry), platform, database);
+        try {
+          Object.assign(report, await subgraph.reconcile());
+        } finally {
+          await subgraph.close();
+        }
+      } finally {
+        await database.close();
+      }
+    }
   } finally {
-    await video.$disconnect();
-    await relation.$disconnect();
-    await videoDb.close();
-    await relationDb.close();
+    await platform.close();
   }
+  return report;
 }
 
 if (require.main === module) {

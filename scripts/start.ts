@@ -1,31 +1,14 @@
-// `npm start`: runs the whole stack on one machine, one child process per service, with the
-// same entry points docker-compose runs one container each. Which services run, and with which
-// id-generator worker ids, is decided here and nowhere else.
+// `npm start`: runs the whole stack on this machine, one child process per service (split
+// mode), from the services stack.ts derives from supergraph.yaml. `node dist/scripts/start.js
+// <service>` runs one service in this process, which is what each docker-compose container
+// runs. Which services run, and with which id-generator worker ids, is decided here and in
+// stack.ts and nowhere else.
 import { fork, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { ConfigError, loadConfig, type Config } from "../common/config";
-import { createLogger } from "../common/logger";
-import { connectRedis, RedisUnavailableError } from "../common/redis";
-
-interface ServiceSpec {
-  name: string;
-  entry: string;
-  /** Started (and ready) before the others, which need it at start-up. */
-  first?: boolean;
-  /** Whether this configuration runs it at all. */
-  enabled?: (config: Config) => boolean;
-  /** Processes that create rows need distinct id-generator worker ids. */
-  idWorkerId?: number;
-}
-
-export const SERVICES: ServiceSpec[] = [
-  { name: "storage", entry: "media/storage-server.js", first: true, enabled: (c) => c.storage.embedded },
-  { name: "user", entry: "subgraphs/user/server.js", idWorkerId: 1 },
-  { name: "video", entry: "subgraphs/video/server.js", idWorkerId: 2 },
-  { name: "relation", entry: "subgraphs/relation/server.js", idWorkerId: 3 },
-  { name: "gateway", entry: "gateway/server.js" },
-  { name: "rest-adapter", entry: "rest-adapter/server.js" },
-];
+import { ConfigError, loadConfig, type Config } from "../platform/config";
+import { runAsProcess } from "../platform/lifecycle";
+import { createLogger } from "../platform/logger";
+import { connectRedis, RedisUnavailableError } from "../platform/redis";
+import { startService, stackServices, type ServiceSpec } from "./stack";
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -45,10 +28,9 @@ function whenReady(child: ChildProcess): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  let config: Config;
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -56,6 +38,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+/** Every service in a child process of its own, started in dependency order, stopped together. */
+async function launchSplit(): Promise<void> {
+  const config = configOrExit();
   const log = createLogger(config, "launcher");
   const started = Date.now();
   try {
@@ -66,6 +53,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const services = stackServices().filter((spec) => spec.enabled(config));
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -73,7 +61,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("stopping the stack");
     // The edges first, so no new work reaches the subgraphs while they drain.
-    for (const spec of [...SERVICES].reverse()) {
+    for (const spec of [...services].reverse()) {
       const child = children.get(spec.name);
       if (!child || child.exitCode !== null) continue;
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -88,7 +76,7 @@ async function main(): Promise<void> {
 
   const launch = (spec: ServiceSpec) => {
     const env = { ...process.env, ...(spec.idWorkerId !== undefined && { ID_WORKER_ID: String(spec.idWorkerId) }) };
-    const child = fork(path.join(__dirname, "..", spec.entry), [], { env, stdio: "inherit" });
+    const child = fork(__filename, [spec.name], { env, stdio: "inherit" });
     children.set(spec.name, child);
     child.on("exit", (code, signal) => {
       if (stopping) return;
@@ -99,10 +87,11 @@ async function main(): Promise<void> {
       throw new Error(`${spec.name}: ${error.message}`);
     });
   };
-  const enabled = SERVICES.filter((spec) => spec.enabled?.(config) ?? true);
+  // Storage first (subgraphs create their bucket at start), then subgraphs and their workers,
+  // then the edges, which only take traffic once what they call is up.
+  const waves: ServiceSpec["kind"][][] = [["storage"], ["subgraph", "workers"], ["gateway"], ["rest-adapter"]];
   try {
-    await Promise.all(enabled.filter((spec) => spec.first).map(launch));
-    await Promise.all(enabled.filter((spec) => !spec.first).map(launch));
+    for (const kinds of waves) await Promise.all(services.filter((spec) => kinds.includes(spec.kind)).map(launch));
   } catch (error) {
     log.fatal((error as Error).message);
     await stopAll(1);
@@ -117,11 +106,22 @@ async function main(): Promise<void> {
       `  legacy REST   http://127.0.0.1:${config.ports.rest}/douyin/`,
       `  GraphQL       http://127.0.0.1:${config.ports.gateway}/graphql${config.graphql.sandbox ? "  (open it in a browser for Apollo Sandbox)" : ""}`,
       `  media         ${config.storage.publicBaseUrl}/`,
-      `  data          ${Object.values(config.databases).some((d) => d.kind === "embedded") ? config.dataDir : "PostgreSQL"}`,
+      `  data          ${Object.values(config.subgraphs).some((s) => s.database.kind === "embedded") ? config.dataDir : "PostgreSQL"}`,
       "  Ctrl-C stops everything.",
       "",
     ].join("\n") + "\n",
   );
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  const [only] = process.argv.slice(2);
+  if (!only) void launchSplit();
+  else {
+    const spec = stackServices().find((candidate) => candidate.name === only);
+    if (!spec) {
+      process.stderr.write(`unknown service "${only}"; one of: ${stackServices().map((s) => s.name).join(", ")}\n`);
+      process.exit(64);
+    }
+    runAsProcess(spec.name, (config, log) => startService(spec, config, log));
+  }
+}

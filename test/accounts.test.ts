@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import jwt from "jsonwebtoken";
 import { graphql, legacy, readMetric, settledMetric, subgraphCall, uniqueName } from "./client";
-import { createLogger } from "../common/logger";
-import { startRestAdapter } from "../rest-adapter/server";
+import { createLogger } from "../platform/logger";
+import { startRestService } from "../scripts/stack";
 import { startStack, type Stack } from "./stack";
 
 const LEGACY_USER_FIELDS = [
@@ -225,7 +225,7 @@ describe("legacy REST accounts", () => {
   });
 
   it("answers with a retryable envelope when the gateway is down", async () => {
-    const orphan = await startRestAdapter(stack.config, createLogger(stack.config, "orphan"), 0, "http://127.0.0.1:9/graphql");
+    const orphan = await startRestService(stack.config, createLogger(stack.config, "orphan"), 0, "http://127.0.0.1:9/graphql");
     try {
       const answer = await legacy({ restUrl: orphan.url }, "/douyin/user/", { user_id: 1 });
       assert.equal(answer.httpStatus, 200);
@@ -298,7 +298,7 @@ describe("GraphQL accounts through the gateway", () => {
     const users = await Promise.all(Array.from({ length: 30 }, () => registerLegacy(uniqueName("batch"))));
     // Registration events are still being consumed in the background; let them finish first.
     const statementsBefore = await Promise.all(
-      (["user", "video", "relation"] as const).map((name) => settledMetric(stack.subgraphUrls[name], "db_statements_total")),
+      (["user", "video", "relation"] as const).map((name) => settledMetric(stack.subgraphUrls[name]!, "db_statements_total")),
     );
     const fetchesBefore = await readMetric(stack.graphqlUrl, "subgraph_fetches_total");
 
@@ -315,7 +315,7 @@ describe("GraphQL accounts through the gateway", () => {
     );
 
     const statementsAfter = await Promise.all(
-      (["user", "video", "relation"] as const).map((name) => readMetric(stack.subgraphUrls[name], "db_statements_total")),
+      (["user", "video", "relation"] as const).map((name) => readMetric(stack.subgraphUrls[name]!, "db_statements_total")),
     );
     assert.deepEqual(
       statementsAfter.map((count, i) => count - statementsBefore[i]!),
@@ -327,15 +327,15 @@ describe("GraphQL accounts through the gateway", () => {
     // The same through the entity entry point each subgraph offers the gateway.
     const representations = users.map((u) => ({ __typename: "User", id: String(u.userId) }));
     for (const name of ["video", "relation"] as const) {
-      const before = await readMetric(stack.subgraphUrls[name], "db_statements_total");
+      const before = await readMetric(stack.subgraphUrls[name]!, "db_statements_total");
       const entities = await subgraphCall(
         stack,
-        stack.subgraphUrls[name],
+        stack.subgraphUrls[name]!,
         `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }`,
         { r: representations },
       );
       assert.equal(entities.data._entities.length, 30);
-      assert.equal((await readMetric(stack.subgraphUrls[name], "db_statements_total")) - before, 1, name);
+      assert.equal((await readMetric(stack.subgraphUrls[name]!, "db_statements_total")) - before, 1, name);
     }
   });
 
@@ -348,7 +348,7 @@ describe("GraphQL accounts through the gateway", () => {
       assert.equal(wrongSecret.httpStatus, 403);
     }
     // And a forged caller header is worthless without the secret.
-    const forgedViewer = await graphql(stack.subgraphUrls.user, "{ me { id } }", {}, { headers: { "x-viewer-id": "1", "x-session-id": "s" } });
+    const forgedViewer = await graphql(stack.subgraphUrls.user!, "{ me { id } }", {}, { headers: { "x-viewer-id": "1", "x-session-id": "s" } });
     assert.equal(forgedViewer.httpStatus, 403);
   });
 

@@ -1,5 +1,5 @@
 // What a test client does: legacy REST calls the way the app makes them, and GraphQL calls.
-import { INTERNAL_SECRET_HEADER } from "../common/headers";
+import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import type { Stack } from "./stack";
 
 export type Params = Record<string, string | number>;

@@ -6,11 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { buildSchema, isObjectType } from "graphql";
-import { composeSupergraph, CompositionError, SUPERGRAPH_CONFIG } from "../gateway/supergraph";
+import { readRegistry, SUBGRAPHS, SUPERGRAPH_CONFIG } from "../platform/registry";
+import { composeSupergraph, CompositionError } from "../platform/supergraph";
 
 describe("supergraph composition", () => {
   it("composes supergraph.yaml with no hints", () => {
-    const { supergraphSdl, hints } = composeSupergraph();
+    const { supergraphSdl, hints } = composeSupergraph(SUBGRAPHS);
     assert.deepEqual(hints, []);
     const schema = buildSchema(supergraphSdl);
     const user = schema.getType("User");
@@ -31,7 +32,7 @@ describe("supergraph composition", () => {
         config,
         ["subgraphs:", "  a: { routing_url: http://a, schema: { file: a.graphql } }", "  b: { routing_url: http://b, schema: { file: b.graphql } }"].join("\n"),
       );
-      assert.throws(() => composeSupergraph(config), (error: Error) => error instanceof CompositionError && /Thing\.n/.test(error.message));
+      assert.throws(() => composeSupergraph(readRegistry(config)), (error: Error) => error instanceof CompositionError && /Thing\.n/.test(error.message));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,13 +1,14 @@
-// docker-compose.yml cannot be run here (no Docker engine), so it is checked by reading: every
-// entry point exists, every variable is one the configuration knows, worker ids are distinct,
+// docker-compose.yml cannot be run here (no Docker engine), so it is checked by reading:
+// every service the stack derives from supergraph.yaml has a container running it through the
+// one entry point, every variable is one the configuration knows, worker ids are distinct,
 // and the ports agree with the documented defaults.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import YAML from "yaml";
-import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../common/config";
-import { SERVICES } from "../scripts/start";
+import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../platform/config";
+import { stackServices } from "../scripts/stack";
 
 interface ComposeService {
   command?: string[];
@@ -31,17 +32,18 @@ const resolve = (env: Record<string, string>) =>
 const ours = Object.entries(compose.services).filter(([, service]) => service.image === "douyin-supergraph");
 
 describe("docker-compose.yml", () => {
-  it("runs every service of the launcher, from entry points that exist", () => {
-    const names = ours.map(([name]) => name);
+  it("runs every service of the stack, each through the one entry point", () => {
     const composeConfig = loadConfig(resolve(compose.services.gateway?.environment ?? {}));
-    for (const spec of SERVICES.filter((s) => s.enabled?.(composeConfig) ?? true)) {
-      assert.ok(names.includes(spec.name), `${spec.name} has a container`);
-    }
     assert.ok(!composeConfig.storage.embedded, "MinIO, not the embedded storage");
-    for (const [name, service] of ours) {
-      const entry = service.command?.[1];
-      assert.ok(entry && fs.existsSync(path.join(projectRoot, entry)), `${name}: ${entry} exists after the build`);
+    const expected = stackServices().filter((spec) => spec.enabled(composeConfig));
+    for (const spec of expected) {
+      const service = compose.services[spec.name];
+      assert.ok(service, `${spec.name} has a container`);
+      assert.deepEqual(service.command, ["node", "dist/scripts/start.js", spec.name], `${spec.name} runs \`start.js ${spec.name}\``);
     }
+    assert.ok(fs.existsSync(path.join(projectRoot, "dist", "scripts", "start.js")), "the entry point exists after the build");
+    const migrate = compose.services.migrate?.command?.[1];
+    assert.ok(migrate && fs.existsSync(path.join(projectRoot, migrate)), "the migrate container's script exists after the build");
   });
 
   it("sets only variables the configuration reads, and a configuration that validates", () => {

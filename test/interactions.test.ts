@@ -5,9 +5,10 @@ import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
-import { PRUNE_COUNTER_EVENTS, queuePrefix } from "../common/queues";
+import { PRUNE_COUNTER_EVENTS } from "../platform/counters";
+import { queuePrefix } from "../platform/queues";
 import { reconcile } from "../scripts/reconcile";
-import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/video/queues";
+import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/video/jobs";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { deleteRedisKeys, startStack, withDatabase, type Stack } from "./stack";
 

@@ -7,9 +7,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { projectRoot } from "../common/config";
-import { queuePrefix } from "../common/queues";
-import { COUNTER_QUEUE, MEDIA_QUEUE } from "../subgraphs/video/queues";
+import { projectRoot } from "../platform/config";
+import { queuePrefix } from "../platform/queues";
+import { COUNTER_QUEUE, MEDIA_QUEUE } from "../subgraphs/video/jobs";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
 import { startStack, type Stack } from "./stack";
@@ -27,7 +27,7 @@ after(async () => {
 
 function startWorkerProcess(): Promise<ChildProcess> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...stack.environment };
-  const child = fork(path.join(projectRoot, "dist", "subgraphs", "video", "worker.js"), [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video-workers"], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("message", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));

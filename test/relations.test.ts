@@ -5,8 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { queuePrefix } from "../common/queues";
-import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/relation/queues";
+import { queuePrefix } from "../platform/queues";
+import { COUNTER_QUEUE, type CounterJob } from "../subgraphs/relation/jobs";
 import { reconcile } from "../scripts/reconcile";
 import { deleteRedisKeys, startStack, withDatabase, type Stack } from "./stack";
 
@@ -189,9 +189,9 @@ describe("friends and messages", () => {
     assert.deepEqual(received.map((m) => m.content), sent, "every message once, oldest first");
     // A full read fills the conversation's cache; polls after it are answered from Redis alone.
     await chat(ann.token, ben.userId);
-    const before = await settledMetric(stack.subgraphUrls.relation, "db_statements_total");
+    const before = await settledMetric(stack.subgraphUrls.relation!, "db_statements_total");
     assert.deepEqual((await chat(ann.token, ben.userId, cursor)).body.message_list, []);
-    assert.equal((await readMetric(stack.subgraphUrls.relation, "db_statements_total")) - before, 0, "a poll costs no SQL");
+    assert.equal((await readMetric(stack.subgraphUrls.relation!, "db_statements_total")) - before, 0, "a poll costs no SQL");
     assert.equal(new Set(received.map((m) => m.id)).size, sent.length);
     for (let i = 1; i < received.length; i++) assert.ok(received[i]!.create_time > received[i - 1]!.create_time);
     assert.ok(received.every((m) => m.create_time > 1e12), "create_time in milliseconds");

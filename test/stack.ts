@@ -7,15 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
-import { loadConfig, SUBGRAPH_NAMES, type Config, type SubgraphName } from "../common/config";
-import { createLogger } from "../common/logger";
-import type { RunningService } from "../common/subgraph-host";
-import { startGateway } from "../gateway/server";
+import { loadConfig, type Config } from "../platform/config";
+import { createLogger } from "../platform/logger";
+import { SUBGRAPHS } from "../platform/registry";
+import type { RunningService } from "../platform/subgraph-host";
 import { startStorageServer } from "../media/storage-server";
-import { startRestAdapter } from "../rest-adapter/server";
-import { startRelationSubgraph } from "../subgraphs/relation/server";
-import { startUserSubgraph } from "../subgraphs/user/server";
-import { startVideoSubgraph } from "../subgraphs/video/server";
+import { startGatewayService, startRestService, startSubgraphService, stackServices } from "../scripts/stack";
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -26,7 +23,7 @@ export interface Stack {
   environment: Record<string, string>;
   restUrl: string;
   graphqlUrl: string;
-  subgraphUrls: Record<SubgraphName, string>;
+  subgraphUrls: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -46,10 +43,10 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** Creates fresh databases; returns their URLs by subgraph. */
-export async function createTestDatabases(tag: string): Promise<Record<SubgraphName, string>> {
-  const urls = {} as Record<SubgraphName, string>;
-  for (const subgraph of SUBGRAPH_NAMES) {
+/** Creates a fresh database per subgraph; returns their URLs by subgraph. */
+export async function createTestDatabases(tag: string): Promise<Record<string, string>> {
+  const urls: Record<string, string> = {};
+  for (const { name: subgraph } of SUBGRAPHS) {
     const name = `douyin_test_${tag}_${subgraph}`;
     await adminQuery(`CREATE DATABASE ${name}`);
     urls[subgraph] = databaseUrl(name);
@@ -58,7 +55,7 @@ export async function createTestDatabases(tag: string): Promise<Record<SubgraphN
 }
 
 export async function dropTestDatabases(tag: string): Promise<void> {
-  for (const subgraph of SUBGRAPH_NAMES) await adminQuery(`DROP DATABASE IF EXISTS douyin_test_${tag}_${subgraph} WITH (FORCE)`);
+  for (const { name: subgraph } of SUBGRAPHS) await adminQuery(`DROP DATABASE IF EXISTS douyin_test_${tag}_${subgraph} WITH (FORCE)`);
 }
 
 export async function deleteRedisKeys(prefix: string): Promise<void> {
@@ -78,8 +75,8 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
 }
 
 /** Runs `work` on a direct connection to one subgraph's database (to seed or corrupt rows). */
-export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: SubgraphName, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const spec = stack.config.databases[subgraph];
+export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const spec = stack.config.subgraphs[subgraph]!.database;
   if (spec.kind !== "postgres") throw new Error(`the ${subgraph} database of a test stack is PostgreSQL`);
   const client = new pg.Client({ connectionString: spec.url });
   await client.connect();
@@ -91,16 +88,14 @@ export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: Su
 }
 
 /** The environment every test stack shares; `overrides` adds or replaces variables. */
-export function testEnvironment(tag: string, databases: Record<SubgraphName, string>, overrides: Record<string, string> = {}) {
+export function testEnvironment(tag: string, databases: Record<string, string>, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     HOST: "127.0.0.1",
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `test-${tag}`,
-    USER_DATABASE_URL: databases.user,
-    VIDEO_DATABASE_URL: databases.video,
-    RELATION_DATABASE_URL: databases.relation,
+    ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_DATABASE_URL`, databases[entry.name]!])),
     DATABASE_MIGRATE_ON_START: "true",
     DATABASE_POOL_SIZE: "5",
     // Cheap hashing keeps the suite fast; production defaults are tested in the unit tests.
@@ -127,30 +122,26 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
     started.push(storage);
     const baseEnv = testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides });
-    const baseConfig = loadConfig(baseEnv);
-    const log = createLogger(baseConfig, "test-stack");
-    const [user, video, relation] = await Promise.all([
-      startUserSubgraph(loadConfig({ ...baseEnv, ID_WORKER_ID: "1" }), log.child({ service: "user" }), 0),
-      startVideoSubgraph(loadConfig({ ...baseEnv, ID_WORKER_ID: "2" }), log.child({ service: "video" }), 0),
-      startRelationSubgraph(loadConfig({ ...baseEnv, ID_WORKER_ID: "3" }), log.child({ service: "relation" }), 0),
-    ]);
-    started.push(user, video, relation);
-    const config = loadConfig({
-      ...baseEnv,
-      USER_SUBGRAPH_URL: user.url,
-      VIDEO_SUBGRAPH_URL: video.url,
-      RELATION_SUBGRAPH_URL: relation.url,
-    });
-    const gateway = await startGateway(config, log.child({ service: "gateway" }), 0);
+    const log = createLogger(loadConfig(baseEnv), "test-stack");
+    // Each subgraph as its own service over HTTP, with its id-generator worker id, as `npm start --split` runs them.
+    const subgraphs = await Promise.all(
+      stackServices()
+        .filter((spec) => spec.kind === "subgraph")
+        .map((spec) => startSubgraphService(spec.subgraph!, loadConfig({ ...baseEnv, ID_WORKER_ID: String(spec.idWorkerId) }), log.child({ service: spec.name }), 0)),
+    );
+    started.push(...subgraphs);
+    const subgraphUrls = Object.fromEntries(subgraphs.map((service) => [service.name, service.url]));
+    const config = loadConfig({ ...baseEnv, ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_SUBGRAPH_URL`, subgraphUrls[entry.name]!])) });
+    const gateway = await startGatewayService(config, log.child({ service: "gateway" }), 0);
     started.push(gateway);
-    const rest = await startRestAdapter(config, log.child({ service: "rest-adapter" }), 0, gateway.url);
+    const rest = await startRestService(config, log.child({ service: "rest-adapter" }), 0, gateway.url);
     started.push(rest);
     return {
       config,
-      environment: { ...baseEnv, ID_WORKER_ID: "4" },
+      environment: { ...baseEnv, ID_WORKER_ID: String(SUBGRAPHS.length + 1) },
       restUrl: rest.url,
       graphqlUrl: gateway.url,
-      subgraphUrls: { user: user.url, video: video.url, relation: relation.url },
+      subgraphUrls,
       close: cleanup,
     };
   } catch (error) {

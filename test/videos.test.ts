@@ -253,9 +253,9 @@ describe("the feed", () => {
   it("costs one SQL statement per subgraph fetch and three fetches for a page of 30", async () => {
     const names = ["user", "video", "relation"] as const;
     const token = (await register()).token;
-    const statements = () => Promise.all(names.map((name) => readMetric(stack.subgraphUrls[name], "db_statements_total")));
+    const statements = () => Promise.all(names.map((name) => readMetric(stack.subgraphUrls[name]!, "db_statements_total")));
     // Let background consumers (registration events, counters) finish before measuring.
-    await Promise.all(names.map((name) => settledMetric(stack.subgraphUrls[name], "db_statements_total")));
+    await Promise.all(names.map((name) => settledMetric(stack.subgraphUrls[name]!, "db_statements_total")));
     const fetches = () => Promise.all(names.map((name) => readMetric(stack.graphqlUrl, "subgraph_fetches_total", { subgraph: name })));
     const statementsBefore = await statements();
     const fetchesBefore = await fetches();

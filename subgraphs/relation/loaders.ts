@@ -1,14 +1,14 @@
-// Per-request DataLoaders of the relation subgraph.
+// Per-request DataLoaders of the relation subgraph: the only path from a user id to its
+// counters and follow state, and to the latest message with the viewer.
 import DataLoader from "dataloader";
-import type { RelationData, UserRelationRecord } from "./data";
-import type { MessageData, MessageRecord } from "./messages";
+import type { MessageRecord, RelationStore, UserRecord } from "./store";
 
-export function createLoaders(relations: RelationData, messages: MessageData, viewerId: number | null) {
+export function createLoaders(store: RelationStore, viewerId: number | null) {
   return {
-    userRelation: new DataLoader<number, UserRelationRecord>((userIds) => relations.findUserRelations(viewerId, userIds)),
+    userById: new DataLoader<number, UserRecord>((userIds) => store.findUsers(viewerId, userIds)),
     /** The latest message between the viewer and each user (friend lists). */
     latestMessageWith: new DataLoader<number, MessageRecord | null>(async (userIds) =>
-      viewerId === null ? userIds.map(() => null) : messages.latestWith(viewerId, userIds),
+      viewerId === null ? userIds.map(() => null) : store.latestMessages(viewerId, userIds),
     ),
   };
 }

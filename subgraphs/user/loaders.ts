@@ -1,10 +1,10 @@
 // Per-request DataLoaders of the user subgraph: the only path from a user id to a row.
 import DataLoader from "dataloader";
-import type { UserData, UserRecord } from "./data";
+import type { UserRecord, UserStore } from "./store";
 
-export function createLoaders(users: UserData) {
+export function createLoaders(store: UserStore) {
   return {
-    userById: new DataLoader<number, UserRecord | null>((ids) => users.findByIds(ids)),
+    userById: new DataLoader<number, UserRecord | null>((ids) => store.findByIds(ids)),
   };
 }
 

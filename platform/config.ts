@@ -1,0 +1,277 @@
+// The one typed configuration of every process: ports, URLs, secrets, TTLs and limits, read
+// from the environment and validated at start-up with a message that names the bad variable.
+import path from "node:path";
+import os from "node:os";
+import { z } from "zod";
+import { projectRoot, SUBGRAPHS, type SubgraphEntry } from "./registry";
+
+export { projectRoot };
+
+export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
+export const DEVELOPMENT_INTERNAL_SECRET = "development-only-internal-secret";
+
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .pipe(z.url().optional())
+  .optional();
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+/** Each subgraph's own variables, named after it in supergraph.yaml (e.g. VIDEO_PORT). */
+function subgraphVariables(entry: SubgraphEntry) {
+  return {
+    [`${entry.envPrefix}_PORT`]: port.default(entry.port),
+    [`${entry.envPrefix}_SUBGRAPH_URL`]: optionalUrl,
+    [`${entry.envPrefix}_DATABASE_URL`]: optionalUrl,
+  };
+}
+
+/** Every variable the stack reads besides the per-subgraph ones, with its default. The README's table mirrors this list. */
+const stackVariables = {
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  REST_PORT: port.default(8080),
+  GATEWAY_PORT: port.default(4000),
+  GATEWAY_URL: optionalUrl,
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  DATABASE_MIGRATE_ON_START: bool.optional(),
+  DATA_DIR: z.string().min(1).default("data"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
+    .default("douyin"),
+  JWT_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_JWT_SECRET),
+  JWT_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
+  SESSION_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
+  INTERNAL_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
+  ID_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
+  SENSITIVE_WORDS_FILE: z.string().min(1).default("lib/sensitive-words.txt"),
+  USERNAME_MAX_LENGTH: positiveInt.default(32),
+  PASSWORD_MAX_LENGTH: positiveInt.default(32),
+  TITLE_MAX_LENGTH: positiveInt.default(100),
+  COMMENT_MAX_LENGTH: positiveInt.default(500),
+  MESSAGE_MAX_LENGTH: positiveInt.default(1000),
+  LIST_LIMIT_DEFAULT: positiveInt.default(30),
+  LIST_LIMIT_MAX: positiveInt.default(100),
+  ARGON2_MEMORY_KIB: positiveInt.default(19456),
+  ARGON2_TIME_COST: positiveInt.default(2),
+  GRAPHQL_MAX_DEPTH: positiveInt.default(10),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+  GRAPHQL_MAX_COST: positiveInt.default(5000),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  SANDBOX_ENABLED: bool.optional(),
+  SUBGRAPH_TIMEOUT_MS: positiveInt.default(10_000),
+  SUBGRAPH_CONNECTIONS: positiveInt.default(64),
+  REQUEST_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
+  REQUEST_URL_MAX_BYTES: positiveInt.default(64 * 1024),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  WORKERS_IN_PROCESS: bool.default(true),
+  S3_ENDPOINT: optionalUrl,
+  S3_PORT: port.default(9000),
+  S3_ACCESS_KEY: z.string().min(1).default("S3RVER"),
+  S3_SECRET_KEY: z.string().min(1).default("S3RVER"),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  MEDIA_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, "a valid S3 bucket name")
+    .default("douyin-media"),
+  MEDIA_PUBLIC_BASE_URL: optionalUrl,
+  MEDIA_MAX_UPLOAD_BYTES: positiveInt.default(200 * 1024 * 1024),
+  MEDIA_MAX_DURATION_SECONDS: positiveInt.default(15 * 60),
+  MEDIA_MAX_WIDTH: positiveInt.default(4096),
+  MEDIA_MAX_HEIGHT: positiveInt.default(4096),
+  MEDIA_PUBLISH_TIMEOUT_MS: positiveInt.default(120_000),
+  MEDIA_WORKER_CONCURRENCY: positiveInt.default(2),
+  MEDIA_TMP_DIR: z.string().min(1).optional(),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
+  QUEUE_LOCK_MS: positiveInt.default(30_000),
+  COUNTER_EVENT_RETENTION_HOURS: positiveInt.default(7 * 24),
+  COUNTER_PRUNE_INTERVAL_MS: positiveInt.default(3600_000),
+  CHAT_CACHE_SIZE: positiveInt.default(200),
+  CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
+  CHAT_PAGE_MAX: positiveInt.default(500),
+  CACHE_TTL_SECONDS: positiveInt.default(300),
+  CACHE_NEGATIVE_TTL_SECONDS: positiveInt.default(30),
+  CACHE_TTL_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  CACHE_SECOND_DELETE_MS: positiveInt.default(500),
+  COMMENT_TIME_ZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "an IANA time zone such as Asia/Shanghai")
+    .default("Asia/Shanghai"),
+};
+
+const stackSchema = z.object(stackVariables);
+
+/** Names of every variable the configuration reads (for `registry`'s subgraphs). */
+export function configVariables(registry: readonly SubgraphEntry[] = SUBGRAPHS): string[] {
+  return [...Object.keys(stackVariables), ...registry.flatMap((entry) => Object.keys(subgraphVariables(entry)))];
+}
+
+export const CONFIG_VARIABLES: readonly string[] = configVariables();
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, registry: readonly SubgraphEntry[] = SUBGRAPHS) {
+  const schema = stackSchema.extend(Object.assign({}, ...registry.map(subgraphVariables)) as Record<string, z.ZodType>);
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in schema.shape && value !== undefined && value !== ""),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? "environment");
+      return `${variable}=${JSON.stringify(present[variable] ?? "")}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data as z.output<typeof stackSchema>;
+  const own = parsed.data as Record<string, string | number | undefined>;
+  const production = e.NODE_ENV === "production";
+  if (production && e.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+    throw new ConfigError("JWT_SECRET: production refuses the development secret; set a random value of 32+ characters");
+  }
+  if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
+    throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
+  }
+  const dataDir = path.resolve(projectRoot, e.DATA_DIR);
+  const s3Endpoint = e.S3_ENDPOINT ?? `http://127.0.0.1:${e.S3_PORT}`;
+  const local = (p: number) => `http://127.0.0.1:${p}/graphql`;
+  const subgraphs: Record<string, SubgraphConfig> = Object.fromEntries(
+    registry.map((entry) => {
+      const ownPort = own[`${entry.envPrefix}_PORT`] as number;
+      const databaseUrl = own[`${entry.envPrefix}_DATABASE_URL`] as string | undefined;
+      const database: DatabaseConfig = databaseUrl
+        ? { kind: "postgres", url: databaseUrl }
+        : { kind: "embedded", dataDir: path.join(dataDir, "pglite", entry.name) };
+      const url = (own[`${entry.envPrefix}_SUBGRAPH_URL`] as string | undefined) ?? local(ownPort);
+      return [entry.name, Object.freeze({ port: ownPort, url, database })];
+    }),
+  );
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    ports: { rest: e.REST_PORT, gateway: e.GATEWAY_PORT },
+    gatewayUrl: e.GATEWAY_URL ?? local(e.GATEWAY_PORT),
+    /** Port, URL and database of each subgraph of the registry, by name. */
+    subgraphs: Object.freeze(subgraphs),
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    // An embedded database lives inside its subgraph's process, so only that process can migrate it.
+    migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+    dataDir,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      jwtTtlSeconds: e.JWT_TTL_SECONDS,
+      sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+      internalSecret: e.INTERNAL_SECRET,
+      argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+    },
+    idWorkerId: e.ID_WORKER_ID,
+    sensitiveWordsFile: path.resolve(projectRoot, e.SENSITIVE_WORDS_FILE),
+    limits: {
+      username: e.USERNAME_MAX_LENGTH,
+      password: e.PASSWORD_MAX_LENGTH,
+      title: e.TITLE_MAX_LENGTH,
+      comment: e.COMMENT_MAX_LENGTH,
+      message: e.MESSAGE_MAX_LENGTH,
+      listDefault: e.LIST_LIMIT_DEFAULT,
+      listMax: e.LIST_LIMIT_MAX,
+      requestBodyBytes: e.REQUEST_BODY_LIMIT_BYTES,
+      requestUrlBytes: e.REQUEST_URL_MAX_BYTES,
+    },
+    graphql: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      sandbox: e.SANDBOX_ENABLED ?? !production,
+    },
+    subgraphClient: { timeoutMs: e.SUBGRAPH_TIMEOUT_MS, connections: e.SUBGRAPH_CONNECTIONS },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    // Whether subgraph processes also run their BullMQ workers (always, with an embedded database).
+    workersInProcess: e.WORKERS_IN_PROCESS,
+    storage: {
+      // Without S3_ENDPOINT an embedded S3-compatible server (s3rver) runs on S3_PORT.
+      embedded: e.S3_ENDPOINT === undefined,
+      endpoint: s3Endpoint,
+      port: e.S3_PORT,
+      dataDir: path.join(dataDir, "s3"),
+      accessKey: e.S3_ACCESS_KEY,
+      secretKey: e.S3_SECRET_KEY,
+      region: e.S3_REGION,
+      bucket: e.MEDIA_BUCKET,
+      publicBaseUrl: (e.MEDIA_PUBLIC_BASE_URL ?? `${s3Endpoint}/${e.MEDIA_BUCKET}`).replace(/\/+$/, ""),
+    },
+    media: {
+      maxUploadBytes: e.MEDIA_MAX_UPLOAD_BYTES,
+      maxDurationSeconds: e.MEDIA_MAX_DURATION_SECONDS,
+      maxWidth: e.MEDIA_MAX_WIDTH,
+      maxHeight: e.MEDIA_MAX_HEIGHT,
+      publishTimeoutMs: e.MEDIA_PUBLISH_TIMEOUT_MS,
+      workerConcurrency: e.MEDIA_WORKER_CONCURRENCY,
+      tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+    },
+    counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
+    // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
+    queueLockMs: e.QUEUE_LOCK_MS,
+    counterEvents: {
+      /** Applied event ids are kept this long: far beyond any redelivery of their job. */
+      retentionMs: e.COUNTER_EVENT_RETENTION_HOURS * 3600_000,
+      pruneIntervalMs: e.COUNTER_PRUNE_INTERVAL_MS,
+    },
+    cache: {
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+      /** Each TTL is stretched by a random share up to this, so keys set together expire apart. */
+      ttlJitter: e.CACHE_TTL_JITTER,
+      /** Delay of the second delete that closes the stale-read window after an invalidation. */
+      secondDeleteMs: e.CACHE_SECOND_DELETE_MS,
+    },
+    commentTimeZone: e.COMMENT_TIME_ZONE,
+    chat: {
+      /** Most recent messages of a conversation kept in a Redis sorted set. */
+      cacheSize: e.CHAT_CACHE_SIZE,
+      cacheTtlSeconds: e.CHAT_CACHE_TTL_SECONDS,
+      /** Most messages one chat read returns (the newest ones). */
+      pageMax: e.CHAT_PAGE_MAX,
+    },
+  });
+}
+
+export interface SubgraphConfig {
+  readonly port: number;
+  /** Where the gateway reaches it in split mode. */
+  readonly url: string;
+  readonly database: DatabaseConfig;
+}
+
+export type DatabaseConfig =
+  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "embedded"; readonly dataDir: string };
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,94 @@
+// The key-value operations that caches and sessions need, on Redis (every process of a
+// deployment sees the same keys) or in process memory (the fast test tier, which runs with no
+// Redis at all). Keys are given without the deployment prefix; the store adds it.
+import type { Redis } from "ioredis";
+
+export interface KeyValueEntry {
+  key: string;
+  value: string;
+  ttlSeconds: number;
+}
+
+export interface KeyValueStore {
+  /** Values in the order asked; null where a key is absent or expired. */
+  get(keys: readonly string[]): Promise<(string | null)[]>;
+  set(entries: readonly KeyValueEntry[]): Promise<void>;
+  /** Reads a value and restarts its TTL (sliding expiry); null when absent. */
+  getAndTouch(key: string, ttlSeconds: number): Promise<string | null>;
+  /** Removes the keys; returns how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+}
+
+export class RedisKeyValueStore implements KeyValueStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private full(key: string): string {
+    return `${this.prefix}:${key}`;
+  }
+
+  async get(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.length === 0 ? [] : this.redis.mget(keys.map((key) => this.full(key)));
+  }
+
+  async set(entries: readonly KeyValueEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (entries.length === 1) {
+      const [entry] = entries as [KeyValueEntry];
+      await this.redis.set(this.full(entry.key), entry.value, "EX", entry.ttlSeconds);
+      return;
+    }
+    const write = this.redis.pipeline();
+    for (const entry of entries) write.set(this.full(entry.key), entry.value, "EX", entry.ttlSeconds);
+    const results = (await write.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  getAndTouch(key: string, ttlSeconds: number): Promise<string | null> {
+    return this.redis.getex(this.full(key), "EX", ttlSeconds);
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    return keys.length === 0 ? 0 : this.redis.del(...keys.map((key) => this.full(key)));
+  }
+}
+
+/** One process's keys with expiry, for tests and tools that run without Redis. */
+export class MemoryKeyValueStore implements KeyValueStore {
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private read(key: string): string | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  async get(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.read(key));
+  }
+
+  async set(entries: readonly KeyValueEntry[]): Promise<void> {
+    for (const { key, value, ttlSeconds } of entries) this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async getAndTouch(key: string, ttlSeconds: number): Promise<string | null> {
+    const value = this.read(key);
+    if (value !== null) this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    return value;
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const key of keys) if (this.read(key) !== null && this.entries.delete(key)) removed += 1;
+    return removed;
+  }
+}

@@ -1,0 +1,79 @@
+// Start-up and shutdown of a service process: resources are closed in reverse order of opening,
+// also when start-up fails halfway, and signals end the process cleanly within a deadline.
+import { ConfigError, loadConfig, type Config } from "./config";
+import { createLogger, type Logger } from "./logger";
+import { RedisUnavailableError } from "./redis";
+
+export class Resources {
+  private readonly closers: { name: string; close: () => unknown }[] = [];
+
+  /** Registers something to close and hands it back. */
+  add<T>(name: string, resource: T, close: (resource: T) => unknown): T {
+    this.closers.push({ name, close: () => close(resource) });
+    return resource;
+  }
+
+  async closeAll(log?: Logger): Promise<void> {
+    for (const { name, close } of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        log?.warn({ err: error, resource: name }, "error while closing");
+      }
+    }
+  }
+}
+
+export interface Stoppable {
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a service as the main module of its process: validates configuration, starts it, and
+ * on SIGINT/SIGTERM closes it, giving up after the configured shutdown timeout.
+ */
+export function runAsProcess(service: string, start: (config: Config, log: Logger) => Promise<Stoppable>): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const log = createLogger(config, service);
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
+
+  start(config, log).then(
+    (running) => {
+      // Tells a launcher that forked this process (scripts/start.ts) that it is serving.
+      process.send?.({ type: "ready", service });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "shutting down");
+        const deadline = setTimeout(() => {
+          log.error("shutdown deadline passed, exiting");
+          process.exit(1);
+        }, config.shutdownTimeoutMs);
+        deadline.unref();
+        running.close().then(
+          () => process.exit(0),
+          (error) => {
+            log.error({ err: error }, "error during shutdown");
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    },
+    (error: unknown) => {
+      const expected = error instanceof RedisUnavailableError || error instanceof ConfigError;
+      if (expected) log.fatal(`${service} cannot start: ${(error as Error).message}`);
+      else log.fatal({ err: error }, `${service} failed to start`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,93 @@
+// The migration runner against the real PostgreSQL server and against embedded PGlite.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { TEST_POSTGRES_URL } from "../test/stack";
+import { isUniqueViolation, openDatabase } from "./database";
+import { migrate, MigrationError, readMigrations } from "./migrations";
+import { subgraphEntry } from "./registry";
+import { migrationsDir } from "./subgraph-database";
+import { PrismaClient } from "../generated/prisma/user/client";
+
+const name = `douyin_test_migrate_${randomBytes(4).toString("hex")}`;
+const url = Object.assign(new URL(TEST_POSTGRES_URL), { pathname: `/${name}` }).toString();
+
+async function admin(sql: string) {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
+}
+
+describe("migrations on PostgreSQL", () => {
+  after(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
+  it("creates the database, applies every migration once and records it as Prisma does", async () => {
+    const database = await openDatabase({ kind: "postgres", url }, { poolSize: 2, createIfMissing: true });
+    try {
+      const expected = readMigrations(migrationsDir(subgraphEntry("user")));
+      assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), expected.map((m) => m.name));
+      assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), [], "nothing pending the second time");
+      const rows = await database.withSession((s) =>
+        s.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+          `SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`,
+        ),
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.migration_name, r.checksum, r.finished_at !== null, r.applied_steps_count]),
+        expected.map((m) => [m.name, createHash("sha256").update(m.sql).digest("hex"), true, 1]),
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("refuses a migration edited after it was applied, and rolls back one that fails", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
+    fs.cpSync(migrationsDir(subgraphEntry("user")), dir, { recursive: true });
+    const database = await openDatabase({ kind: "postgres", url }, { poolSize: 2 });
+    try {
+      const first = readMigrations(dir)[0]!;
+      fs.appendFileSync(path.join(dir, first.name, "migration.sql"), "\n-- edited\n");
+      await assert.rejects(migrate(database, dir), (error: Error) => error instanceof MigrationError && /edited/.test(error.message));
+
+      fs.writeFileSync(path.join(dir, first.name, "migration.sql"), first.sql);
+      fs.mkdirSync(path.join(dir, "29990101000000_broken"));
+      fs.writeFileSync(path.join(dir, "29990101000000_broken", "migration.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();");
+      await assert.rejects(migrate(database, dir), /29990101000000_broken failed/);
+      const leftovers = await database.withSession((s) => s.query(`SELECT to_regclass('half_done') AS t`));
+      assert.equal(leftovers[0]!.t, null, "the failed migration left nothing behind");
+    } finally {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("embedded PGlite database", () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pglite-"));
+  });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it("migrates, serves Prisma, reports unique violations, and keeps data across a reopen", async () => {
+    let database = await openDatabase({ kind: "embedded", dataDir }, { poolSize: 1 });
+    await migrate(database, migrationsDir(subgraphEntry("user")));
+    let prisma = new PrismaClient({ adapter: database.adapter });
+    await prisma.user.create({ data: { id: 1n, username: "kept", passwordHash: "h" } });
+    await assert.rejects(prisma.user.create({ data: { id: 2n, username: "kept", passwordHash: "h" } }), (error) => isUniqueViolation(error));
+    await prisma.$disconnect();
+    await database.close();
+
+    database = await openDatabase({ kind: "embedded", dataDir }, { poolSize: 1 });
+    assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), []);
+    prisma = new PrismaClient({ adapter: database.adapter });
+    assert.equal((await prisma.user.findUnique({ where: { username: "kept" } }))?.id, 1n);
+    await prisma.$disconnect();
+    await database.close();
+  });
+});

@@ -1,0 +1,53 @@
+// What one process shares among the services it runs (see Platform in subgraph.ts): on Redis
+// for every running stack, or in memory for the fast test tier and tools that run without it.
+import type { Config } from "./config";
+import { MemoryKeyValueStore, RedisKeyValueStore } from "./kv";
+import type { Logger } from "./logger";
+import { Metrics } from "./metrics";
+import { BullQueues, MemoryQueues } from "./queues";
+import { connectRedis } from "./redis";
+import type { Platform } from "./subgraph";
+
+export interface OpenPlatform extends Platform {
+  close(): Promise<void>;
+}
+
+/** Connects to Redis (failing with a clear message when it is unreachable). */
+export async function openPlatform(config: Config, log: Logger, service: string): Promise<OpenPlatform> {
+  const redis = await connectRedis(config, { name: service });
+  let workerRedis;
+  try {
+    workerRedis = await connectRedis(config, { forWorkers: true, name: `${service}-workers` });
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  const queues = new BullQueues(config, redis, workerRedis, log);
+  return {
+    config,
+    log,
+    metrics: new Metrics(service, { defaultMetrics: true }),
+    kv: new RedisKeyValueStore(redis, config.redis.prefix),
+    queues,
+    redis,
+    close: async () => {
+      await queues.close();
+      await workerRedis.quit().catch(() => workerRedis.disconnect());
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Everything in this process's memory: nothing is shared with other processes or kept. */
+export function memoryPlatform(config: Config, log: Logger, service: string): OpenPlatform {
+  const queues = new MemoryQueues(log);
+  return {
+    config,
+    log,
+    metrics: new Metrics(service),
+    kv: new MemoryKeyValueStore(),
+    queues,
+    redis: null,
+    close: () => queues.close(),
+  };
+}

@@ -1,0 +1,64 @@
+// Login sessions: a JWT naming the user and a session id, and the session itself in the
+// key-value store (Redis) with a sliding TTL, so logout and revocation take effect at once.
+import { randomUUID } from "node:crypto";
+import jwt from "jsonwebtoken";
+import { parseId } from "../lib/ids";
+import type { Config } from "./config";
+import type { KeyValueStore } from "./kv";
+import type { TokenFailure } from "./viewer";
+
+
+export type TokenCheck =
+  | { ok: true; userId: number; sessionId: string }
+  | { ok: false; reason: TokenFailure };
+
+const ALGORITHM = "HS256";
+const ISSUER = "douyin-supergraph";
+
+export class SessionStore {
+  constructor(
+    private readonly config: Pick<Config, "auth">,
+    private readonly store: KeyValueStore,
+  ) {}
+
+  private key(sessionId: string): string {
+    return `session:${sessionId}`;
+  }
+
+  /** Opens a session for the user and returns its signed token. */
+  async open(userId: number): Promise<{ token: string; sessionId: string }> {
+    const sessionId = randomUUID();
+    await this.store.set([{ key: this.key(sessionId), value: String(userId), ttlSeconds: this.config.auth.sessionTtlSeconds }]);
+    const token = jwt.sign({ sid: sessionId }, this.config.auth.jwtSecret, {
+      algorithm: ALGORITHM,
+      subject: String(userId),
+      issuer: ISSUER,
+      expiresIn: this.config.auth.jwtTtlSeconds,
+    });
+    return { token, sessionId };
+  }
+
+  /** Verifies signature and expiry, then that the session still lives (renewing its TTL). */
+  async check(token: string): Promise<TokenCheck> {
+    let claims: jwt.JwtPayload;
+    try {
+      const decoded = jwt.verify(token, this.config.auth.jwtSecret, { algorithms: [ALGORITHM], issuer: ISSUER });
+      if (typeof decoded === "string") return { ok: false, reason: "malformed" };
+      claims = decoded;
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) return { ok: false, reason: "expired" };
+      if (error instanceof jwt.JsonWebTokenError && /signature/.test(error.message)) return { ok: false, reason: "invalid-signature" };
+      return { ok: false, reason: "malformed" };
+    }
+    const userId = parseId(claims.sub);
+    const sessionId = typeof claims.sid === "string" ? claims.sid : undefined;
+    if (userId === undefined || sessionId === undefined) return { ok: false, reason: "malformed" };
+    const owner = await this.store.getAndTouch(this.key(sessionId), this.config.auth.sessionTtlSeconds);
+    if (owner !== String(userId)) return { ok: false, reason: "revoked" };
+    return { ok: true, userId, sessionId };
+  }
+
+  async revoke(sessionId: string): Promise<boolean> {
+    return (await this.store.delete([this.key(sessionId)])) > 0;
+  }
+}

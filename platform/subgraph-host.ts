@@ -1,0 +1,83 @@
+// Hosts a built subgraph over HTTP (split mode) the same way for every subgraph: only callers
+// holding the internal secret get in, the caller's identity comes from the gateway's headers,
+// and errors leave with a code and without internals.
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ApolloServer, type BaseContext } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import type { RouteHandlerMethod } from "fastify";
+import { parseId } from "../lib/ids";
+import { formatErrorFor } from "./error-format";
+import { AUTH_FAILURE_HEADER, INTERNAL_SECRET_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "./headers";
+import { createHttpServer, listen } from "./http";
+import type { Logger } from "./logger";
+import type { BuiltSubgraph, Platform } from "./subgraph";
+import { acceptGraphQLUploads } from "./uploads";
+import { Viewer } from "./viewer";
+
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/** Constant-time comparison of a presented secret with the configured one. */
+export function secretMatches(presented: string | string[] | undefined, expected: string): boolean {
+  if (typeof presented !== "string") return false;
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The caller as the gateway's headers describe it. */
+export function viewerFromHeaders(headers: Record<string, string | string[] | undefined>): Viewer {
+  const userId = parseId(headers[VIEWER_ID_HEADER]);
+  const sessionId = headers[SESSION_ID_HEADER];
+  const failure = headers[AUTH_FAILURE_HEADER];
+  if (userId !== undefined && typeof sessionId === "string") return new Viewer({ userId, sessionId });
+  return typeof failure === "string" ? new Viewer(null, failure) : Viewer.anonymous;
+}
+
+export async function startSubgraphServer(subgraph: BuiltSubgraph, platform: Pick<Platform, "config" | "log" | "metrics">, port: number): Promise<RunningService> {
+  const { config, log, metrics } = platform;
+  const app = createHttpServer({ config, log, metrics });
+  const apollo = new ApolloServer<BaseContext>({
+    schema: subgraph.schema,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), fastifyApolloDrainPlugin(app)],
+    formatError: formatErrorFor(log),
+    includeStacktraceInErrorResponses: false,
+    // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
+  });
+  await apollo.start();
+  const receiveUploads = subgraph.uploads && acceptGraphQLUploads(app, subgraph.uploads.maxFileBytes);
+
+  app.route({
+    url: "/graphql",
+    method: ["GET", "POST", "OPTIONS"],
+    onRequest: async (request, reply) => {
+      if (!secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)) {
+        request.log.warn({ ip: request.ip }, "refused a subgraph request without the internal secret");
+        return reply.code(403).send({
+          errors: [{ message: "this service only answers the gateway", extensions: { code: "FORBIDDEN" } }],
+        });
+      }
+    },
+    ...(receiveUploads && { preValidation: receiveUploads }),
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request) =>
+        subgraph.context({ viewer: viewerFromHeaders(request.headers), requestId: request.id, log: request.log as Logger }) as BaseContext,
+    }) as RouteHandlerMethod,
+  });
+
+  const listening = await listen(app, config.host, port);
+  log.info({ port: listening.port }, `${subgraph.name} subgraph listening`);
+  return {
+    name: subgraph.name,
+    url: `${listening.baseUrl}/graphql`,
+    port: listening.port,
+    // Stopping Apollo drains in-flight requests, then closes the Fastify server (drain plugin).
+    close: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,152 @@
+// The one way a subgraph is built. Each subgraph's index.ts exports a definition whose
+// `create(deps)` turns injected dependencies into resolvers, a per-request context and its
+// workers; this module opens those dependencies and builds the schema from its SDL. The
+// standalone server, the standalone worker process, the co-located process and the fast
+// tests all go through `buildSubgraph`, so they run the same code.
+import fs from "node:fs";
+import path from "node:path";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
+import { parse, type DocumentNode, type GraphQLSchema } from "graphql";
+import type { Redis } from "ioredis";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { Config } from "./config";
+import type { Database } from "./database";
+import type { KeyValueStore } from "./kv";
+import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
+import type { Queues } from "./queues";
+import type { SubgraphEntry } from "./registry";
+import type { RequestScope } from "./viewer";
+
+/** What one process shares among the services it runs: Redis (or memory), queues, metrics. */
+export interface Platform {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  kv: KeyValueStore;
+  queues: Queues;
+  /** For structures beyond key-value (sorted sets); null where the platform has no Redis. */
+  redis: Redis | null;
+}
+
+/** The part of a generated Prisma client the platform relies on. */
+interface PrismaLike {
+  $on(event: "query", listener: () => void): void;
+  $disconnect(): Promise<void>;
+}
+
+/** Prisma's option that makes a client report each statement (counted in `db_statements_total`). */
+export const COUNT_STATEMENTS = [{ emit: "event", level: "query" }] as [{ emit: "event"; level: "query" }];
+
+export interface SubgraphDeps extends Platform {
+  name: string;
+  /**
+   * Creates the subgraph's Prisma client on its own database, with every statement counted;
+   * pass `COUNT_STATEMENTS` as the client's `log` option. Throws for a subgraph without one.
+   */
+  prisma<Client>(create: (adapter: SqlDriverAdapterFactory) => Client): Client;
+  /** Registers cleanup run when the subgraph closes (in reverse order). */
+  onClose(close: () => Promise<unknown> | unknown): void;
+}
+
+export interface SubgraphParts<Context> {
+  resolvers: unknown;
+  /** The per-request context: { viewer, log, loaders, service }. */
+  context(scope: RequestScope): Context;
+  /** Starts its queue consumers in this process (where it has async work). */
+  startWorkers?(): Promise<void> | void;
+  /** Recomputes its counters from the rows; how many were wrong, by counter (`npm run reconcile`). */
+  reconcile?(): Promise<Record<string, number>>;
+}
+
+export interface SubgraphDefinition<Context = unknown> {
+  name: string;
+  /** Accept file uploads (GraphQL multipart requests) up to this size per file. */
+  uploads?(config: Config): { maxFileBytes: number };
+  create(deps: SubgraphDeps): Promise<SubgraphParts<Context>> | SubgraphParts<Context>;
+}
+
+export const defineSubgraph = <Context>(definition: SubgraphDefinition<Context>) => definition;
+
+export interface BuiltSubgraph<Context = unknown> {
+  readonly name: string;
+  readonly schema: GraphQLSchema;
+  readonly uploads: { maxFileBytes: number } | undefined;
+  context(scope: RequestScope): Context;
+  startWorkers(): Promise<void>;
+  reconcile(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+/** Loads a registry entry's definition from its compiled module (its `subgraph` export). */
+export function loadDefinition(entry: SubgraphEntry): SubgraphDefinition {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(entry.module) as { subgraph?: SubgraphDefinition };
+  if (!module.subgraph || module.subgraph.name !== entry.name) {
+    throw new Error(`${entry.module} must export \`subgraph\`, the definition of the "${entry.name}" subgraph`);
+  }
+  return module.subgraph;
+}
+
+/** Whether a subgraph keeps rows (has prisma/<name>/schema.prisma). */
+export function hasDatabase(entry: SubgraphEntry): boolean {
+  return fs.existsSync(path.join(entry.prismaFolder, "schema.prisma"));
+}
+
+export function readSdl(entry: SubgraphEntry): DocumentNode {
+  return parse(fs.readFileSync(entry.schemaFile, "utf8"));
+}
+
+/** Builds a subgraph on a platform and (when it has one) its open database. */
+export async function buildSubgraph<Context>(
+  entry: SubgraphEntry,
+  definition: SubgraphDefinition<Context>,
+  platform: Platform,
+  database: Database | null,
+): Promise<BuiltSubgraph<Context>> {
+  const closers: (() => Promise<unknown> | unknown)[] = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) {
+      try {
+        await closer();
+      } catch (error) {
+        platform.log.warn({ err: error, subgraph: entry.name }, "error while closing");
+      }
+    }
+  };
+  const deps: SubgraphDeps = {
+    ...platform,
+    name: entry.name,
+    prisma: (create) => {
+      if (!database) throw new Error(`the ${entry.name} subgraph has no database (prisma/${entry.name}/schema.prisma)`);
+      const client = create(database.adapter);
+      const counted = client as unknown as PrismaLike;
+      counted.$on("query", () => platform.metrics.dbStatements.inc({ database: entry.name }));
+      closers.push(() => counted.$disconnect());
+      return client;
+    },
+    onClose: (closer) => void closers.push(closer),
+  };
+  try {
+    const parts = await definition.create(deps);
+    const schema = buildSubgraphSchema({ typeDefs: readSdl(entry), resolvers: parts.resolvers as GraphQLResolverMap<unknown> });
+    let workersStarted = false;
+    return {
+      name: entry.name,
+      schema,
+      uploads: definition.uploads?.(platform.config),
+      context: (scope) => parts.context(scope),
+      startWorkers: async () => {
+        if (workersStarted || !parts.startWorkers) return;
+        workersStarted = true;
+        await parts.startWorkers();
+      },
+      reconcile: async () => (parts.reconcile ? parts.reconcile() : {}),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

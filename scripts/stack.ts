@@ -1,0 +1,138 @@
+// Which services the stack has and how each one starts, derived from supergraph.yaml: the
+// embedded object storage (without S3_ENDPOINT), one server per subgraph, one worker process
+// per subgraph that has async work (workers.ts), the gateway and the REST adapter. The
+// launcher (start.ts), docker-compose and the tests all start services through this module.
+import fs from "node:fs";
+import path from "node:path";
+import type { Config } from "../platform/config";
+import { Resources, type Stoppable } from "../platform/lifecycle";
+import type { Logger } from "../platform/logger";
+import { Metrics } from "../platform/metrics";
+import { SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
+import { openPlatform } from "../platform/runtime";
+import { buildSubgraph, hasDatabase, loadDefinition, type BuiltSubgraph, type Platform } from "../platform/subgraph";
+import { openSubgraphDatabase } from "../platform/subgraph-database";
+import { startSubgraphServer, type RunningService } from "../platform/subgraph-host";
+import { startGateway } from "../gateway/server";
+import { startStorageServer } from "../media/storage-server";
+import { HttpGatewayExecutor } from "../rest-adapter/gateway-client";
+import { startRestAdapter } from "../rest-adapter/server";
+
+export type ServiceKind = "storage" | "subgraph" | "workers" | "gateway" | "rest-adapter";
+
+export interface ServiceSpec {
+  name: string;
+  kind: ServiceKind;
+  subgraph?: SubgraphEntry;
+  /** Processes that create rows need distinct id-generator worker ids. */
+  idWorkerId?: number;
+  /** Whether this configuration runs it at all. */
+  enabled(config: Config): boolean;
+}
+
+/** Whether a subgraph has queue consumers (the template's workers.ts). */
+export function hasWorkers(entry: SubgraphEntry): boolean {
+  return fs.existsSync(path.join(entry.folder, "workers.ts")) || fs.existsSync(path.join(path.dirname(entry.module), "workers.js"));
+}
+
+/** Whether a subgraph's server also runs its workers (always with an embedded database, which has one owner). */
+export function workersInSubgraphProcess(config: Config, entry: SubgraphEntry): boolean {
+  return config.workersInProcess || config.subgraphs[entry.name]?.database.kind === "embedded";
+}
+
+export function stackServices(registry: readonly SubgraphEntry[] = SUBGRAPHS): ServiceSpec[] {
+  return [
+    { name: "storage", kind: "storage", enabled: (config) => config.storage.embedded },
+    ...registry.map((entry, index): ServiceSpec => ({ name: entry.name, kind: "subgraph", subgraph: entry, idWorkerId: index + 1, enabled: () => true })),
+    ...registry.filter(hasWorkers).map(
+      (entry): ServiceSpec => ({
+        name: `${entry.name}-workers`,
+        kind: "workers",
+        subgraph: entry,
+        enabled: (config) => !workersInSubgraphProcess(config, entry),
+      }),
+    ),
+    { name: "gateway", kind: "gateway", enabled: () => true },
+    { name: "rest-adapter", kind: "rest-adapter", enabled: () => true },
+  ];
+}
+
+/** Opens a subgraph's database (when it has one) and builds it on `platform`. */
+export async function openSubgraph(entry: SubgraphEntry, platform: Platform, resources: Resources): Promise<BuiltSubgraph> {
+  const database = hasDatabase(entry)
+    ? resources.add("database", await openSubgraphDatabase(platform.config, entry, platform.log), (d) => d.close())
+    : null;
+  return resources.add(entry.name, await buildSubgraph(entry, loadDefinition(entry), platform, database), (s) => s.close());
+}
+
+/** Starts everything `resources` closes again, or closes what was started when start-up fails. */
+async function guarded<T extends Stoppable>(start: (resources: Resources) => Promise<Omit<T, "close">>, log: Logger): Promise<T> {
+  const resources = new Resources();
+  try {
+    const started = await start(resources);
+    return { ...started, close: () => resources.closeAll(log) } as T;
+  } catch (error) {
+    await resources.closeAll(log);
+    throw error;
+  }
+}
+
+/** One subgraph over HTTP (split mode), with its workers when they belong in its process. */
+export function startSubgraphService(entry: SubgraphEntry, config: Config, log: Logger, port = config.subgraphs[entry.name]!.port): Promise<RunningService> {
+  return guarded<RunningService>(async (resources) => {
+    const platform = resources.add("platform", await openPlatform(config, log, entry.name), (p) => p.close());
+    const subgraph = await openSubgraph(entry, platform, resources);
+    if (workersInSubgraphProcess(config, entry)) await subgraph.startWorkers();
+    const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
+    return { name: server.name, url: server.url, port: server.port };
+  }, log);
+}
+
+/** A subgraph's workers alone (split mode with WORKERS_IN_PROCESS=false). */
+export function startWorkersService(entry: SubgraphEntry, config: Config, log: Logger): Promise<Stoppable> {
+  return guarded<Stoppable>(async (resources) => {
+    const platform = resources.add("platform", await openPlatform(config, log, `${entry.name}-workers`), (p) => p.close());
+    const subgraph = await openSubgraph(entry, platform, resources);
+    await subgraph.startWorkers();
+    log.info(`${entry.name} workers running`);
+    return {};
+  }, log);
+}
+
+export function startGatewayService(config: Config, log: Logger, port = config.ports.gateway): Promise<RunningService> {
+  return guarded<RunningService>(async (resources) => {
+    const platform = resources.add("platform", await openPlatform(config, log, "gateway"), (p) => p.close());
+    const urls = Object.fromEntries(Object.entries(config.subgraphs).map(([name, subgraph]) => [name, subgraph.url]));
+    const gateway = resources.add("gateway", await startGateway(platform, urls, port), (g) => g.close());
+    return { name: gateway.name, url: gateway.url, port: gateway.port };
+  }, log);
+}
+
+export function startRestService(config: Config, log: Logger, port = config.ports.rest, gatewayUrl = config.gatewayUrl): Promise<RunningService> {
+  return guarded<RunningService>(async (resources) => {
+    const metrics = new Metrics("rest-adapter", { defaultMetrics: true });
+    const rest = resources.add(
+      "rest-adapter",
+      await startRestAdapter({ config, log, metrics, gateway: new HttpGatewayExecutor(gatewayUrl, config) }, port),
+      (r) => r.close(),
+    );
+    log.info({ gatewayUrl }, "REST adapter calls the gateway over HTTP");
+    return { name: rest.name, url: rest.url, port: rest.port };
+  }, log);
+}
+
+/** Starts one service of the split stack in this process. */
+export function startService(spec: ServiceSpec, config: Config, log: Logger): Promise<Stoppable> {
+  switch (spec.kind) {
+    case "storage":
+      return startStorageServer(config, log);
+    case "subgraph":
+      return startSubgraphService(spec.subgraph!, config, log);
+    case "workers":
+      return startWorkersService(spec.subgraph!, config, log);
+    case "gateway":
+      return startGatewayService(config, log);
+    case "rest-adapter":
+      return startRestService(config, log);
+  }
+}

@@ -1,0 +1,35 @@
+// The relation subgraph: follows, friends and messages, and the counters they give User.
+// Built by the platform (platform/subgraph.ts) from the dependencies it injects.
+import { IdGenerator } from "../../lib/ids";
+import { SensitiveWordFilter } from "../../lib/text-filter";
+import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
+import type { SubgraphContext } from "../../platform/viewer";
+import { PrismaClient } from "../../generated/prisma/relation/client";
+import { noChatCache, RedisChatCache } from "./caches";
+import { createLoaders, type RelationLoaders } from "./loaders";
+import { resolvers } from "./resolvers";
+import { RelationService, RelationServiceDeps } from "./service";
+import { RelationStore } from "./store";
+import { startWorkers } from "./workers";
+
+export type RelationContext = SubgraphContext<RelationLoaders, RelationService>;
+
+export const subgraph = defineSubgraph<RelationContext>({
+  name: "relation",
+  create(deps) {
+    const { config, log } = deps;
+    const store = new RelationStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
+    const chatCache = deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache;
+    const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
+    const shared = new RelationServiceDeps(store, chatCache, new IdGenerator(config.idWorkerId), words, deps.queues, config);
+    return {
+      resolvers,
+      context: ({ viewer, log: requestLog }) => {
+        const loaders = createLoaders(store, viewer.userId);
+        return { viewer, log: requestLog, loaders, service: new RelationService(shared, viewer, loaders) };
+      },
+      startWorkers: () => startWorkers(deps, store),
+      reconcile: async () => ({ followCounts: await store.reconcileFollowCounts() }),
+    };
+  },
+});

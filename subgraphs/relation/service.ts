@@ -1,0 +1,129 @@
+// The relation subgraph's rules: who may follow whom, exact follow counters (an event only
+// when a row really changed), friends visible only to their owner, and chat with the
+// sensitive-word filter and polls that never miss or repeat a message.
+import { badInput, forbidden, notFound } from "../../lib/errors";
+import { USER_REGISTERED_QUEUE, userRegisteredJobId } from "../../lib/events";
+import { parseId, requireId, type IdGenerator } from "../../lib/ids";
+import { pageSize, readCursor } from "../../lib/pagination";
+import { checkText } from "../../lib/text";
+import type { SensitiveWordFilter } from "../../lib/text-filter";
+import type { Config } from "../../platform/config";
+import { enqueueCounterEvent } from "../../platform/counters";
+import type { Queues } from "../../platform/queues";
+import type { Viewer } from "../../platform/viewer";
+import type { ChatCache } from "./caches";
+import { COUNTER_QUEUE } from "./jobs";
+import type { RelationLoaders } from "./loaders";
+import type { FollowDirection, FriendConnectionRecord, FriendRecord, MessageRecord, RelationStore, UserConnectionRecord, UserRecord } from "./store";
+
+/** What the service shares across requests (the workers use it too). */
+export class RelationServiceDeps {
+  constructor(
+    readonly store: RelationStore,
+    readonly chatCache: ChatCache,
+    readonly ids: IdGenerator,
+    readonly words: SensitiveWordFilter,
+    readonly queues: Queues,
+    readonly config: Pick<Config, "limits" | "chat">,
+  ) {}
+
+  /**
+   * Whether the user exists: announced and recorded, or announced and still in the queue (the
+   * event is published only after the registration committed), so a user can be followed the
+   * moment registration answers.
+   */
+  async userExists(userId: number): Promise<boolean> {
+    if (await this.store.isKnownUser(userId)) return true;
+    return this.queues.queue(USER_REGISTERED_QUEUE).has(userRegisteredJobId(userId));
+  }
+}
+
+/** The rules as one request sees them (its viewer, its loaders). */
+export class RelationService {
+  constructor(
+    private readonly deps: RelationServiceDeps,
+    private readonly viewer: Viewer,
+    private readonly loaders: RelationLoaders,
+  ) {}
+
+  /** An entity reference from another subgraph: null for an id that cannot exist. */
+  async reference(id: unknown): Promise<UserRecord | null> {
+    const userId = parseId(id);
+    return userId === undefined ? null : this.loaders.userById.load(userId);
+  }
+
+  async users(ids: readonly number[]): Promise<UserRecord[]> {
+    const users = await this.loaders.userById.loadMany(ids);
+    return users.map((user) => {
+      if (user instanceof Error) throw user;
+      return user;
+    });
+  }
+
+  async follow(userId: string): Promise<UserRecord> {
+    const followeeId = requireId(userId, "user");
+    const followerId = this.viewer.require().userId;
+    if (followerId === followeeId) throw badInput("you cannot follow yourself");
+    if (!(await this.deps.userExists(followeeId))) throw notFound(`user ${followeeId} not found`);
+    if (await this.deps.store.insertFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, 1);
+    return this.loaders.userById.load(followeeId);
+  }
+
+  async unfollow(userId: string): Promise<UserRecord> {
+    const followeeId = requireId(userId, "user");
+    const followerId = this.viewer.require().userId;
+    if (followerId === followeeId) throw badInput("you cannot unfollow yourself");
+    if (await this.deps.store.deleteFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, -1);
+    return this.loaders.userById.load(followeeId);
+  }
+
+  /** Enqueued only when a row really changed; the event id is unique to this change. */
+  private countFollow(followerId: number, followeeId: number, delta: 1 | -1): Promise<void> {
+    return enqueueCounterEvent(this.deps.queues, COUNTER_QUEUE, "follow", {
+      eventId: `follow-${this.deps.ids.next()}`,
+      changes: [
+        { userId: String(followerId), field: "followCount", delta },
+        { userId: String(followeeId), field: "followerCount", delta },
+      ],
+    });
+  }
+
+  follows(direction: FollowDirection, user: UserRecord, first: number | null | undefined, after: string | null | undefined): Promise<UserConnectionRecord> {
+    return this.deps.store.follows(direction, user.id, pageSize(first, this.deps.config.limits), readCursor(after));
+  }
+
+  friends(user: UserRecord, first: number | null | undefined, after: string | null | undefined): Promise<FriendConnectionRecord> {
+    if (this.viewer.require().userId !== user.id) throw forbidden("only the user themself can see their friends");
+    return this.deps.store.friends(user.id, pageSize(first, this.deps.config.limits), readCursor(after));
+  }
+
+  latestMessage(friend: FriendRecord): Promise<MessageRecord | null> {
+    return this.loaders.latestMessageWith.load(friend.id);
+  }
+
+  async sendMessage(toUserId: string, rawContent: string): Promise<MessageRecord> {
+    const fromUserId = this.viewer.require().userId;
+    const to = requireId(toUserId, "user");
+    if (fromUserId === to) throw badInput("you cannot send a message to yourself");
+    const { config, words, store, ids, chatCache } = this.deps;
+    const content = words.mask(checkText(rawContent, "content", { max: config.limits.message }));
+    if (!(await this.deps.userExists(to))) throw notFound(`user ${to} not found`);
+    const message = await store.insertMessage({ id: ids.next(), fromUserId, toUserId: to, content });
+    await chatCache.append(fromUserId, to, [message]);
+    return message;
+  }
+
+  /** Messages with the user, oldest first; only those created after `after` when given. */
+  async chat(withUserId: string, after: Date | null | undefined): Promise<MessageRecord[]> {
+    const viewerId = this.viewer.require().userId;
+    const otherId = requireId(withUserId, "user");
+    const { chatCache, store, config } = this.deps;
+    if (after) {
+      const cached = await chatCache.after(viewerId, otherId, after.getTime());
+      if (cached) return cached;
+    }
+    const rows = await store.messages(viewerId, otherId, after ?? null, config.chat.pageMax);
+    if (!after) await chatCache.fill(viewerId, otherId, rows);
+    return rows.reverse();
+  }
+}

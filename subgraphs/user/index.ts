@@ -1,0 +1,28 @@
+// The user subgraph: accounts, sessions and the profile fields of User. Built by the platform
+// (platform/subgraph.ts) from the dependencies it injects; no process start-up here.
+import { IdGenerator } from "../../lib/ids";
+import { SessionStore } from "../../platform/sessions";
+import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
+import type { SubgraphContext } from "../../platform/viewer";
+import { PrismaClient } from "../../generated/prisma/user/client";
+import { createLoaders, type UserLoaders } from "./loaders";
+import { resolvers } from "./resolvers";
+import { UserService, UserServiceDeps } from "./service";
+import { UserStore } from "./store";
+
+export type UserContext = SubgraphContext<UserLoaders, UserService>;
+
+export const subgraph = defineSubgraph<UserContext>({
+  name: "user",
+  create(deps) {
+    const store = new UserStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
+    const shared = new UserServiceDeps(store, new SessionStore(deps.config, deps.kv), new IdGenerator(deps.config.idWorkerId), deps.queues, deps.config);
+    return {
+      resolvers,
+      context: ({ viewer, log }) => {
+        const loaders = createLoaders(store);
+        return { viewer, log, loaders, service: new UserService(shared, viewer, loaders) };
+      },
+    };
+  },
+});

@@ -1,0 +1,216 @@
+// The video subgraph's rules: feed paging, likes and comments (rows written synchronously,
+// caches invalidated after the commit, a counter event only when a row really changed), and
+// publishing (stored, then answered once the media worker has probed it and cut its cover).
+import fs from "node:fs";
+import type { FileUpload } from "graphql-upload-minimal";
+import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
+import { parseId, requireId, type IdGenerator } from "../../lib/ids";
+import { pageSize, readCursor } from "../../lib/pagination";
+import { checkText } from "../../lib/text";
+import type { SensitiveWordFilter } from "../../lib/text-filter";
+import type { Config } from "../../platform/config";
+import { enqueueCounterEvent } from "../../platform/counters";
+import type { Logger } from "../../platform/logger";
+import { JobTimeoutError, type Queues } from "../../platform/queues";
+import { receivedFileStream } from "../../platform/uploads";
+import type { Viewer } from "../../platform/viewer";
+import { videoKey, type MediaStorage } from "../../media/storage";
+import { spoolToFile } from "../../media/upload";
+import type { VideoCaches } from "./caches";
+import { COUNTER_QUEUE, MEDIA_QUEUE, mediaJobId, type CounterChange, type MediaJob, type MediaOutcome } from "./jobs";
+import type { VideoLoaders } from "./loaders";
+import type { CommentConnectionRecord, CommentRecord, FeedPageRecord, UserRecord, VideoConnectionRecord, VideoRecord, VideoStore } from "./store";
+
+/** What the service shares across requests (the workers use it too). */
+export class VideoServiceDeps {
+  constructor(
+    readonly store: VideoStore,
+    readonly caches: VideoCaches,
+    readonly storage: MediaStorage,
+    readonly ids: IdGenerator,
+    readonly words: SensitiveWordFilter,
+    readonly queues: Queues,
+    readonly config: Pick<Config, "limits" | "media">,
+  ) {}
+
+  /** A video that exists and is not deleted, through the cache. */
+  async requireVideo(videoId: number): Promise<VideoRecord> {
+    const video = await this.caches.videos.load(videoId, async (id) => (await this.store.findVideos([id]))[0] ?? null);
+    if (!video) throw notFound(`video ${videoId} not found`);
+    return video;
+  }
+
+  /** Enqueued only when a row really changed; the event id is unique to this change. */
+  count(kind: string, changes: CounterChange[]): Promise<void> {
+    return enqueueCounterEvent(this.queues, COUNTER_QUEUE, kind, { eventId: `${kind}-${this.ids.next()}`, changes });
+  }
+}
+
+const likeChanges = (video: VideoRecord, userId: number, delta: 1 | -1): CounterChange[] => [
+  { entity: "video", id: String(video.id), field: "favoriteCount", delta },
+  { entity: "user", id: String(userId), field: "favoriteCount", delta },
+  { entity: "user", id: String(video.authorId), field: "totalFavorited", delta },
+];
+
+/** The rules as one request sees them (its viewer, its loaders, its log). */
+export class VideoService {
+  constructor(
+    private readonly deps: VideoServiceDeps,
+    private readonly viewer: Viewer,
+    private readonly loaders: VideoLoaders,
+    private readonly log: Logger,
+  ) {}
+
+  /** Videos created strictly before `latestTime` (default now), newest first; one statement primes every loader. */
+  async feed(latestTime: Date | null | undefined, limit: number | null | undefined): Promise<FeedPageRecord> {
+    const size = pageSize(limit, this.deps.config.limits);
+    const { rows, nextTime } = await this.deps.store.feed(latestTime ?? new Date(), size, this.viewer.userId);
+    this.loaders.primeFeedRows(rows);
+    return { videos: rows.map((row) => row.video), nextTime };
+  }
+
+  video(id: string): Promise<VideoRecord | null> {
+    return this.loaders.videoById.load(requireId(id, "video"));
+  }
+
+  /** An entity reference from another subgraph: null for an id that cannot exist. */
+  async videoReference(id: unknown): Promise<VideoRecord | null> {
+    const videoId = parseId(id);
+    return videoId === undefined ? null : this.loaders.videoById.load(videoId);
+  }
+
+  async userReference(id: unknown): Promise<UserRecord | null> {
+    const userId = parseId(id);
+    return userId === undefined ? null : this.loaders.userById.load(userId);
+  }
+
+  user(userId: number | bigint): Promise<UserRecord> {
+    return this.loaders.userById.load(Number(userId));
+  }
+
+  isFavorite(video: VideoRecord): Promise<boolean> {
+    return this.loaders.isFavorite.load(Number(video.id));
+  }
+
+  playUrl(video: VideoRecord): string {
+    return this.deps.storage.publicUrl(video.playKey);
+  }
+
+  coverUrl(video: VideoRecord): string {
+    return this.deps.storage.publicUrl(video.coverKey);
+  }
+
+  videosOf(user: UserRecord, first: number | null | undefined, after: string | null | undefined): Promise<VideoConnectionRecord> {
+    return this.deps.store.videosByAuthor(user.id, pageSize(first, this.deps.config.limits), readCursor(after));
+  }
+
+  likedVideosOf(user: UserRecord, first: number | null | undefined, after: string | null | undefined): Promise<VideoConnectionRecord> {
+    return this.deps.store.likedVideos(user.id, pageSize(first, this.deps.config.limits), readCursor(after));
+  }
+
+  /** A video's comments, newest first; the first page at the default size (what apps open) is cached. */
+  async comments(video: VideoRecord, first: number | null | undefined, after: string | null | undefined): Promise<CommentConnectionRecord> {
+    const { limits } = this.deps.config;
+    const size = pageSize(first, limits);
+    const cursor = readCursor(after);
+    const videoId = Number(video.id);
+    if (!cursor && size === limits.listDefault) {
+      const page = await this.deps.caches.firstCommentPages.load(videoId, () => this.deps.store.comments(videoId, size, null));
+      if (page) return page;
+    }
+    return this.deps.store.comments(videoId, size, cursor);
+  }
+
+  async likeVideo(videoId: string): Promise<VideoRecord> {
+    const id = requireId(videoId, "video");
+    const userId = this.viewer.require().userId;
+    const video = await this.deps.requireVideo(id);
+    if (await this.deps.store.insertLike(userId, id)) {
+      await this.deps.caches.invalidateLike(userId, id);
+      await this.deps.count("like", likeChanges(video, userId, 1));
+    }
+    return this.deps.requireVideo(id);
+  }
+
+  async unlikeVideo(videoId: string): Promise<VideoRecord> {
+    const id = requireId(videoId, "video");
+    const userId = this.viewer.require().userId;
+    const video = await this.deps.requireVideo(id);
+    if (await this.deps.store.deleteLike(userId, id)) {
+      await this.deps.caches.invalidateLike(userId, id);
+      await this.deps.count("unlike", likeChanges(video, userId, -1));
+    }
+    return this.deps.requireVideo(id);
+  }
+
+  async addComment(videoId: string, rawContent: string): Promise<CommentRecord> {
+    const userId = this.viewer.require().userId;
+    const id = requireId(videoId, "video");
+    const { words, config, store, ids, caches } = this.deps;
+    const content = words.mask(checkText(rawContent, "comment_text", { max: config.limits.comment }));
+    await this.deps.requireVideo(id);
+    const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content });
+    await caches.invalidateComments(id);
+    await this.deps.count("comment", [{ entity: "video", id: String(id), field: "commentCount", delta: 1 }]);
+    return comment;
+  }
+
+  async deleteComment(commentId: string): Promise<boolean> {
+    const userId = this.viewer.require().userId;
+    const id = requireId(commentId, "comment");
+    const comment = await this.deps.store.findComment(id);
+    if (!comment) throw notFound(`comment ${id} not found`);
+    if (Number(comment.userId) !== userId) throw forbidden("only the comment's author can delete it");
+    if (!(await this.deps.store.softDeleteComment(id))) return true;
+    const videoId = Number(comment.videoId);
+    await this.deps.caches.invalidateComments(videoId);
+    await this.deps.count("uncomment", [{ entity: "video", id: String(videoId), field: "commentCount", delta: -1 }]);
+    return true;
+  }
+
+  /**
+   * Receives the upload onto disk (size-limited while it streams), stores it, and waits for
+   * the media worker; answers with the video once it has its cover.
+   */
+  async publishVideo(upload: Promise<FileUpload>, rawTitle: string): Promise<VideoRecord> {
+    const authorId = this.viewer.require().userId;
+    const { config, words, ids, storage, queues } = this.deps;
+    let file: FileUpload;
+    try {
+      file = await upload;
+    } catch (error) {
+      throw badInput(`the video file could not be read: ${(error as Error).message}`);
+    }
+    const stream = receivedFileStream(file, config.media.maxUploadBytes);
+    let title: string;
+    try {
+      title = words.mask(checkText(rawTitle, "title", { max: config.limits.title }));
+    } catch (error) {
+      stream.resume(); // drain the unread file so the request can finish
+      throw error;
+    }
+    const { file: spooled, size } = await spoolToFile(stream, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
+    const videoId = ids.next();
+    try {
+      await storage.putFile(videoKey(videoId), spooled, /^video\//.test(file.mimetype) ? file.mimetype : "video/mp4");
+    } finally {
+      await fs.promises.rm(spooled, { force: true });
+    }
+    this.log.info({ videoId, size }, "video stored, waiting for the media worker");
+    let outcome: MediaOutcome;
+    try {
+      outcome = await queues
+        .queue<MediaJob, MediaOutcome>(MEDIA_QUEUE)
+        .addAndWait("publish", { videoId, authorId, title }, { jobId: mediaJobId(videoId), timeoutMs: config.media.publishTimeoutMs });
+    } catch (error) {
+      if (error instanceof JobTimeoutError) {
+        throw new AppError("INTERNAL_SERVER_ERROR", "the video is still being processed; it will appear in your list shortly");
+      }
+      throw error;
+    }
+    if (!outcome.published) throw new AppError(outcome.error.code, outcome.error.message);
+    const video = await this.loaders.videoById.load(videoId);
+    if (!video) throw new AppError("INTERNAL_SERVER_ERROR", "the published video could not be read back");
+    return video;
+  }
+}
