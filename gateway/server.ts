@@ -22,6 +22,7 @@ import { authenticate } from "./auth";
 import type { GatewayContext } from "./context";
 import { createSubgraphAgent, SubgraphDataSource } from "./data-source";
 import { readSupergraph } from "./supergraph";
+import { serveWebClient } from "./web-client";
 
 export async function startGateway(config: Config, log: Logger, port = config.ports.gateway): Promise<RunningService> {
   const resources = new Resources();
@@ -85,6 +86,7 @@ export async function startGateway(config: Config, log: Logger, port = config.po
         }),
       }) as RouteHandlerMethod,
     });
+    serveWebClient(app, log);
     const { port: boundPort, baseUrl } = await listen(app, config.host, port);
     log.info({ port: boundPort, sandbox: config.graphql.sandbox }, `gateway listening on ${baseUrl}/graphql`);
     return { name: "gateway", url: `${baseUrl}/graphql`, port: boundPort, close: () => resources.closeAll(log) };

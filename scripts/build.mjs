@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { webClientStep } from "../web/build-step.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stampsFile = path.join(root, "generated", ".build-stamps.json");
@@ -64,6 +65,7 @@ const steps = [
     outputs: ["supergraph.graphql"],
     run: () => execFileSync(process.execPath, ["dist/scripts/compose-supergraph.js"], { cwd: root, stdio: "inherit" }),
   },
+  webClientStep({ root, bin, walk }),
 ];
 
 const stamps = fs.existsSync(stampsFile) && !force ? JSON.parse(fs.readFileSync(stampsFile, "utf8")) : {};

@@ -1,0 +1,29 @@
+// Types every operation of the web client from the supergraph's API schema (graphql-codegen's
+// client preset): a schema change that breaks an operation fails `npm run build`.
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const config: CodegenConfig = {
+  // Written by `npm run build` from the composed supergraph: plain SDL, no federation internals.
+  schema: "generated/schema/api.graphql",
+  documents: ["web/src/**/*.{ts,tsx}", "!web/src/gql/**"],
+  ignoreNoDocuments: false,
+  generates: {
+    "web/src/gql/": {
+      preset: "client",
+      presetConfig: {
+        // Apollo Client reads whole objects from its cache; masking would hide fields from it.
+        fragmentMasking: false,
+      },
+      config: {
+        scalars: { DateTime: "string", ID: "string", Upload: "File" },
+        enumsAsTypes: true,
+        useTypeImports: true,
+        skipTypename: false,
+        strictScalars: true,
+      },
+    },
+  },
+  silent: true,
+};
+
+export default config;
