@@ -48,6 +48,8 @@ export function serveWebClient(app: FastifyInstance, log: Logger, root = WEB_DIS
     setHeaders(response, file) {
       const header = file.includes(HASHED_ASSETS) ? IMMUTABLE : file.endsWith(".html") ? REVALIDATE : SHORT;
       response.setHeader("cache-control", header);
+      // The same URL answers gzip or plain bytes (preCompressed): shared caches must keep both.
+      response.setHeader("vary", "accept-encoding");
     },
   });
   app.setNotFoundHandler((request, reply) => {

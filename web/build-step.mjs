@@ -18,7 +18,7 @@ function run(root, bin) {
   const options = { cwd: root, stdio: "inherit" };
   execFileSync(bin("graphql-codegen"), ["--config", "web/codegen.ts"], options);
   execFileSync(bin("tsc"), ["-p", "web/tsconfig.json"], options);
-  execFileSync(bin("vite"), ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"], options);
+  execFileSync(bin("vite"), ["build", "--config", "web/vite.config.ts", "--configLoader", "runner", "--logLevel", "warn"], options);
 }
 
 /** The step as scripts/build.mjs runs it: skipped while web/ and the schema are unchanged. */

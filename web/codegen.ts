@@ -5,7 +5,8 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 const config: CodegenConfig = {
   // Written by `npm run build` from the composed supergraph: plain SDL, no federation internals.
   schema: "generated/schema/api.graphql",
-  documents: ["web/src/**/*.{ts,tsx}", "!web/src/gql/**"],
+  // Tests use the app's own operations: a document only a test used would still ship in the bundle.
+  documents: ["web/src/**/*.{ts,tsx}", "!web/src/gql/**", "!web/src/**/*.test.{ts,tsx}"],
   ignoreNoDocuments: false,
   generates: {
     "web/src/gql/": {

@@ -3,10 +3,12 @@
 import { gzipSync } from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vitest/config";
 
-const webRoot = __dirname;
+// Loaded as ESM (`--configLoader runner`): the root package is CommonJS, this file is not.
+const webRoot = path.dirname(fileURLToPath(import.meta.url));
 /** Where `web:dev` sends /graphql: the gateway of a stack started with `npm start`. */
 const gatewayPort = process.env.GATEWAY_PORT ?? "4000";
 /** Files worth compressing ahead of time; the gateway serves the .gz beside them (preCompressed). */

@@ -6,6 +6,9 @@ import { graphql } from "../gql";
 import type { ViewerQuery } from "../gql/graphql";
 import type { TokenStore } from "./token-store";
 
+/** While the viewer cannot be read (server down), ask again this often, and when back online. */
+const VIEWER_RETRY_MS = 5000;
+
 export const ViewerDocument = graphql(`
   query Viewer {
     me {
@@ -38,7 +41,7 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ tokens, children }: { tokens: TokenStore; children: ReactNode }) {
   const client = useApolloClient();
   const token = useSyncExternalStore(tokens.subscribe, tokens.get);
-  const { data, loading } = useQuery(ViewerDocument, { skip: !token });
+  const { data, loading, error, refetch } = useQuery(ViewerDocument, { skip: !token });
   const [logout] = useMutation(LogoutDocument);
 
   const previous = useRef(token);
@@ -48,6 +51,18 @@ export function SessionProvider({ tokens, children }: { tokens: TokenStore; chil
     // Another person's view of the same videos: drop it all and ask again for what is on screen.
     void client.resetStore().catch(() => undefined);
   }, [client, token]);
+
+  const failed = Boolean(token && error);
+  useEffect(() => {
+    if (!failed) return;
+    const retry = () => void refetch().catch(() => undefined);
+    const timer = setInterval(retry, VIEWER_RETRY_MS);
+    window.addEventListener("online", retry);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener("online", retry);
+    };
+  }, [failed, refetch]);
 
   const signOut = useCallback(async () => {
     try {

@@ -25,7 +25,7 @@ export const ChatDocument = graphql(`
   }
 `);
 
-const ChatPartnerDocument = graphql(`
+export const ChatPartnerDocument = graphql(`
   query ChatPartner($id: ID!) {
     user(id: $id) {
       id

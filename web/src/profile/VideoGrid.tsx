@@ -20,7 +20,7 @@ graphql(`
   }
 `);
 
-const UserVideosDocument = graphql(`
+export const UserVideosDocument = graphql(`
   query UserVideos($id: ID!, $first: Int, $after: String) {
     user(id: $id) {
       id
