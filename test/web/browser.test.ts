@@ -76,6 +76,18 @@ async function myId(person: Person): Promise<string> {
   return new URL(person.page.url()).pathname.split("/")[2]!;
 }
 
+/** Publishes through the gateway as any GraphQL client would (the multipart request spec). */
+async function publishDirectly(token: string, file: string, title: string): Promise<void> {
+  const form = new FormData();
+  const query = "mutation ($file: Upload!, $title: String!) { publishVideo(file: $file, title: $title) { id } }";
+  form.set("operations", JSON.stringify({ query, variables: { file: null, title } }));
+  form.set("map", JSON.stringify({ 0: ["variables.file"] }));
+  form.set("0", await fs.openAsBlob(file, { type: "video/mp4" }), "clip.mp4");
+  const response = await fetch(stack.graphqlUrl, { method: "POST", headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" }, body: form });
+  const body = (await response.json()) as { data?: { publishVideo?: { id: string } }; errors?: unknown };
+  assert.ok(body.data?.publishVideo?.id, JSON.stringify(body.errors));
+}
+
 async function publish(person: Person, file: string, title: string): Promise<void> {
   const { page } = person;
   await page.goto("/publish");
@@ -116,7 +128,7 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
 
   await t.test("publishing a video shows the upload's progress, then the video with its cover", async () => {
     const { page } = alice;
-    await publish(alice, makeVideo("clip.mp4", { seconds: 4 }), "my first clip");
+    await publish(alice, makeVideo("clip.mp4", { seconds: 4, width: 360, height: 640 }), "my first clip");
     await page.getByLabel("Upload progress").waitFor();
     await screenshot(alice, "publish-progress");
     await page.waitForURL(/\/videos\/\d+$/, { timeout: 60_000 });
@@ -271,6 +283,35 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await alice.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Log in" }).waitFor();
   });
 
+  await t.test("arrow keys move through the feed, pausing what leaves the screen, and the next page loads as the end nears", async () => {
+    const { page } = bob;
+    const token = (await storedToken(page))!;
+    const clip = makeVideo("short.mp4", { seconds: 1 });
+    // With the first video, one more than a feed page (FEED_PAGE_SIZE = 10 in web/src/config.ts).
+    // One after another, so "clip 11" is the newest.
+    for (let i = 1; i <= 11; i++) await publishDirectly(token, clip, `clip ${i}`);
+    const pages: unknown[] = [];
+    page.on("request", (request) => {
+      const body = request.url().endsWith("/graphql") ? JSON.parse(request.postData() ?? "{}") : {};
+      if (body.operationName === "Feed") pages.push(body.variables?.latestTime ?? null);
+    });
+    await page.goto("/");
+    await slide(page).getByText("clip 11").waitFor();
+    for (let index = 1; index < 12; index++) {
+      await page.keyboard.press("ArrowDown");
+      await page.locator(`.slide[data-index="${index}"][aria-current="true"]`).waitFor();
+    }
+    await slide(page).getByText("my first clip").waitFor();
+    await page.getByText("You have seen every video.").waitFor();
+    assert.equal(await page.locator(".slide").count(), 12);
+    assert.equal(await page.evaluate(`document.querySelector('.slide[data-index="0"] video').paused`), true, "a video out of view is paused");
+    const cursors = [...new Set(pages)];
+    assert.equal(cursors[0], null, "the first page has no cursor");
+    assert.ok(cursors.length >= 2 && cursors.slice(1).every((cursor) => typeof cursor === "string"), `later pages follow nextTime: ${JSON.stringify(cursors)}`);
+    await page.keyboard.press("ArrowUp");
+    await page.locator('.slide[data-index="10"][aria-current="true"]').waitFor();
+  });
+
   await t.test("the first load of the feed stays within budget, using persisted queries", async () => {
     const hashes: unknown[] = [];
     const context = await browser.newContext({ ...PHONE, baseURL: appUrl });
@@ -279,7 +320,7 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
       if (request.url().endsWith("/graphql") && request.method() === "POST") hashes.push(JSON.parse(request.postData() ?? "{}"));
     });
     await page.goto("/");
-    await slide(page).getByText("my first clip").waitFor();
+    await slide(page).waitFor();
     await context.close();
     const feed = hashes.find((body: any) => body.operationName === "Feed") as any;
     assert.ok(feed?.extensions?.persistedQuery?.sha256Hash, "the feed query goes as a persisted query");
