@@ -5,6 +5,7 @@ import { useSession } from "./auth/session";
 import FeedPage from "./feed/FeedPage";
 import { Link, navigate, paths, useCurrentPath, useRoute, type Route } from "./router";
 import { ErrorBoundary } from "./ui/ErrorBoundary";
+import { ErrorMessage } from "./ui/ErrorMessage";
 import { ChatIcon, HomeIcon, PersonIcon, PlusIcon } from "./ui/icons";
 import { Spinner } from "./ui/Spinner";
 
@@ -23,7 +24,9 @@ function RequireLogin({ children }: { children: ReactNode }) {
     if (!session.token) navigate(paths.login(here), { replace: true });
   }, [session.token, here]);
   if (!session.token) return null;
-  if (!session.viewer) return <div className="screen-center">{session.loading ? <Spinner /> : null}</div>;
+  if (!session.viewer) {
+    return <div className="screen-center">{session.error ? <ErrorMessage error={session.error} onRetry={session.retry} /> : <Spinner />}</div>;
+  }
   return <>{children}</>;
 }
 

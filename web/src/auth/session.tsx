@@ -32,6 +32,9 @@ export interface Session {
   viewer: Viewer | null;
   /** True while a token is known but the viewer it names is not yet. */
   loading: boolean;
+  /** Why the viewer could not be read (the server is down, say); `retry` asks again. */
+  error: unknown;
+  retry(): void;
   signIn(token: string): void;
   signOut(): Promise<void>;
 }
@@ -78,10 +81,12 @@ export function SessionProvider({ tokens, children }: { tokens: TokenStore; chil
       token,
       viewer: token ? (data?.me ?? null) : null,
       loading: Boolean(token) && loading && !data?.me,
+      error: token ? (error ?? null) : null,
+      retry: () => void refetch().catch(() => undefined),
       signIn: (next) => tokens.set(next),
       signOut,
     }),
-    [token, data, loading, signOut, tokens],
+    [token, data, loading, error, refetch, signOut, tokens],
   );
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }

@@ -1,7 +1,7 @@
 // A video's comments in a drawer over the player: newest first, paged, and one's own can be
 // added and deleted (the list and the count change at once).
 import { useMutation, useQuery } from "@apollo/client/react";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import type { Reference } from "@apollo/client/cache";
 import { useSession } from "../auth/session";
 import { COMMENTS_PAGE_SIZE } from "../config";
@@ -75,7 +75,6 @@ export default function CommentsDrawer({ videoId, onClose }: { videoId: string; 
   const comments = data?.video?.comments;
   const pager = usePager(comments, (after) => fetchMore({ variables: { after } }));
   const [draft, setDraft] = useState("");
-  const input = useRef<HTMLInputElement>(null);
   const videoRef = `Video:${videoId}`;
 
   const [addComment, adding] = useMutation(AddCommentDocument, {
@@ -182,13 +181,11 @@ export default function CommentsDrawer({ videoId, onClose }: { videoId: string; 
         {session.token ? (
           <form className="composer" onSubmit={submit}>
             <input
-              ref={input}
               value={draft}
               onChange={(event) => setDraft(event.target.value)}
               placeholder="Add a comment…"
               aria-label="Comment"
               maxLength={500}
-              autoFocus
             />
             <button type="submit" className="button" disabled={adding.loading || !draft.trim()}>
               Post
