@@ -7,8 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SCHEMA = "generated/schema/api.graphql";
-/** Written by this step: never inputs of it. */
-const OUTPUTS = ["web/dist/", "web/src/gql/"];
+/** Not inputs: what this step writes, and the README's screenshots. */
+const NOT_INPUTS = ["web/dist/", "web/src/gql/", "web/screenshots/"];
 
 function run(root, bin) {
   if (!fs.existsSync(path.join(root, SCHEMA))) {
@@ -28,7 +28,7 @@ export function webClientStep({ root, bin, walk }) {
     inputs: () => [
       SCHEMA,
       "package-lock.json",
-      ...walk("web", () => true).filter((file) => !OUTPUTS.some((output) => file.split(path.sep).join("/").startsWith(output))),
+      ...walk("web", () => true).filter((file) => !NOT_INPUTS.some((prefix) => file.split(path.sep).join("/").startsWith(prefix))),
     ],
     outputs: ["web/dist/index.html"],
     run: () => run(root, bin),

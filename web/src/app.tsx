@@ -1,6 +1,6 @@
 // The app's frame: the navigation (a bottom bar on phones, a side rail on wider screens) and the
 // screen for the current route, each screen but the feed loaded when first opened.
-import { lazy, Suspense, useEffect, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from "react";
 import { useSession } from "./auth/session";
 import FeedPage from "./feed/FeedPage";
 import { Link, navigate, paths, useCurrentPath, useRoute, type Route } from "./router";
@@ -114,10 +114,16 @@ function Navigation({ route }: { route: Route }) {
 export function App() {
   const route = useRoute();
   const screenKey = route.name === "user" ? `user:${route.id}` : route.name;
+  const main = useRef<HTMLElement>(null);
+  // The screen scrolls, not the window: a new screen starts at its top. (Braces matter: newer
+  // Chromium returns a promise from scrollTo, and an effect may only return its cleanup.)
+  useEffect(() => {
+    main.current?.scrollTo?.(0, 0);
+  }, [screenKey]);
   return (
     <div className={`app app-${route.name}`}>
       <Navigation route={route} />
-      <main className="screen">
+      <main className="screen" ref={main}>
         <ErrorBoundary key={screenKey}>
           <Suspense fallback={<div className="screen-center"><Spinner /></div>}>{screenFor(route)}</Suspense>
         </ErrorBoundary>

@@ -56,7 +56,6 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (options.replace) history.replaceState(null, "", to);
   else history.pushState(null, "", to);
   window.dispatchEvent(new Event(NAVIGATED));
-  if (!options.replace) window.scrollTo(0, 0);
 }
 
 function subscribe(listener: () => void): () => void {
