@@ -19,3 +19,15 @@ export const TOKEN_STORAGE_KEY = "douyin.token";
 
 /** Same origin as the app: the gateway serves both (Vite's dev server proxies it). */
 export const GRAPHQL_PATH = "/graphql";
+
+/** The server's text limits in characters (code points): the inputs stop there too. */
+export const USERNAME_MAX_LENGTH = 32;
+export const PASSWORD_MAX_LENGTH = 32;
+export const TITLE_MAX_LENGTH = 100;
+export const COMMENT_MAX_LENGTH = 500;
+export const MESSAGE_MAX_LENGTH = 1000;
+
+/** While the viewer cannot be read (server down), ask again this often, and when back online. */
+export const VIEWER_RETRY_MS = 5000;
+/** How long a failed action's notice stays unless dismissed or retried. */
+export const NOTICE_MS = 8000;

@@ -2,6 +2,7 @@
 // person back to where they were heading.
 import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
+import { PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from "../config";
 import { graphql } from "../gql";
 import { Link, navigate, paths } from "../router";
 import { ErrorMessage } from "../ui/ErrorMessage";
@@ -32,10 +33,6 @@ const LoginDocument = graphql(`
     }
   }
 `);
-
-/** The server's limits, in characters. */
-const NAME_MAX = 32;
-const PASSWORD_MAX = 32;
 
 export default function AuthPage({ mode, next }: { mode: "login" | "signup"; next: string | null }) {
   const session = useSession();
@@ -68,7 +65,7 @@ export default function AuthPage({ mode, next }: { mode: "login" | "signup"; nex
       <form className="form" onSubmit={(event) => void submit(event)}>
         <label className="field">
           <span>Username</span>
-          <input value={username} onChange={(event) => setUsername(event.target.value)} autoComplete="username" maxLength={NAME_MAX} required name="username" />
+          <input value={username} onChange={(event) => setUsername(event.target.value)} autoComplete="username" maxLength={USERNAME_MAX_LENGTH} required name="username" />
         </label>
         <label className="field">
           <span>Password</span>
@@ -77,7 +74,7 @@ export default function AuthPage({ mode, next }: { mode: "login" | "signup"; nex
             value={password}
             onChange={(event) => setPassword(event.target.value)}
             autoComplete={signup ? "new-password" : "current-password"}
-            maxLength={PASSWORD_MAX}
+            maxLength={PASSWORD_MAX_LENGTH}
             required
             name="password"
           />

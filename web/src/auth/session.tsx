@@ -2,12 +2,10 @@
 // out, or losing the token to a 401 resets the cache, since likes and follows are per viewer.
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from "react";
+import { VIEWER_RETRY_MS } from "../config";
 import { graphql } from "../gql";
 import type { ViewerQuery } from "../gql/graphql";
 import type { TokenStore } from "./token-store";
-
-/** While the viewer cannot be read (server down), ask again this often, and when back online. */
-const VIEWER_RETRY_MS = 5000;
 
 export const ViewerDocument = graphql(`
   query Viewer {

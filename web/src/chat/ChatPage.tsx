@@ -3,7 +3,7 @@
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useSession } from "../auth/session";
-import { CHAT_POLL_MS } from "../config";
+import { CHAT_POLL_MS, MESSAGE_MAX_LENGTH } from "../config";
 import { graphql } from "../gql";
 import { Link, paths } from "../router";
 import { timeAgo } from "../time";
@@ -46,9 +46,6 @@ const SendMessageDocument = graphql(`
     }
   }
 `);
-
-/** Messages are counted in characters on the server. */
-const MESSAGE_MAX = 1000;
 
 export default function ChatPage({ userId }: { userId: string }) {
   const client = useApolloClient();
@@ -149,7 +146,7 @@ export default function ChatPage({ userId }: { userId: string }) {
         <div ref={bottom} />
       </div>
       <form className="composer" onSubmit={submit}>
-        <input value={draft} onChange={(event) => setDraft(event.target.value)} placeholder="Message…" aria-label="Message" maxLength={MESSAGE_MAX} />
+        <input value={draft} onChange={(event) => setDraft(event.target.value)} placeholder="Message…" aria-label="Message" maxLength={MESSAGE_MAX_LENGTH} />
         <button type="submit" className="button" disabled={sending.loading || !draft.trim()}>
           Send
         </button>

@@ -4,7 +4,7 @@ import { useMutation, useQuery } from "@apollo/client/react";
 import { useEffect, useState, type FormEvent } from "react";
 import type { Reference } from "@apollo/client/cache";
 import { useSession } from "../auth/session";
-import { COMMENTS_PAGE_SIZE } from "../config";
+import { COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE } from "../config";
 import { graphql } from "../gql";
 import { Link, paths, useCurrentPath } from "../router";
 import { timeAgo } from "../time";
@@ -185,7 +185,7 @@ export default function CommentsDrawer({ videoId, onClose }: { videoId: string; 
               onChange={(event) => setDraft(event.target.value)}
               placeholder="Add a comment…"
               aria-label="Comment"
-              maxLength={500}
+              maxLength={COMMENT_MAX_LENGTH}
             />
             <button type="submit" className="button" disabled={adding.loading || !draft.trim()}>
               Post

@@ -3,6 +3,7 @@
 import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { useSession } from "../auth/session";
+import { TITLE_MAX_LENGTH } from "../config";
 import { graphql } from "../gql";
 import { navigate, paths } from "../router";
 import { ErrorMessage } from "../ui/ErrorMessage";
@@ -15,9 +16,6 @@ const PublishDocument = graphql(`
     }
   }
 `);
-
-/** Titles are counted in characters (code points) on the server. */
-const TITLE_MAX = 100;
 
 type Stage = { name: "editing" } | { name: "uploading"; percent: number } | { name: "processing" } | { name: "failed"; error: unknown };
 
@@ -80,7 +78,7 @@ export default function PublishPage() {
         </label>
         <label className="field">
           <span>Title</span>
-          <input value={title} onChange={(event) => setTitle(event.target.value)} maxLength={TITLE_MAX} disabled={busy} placeholder="What is it about?" />
+          <input value={title} onChange={(event) => setTitle(event.target.value)} maxLength={TITLE_MAX_LENGTH} disabled={busy} placeholder="What is it about?" />
         </label>
         {hint ? (
           <p className="field-error" role="alert">

@@ -1,6 +1,7 @@
 // Failures of actions (a like, a follow, a message) that have no screen of their own to show
 // them: a short notice with a retry, at the edge of the screen.
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
+import { NOTICE_MS } from "../config";
 import { describeError } from "../errors";
 
 interface Notice {
@@ -14,8 +15,6 @@ type Report = (error: unknown, retry?: () => void) => void;
 const ToastContext = createContext<Report>(() => undefined);
 
 let nextId = 1;
-/** A notice stays this long unless dismissed or retried. */
-const NOTICE_MS = 8000;
 
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [notices, setNotices] = useState<Notice[]>([]);
