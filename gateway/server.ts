@@ -21,6 +21,7 @@ import { acceptGraphQLUploads } from "../platform/uploads";
 import { authenticate, type GatewayContext } from "./auth";
 import { createSubgraphAgent, SubgraphDataSource } from "./data-source";
 import { LocalSubgraphDataSource } from "./local-data-source";
+import { serveWebClient } from "./web-client";
 
 /** Where the gateway finds each subgraph: a URL (split mode) or the subgraph itself (co-located). */
 export type SubgraphLocations = Record<string, string | BuiltSubgraph>;
@@ -100,6 +101,7 @@ export async function startGateway(platform: Platform, subgraphs: SubgraphLocati
         context: (request) => gateway.context(request.headers.authorization, request.id, request.log as Logger),
       }) as RouteHandlerMethod,
     });
+    serveWebClient(app, log);
     const listening = await listen(app, config.host, port);
     log.info({ port: listening.port, sandbox: config.graphql.sandbox }, `gateway listening on ${listening.baseUrl}/graphql`);
     return {

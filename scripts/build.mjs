@@ -10,6 +10,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { webClientStep } from "../web/build-step.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(import.meta.url);
@@ -105,6 +106,7 @@ const steps = [
       pruneStaleOutputs();
     },
   },
+  webClientStep({ root, bin, walk }),
 ];
 
 const stamps = fs.existsSync(stampsFile) && !force ? JSON.parse(fs.readFileSync(stampsFile, "utf8")) : {};
