@@ -162,7 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const databaseUrl = own[`${entry.envPrefix}_DATABASE_URL`] as string | undefined;
       const database: DatabaseConfig = databaseUrl
         ? { kind: "postgres", url: databaseUrl }
-        : { kind: "embedded", dataDir: path.join(dataDir, "pglite", entry.name) };
+        : { kind: "embedded", dataDir: path.join(dataDir, "postgres"), schema: entry.name };
       const url = (own[`${entry.envPrefix}_SUBGRAPH_URL`] as string | undefined) ?? local(ownPort);
       return [entry.name, Object.freeze({ port: ownPort, url, database })];
     }),
@@ -272,6 +272,9 @@ export interface SubgraphConfig {
 
 export type DatabaseConfig =
   | { readonly kind: "postgres"; readonly url: string }
-  | { readonly kind: "embedded"; readonly dataDir: string };
+  /** One embedded PGlite instance per data directory, one schema per subgraph in it. */
+  | { readonly kind: "embedded"; readonly dataDir: string; readonly schema: string }
+  /** The same in memory, for the fast tests: nothing is written to disk. */
+  | { readonly kind: "memory"; readonly instance: string; readonly schema: string };
 
 export type Config = ReturnType<typeof loadConfig>;

@@ -1,13 +1,11 @@
-// Opens a subgraph's database: a pg pool on a real PostgreSQL, or an embedded PGlite data
-// directory (the `npm start` default). Both give a Prisma driver adapter and a raw SQL session
-// for the migration runner.
-import fs from "node:fs";
+// Opens a subgraph's database: a pg pool on a real PostgreSQL (a database of its own), or its
+// schema in the embedded PGlite instance (the `npm start` default; in memory for the fast
+// tests). Both give a Prisma driver adapter and a raw SQL session for the migration runner.
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PGlite } from "@electric-sql/pglite";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { DatabaseConfig } from "./config";
+import { openEmbeddedSchema } from "./embedded-postgres";
 
 export interface SqlSession {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -26,7 +24,8 @@ export interface Database {
 const UNDEFINED_DATABASE = "3D000";
 
 export async function openDatabase(spec: DatabaseConfig, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
-  return spec.kind === "postgres" ? openPostgres(spec.url, options) : openEmbedded(spec.dataDir);
+  if (spec.kind === "postgres") return openPostgres(spec.url, options);
+  return openEmbedded(spec.kind === "embedded" ? { dataDir: spec.dataDir } : { memory: spec.instance }, spec.schema);
 }
 
 async function openPostgres(url: string, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
@@ -74,26 +73,20 @@ async function createDatabase(url: string): Promise<void> {
   }
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new PGlite(dataDir);
-  await db.waitReady;
-  // PGlite is one connection: sessions take turns so a migration's transaction is never interleaved.
-  let queue: Promise<unknown> = Promise.resolve();
-  const session: SqlSession = {
-    query: async (sql, params) => (await db.query(sql, params)).rows as never,
-    exec: async (sql) => void (await db.exec(sql)),
-  };
+async function openEmbedded(location: { dataDir: string } | { memory: string }, schema: string): Promise<Database> {
+  const embedded = await openEmbeddedSchema(location, schema);
   return {
-    description: `embedded PGlite at ${dataDir}`,
-    // The adapter is built against an older copy of the adapter interface; the shapes agree at run time.
-    adapter: new PrismaPGlite(db) as unknown as SqlDriverAdapterFactory,
-    withSession(work) {
-      const run = queue.then(() => work(session));
-      queue = run.catch(() => undefined);
-      return run;
-    },
-    close: () => db.close(),
+    description: embedded.description,
+    adapter: embedded.adapter,
+    // The instance is one connection: a session has it alone (a migration's transaction is never interleaved).
+    withSession: (work) =>
+      embedded.run((db) =>
+        work({
+          query: async (sql, params) => (await db.query(sql, params)).rows as never,
+          exec: async (sql) => void (await db.exec(sql)),
+        }),
+      ),
+    close: () => embedded.close(),
   };
 }
 

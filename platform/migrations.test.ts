@@ -75,7 +75,7 @@ describe("embedded PGlite database", () => {
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it("migrates, serves Prisma, reports unique violations, and keeps data across a reopen", async () => {
-    let database = await openDatabase({ kind: "embedded", dataDir }, { poolSize: 1 });
+    let database = await openDatabase({ kind: "embedded", dataDir, schema: "user" }, { poolSize: 1 });
     await migrate(database, migrationsDir(subgraphEntry("user")));
     let prisma = new PrismaClient({ adapter: database.adapter });
     await prisma.user.create({ data: { id: 1n, username: "kept", passwordHash: "h" } });
@@ -83,11 +83,39 @@ describe("embedded PGlite database", () => {
     await prisma.$disconnect();
     await database.close();
 
-    database = await openDatabase({ kind: "embedded", dataDir }, { poolSize: 1 });
+    database = await openDatabase({ kind: "embedded", dataDir, schema: "user" }, { poolSize: 1 });
     assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), []);
     prisma = new PrismaClient({ adapter: database.adapter });
     assert.equal((await prisma.user.findUnique({ where: { username: "kept" } }))?.id, 1n);
     await prisma.$disconnect();
     await database.close();
+  });
+
+  it("keeps each subgraph in its own schema of one instance, with its own migration history", async () => {
+    const first = await openDatabase({ kind: "embedded", dataDir, schema: "first" }, { poolSize: 1 });
+    const second = await openDatabase({ kind: "embedded", dataDir, schema: "second" }, { poolSize: 1 });
+    try {
+      const migrations = migrationsDir(subgraphEntry("user"));
+      assert.ok((await migrate(first, migrations)).length > 0);
+      assert.ok((await migrate(second, migrations)).length > 0, "the second schema has its own _prisma_migrations");
+      const firstClient = new PrismaClient({ adapter: first.adapter });
+      const secondClient = new PrismaClient({ adapter: second.adapter });
+      // The same table in two schemas, written and read in interleaved order: no row leaks across.
+      await Promise.all([
+        firstClient.user.create({ data: { id: 1n, username: "in-first", passwordHash: "h" } }),
+        secondClient.user.create({ data: { id: 1n, username: "in-second", passwordHash: "h" } }),
+      ]);
+      const [inFirst, inSecond] = await Promise.all([firstClient.user.findMany(), secondClient.user.findMany()]);
+      assert.deepEqual(inFirst.map((user) => user.username), ["in-first"]);
+      assert.deepEqual(inSecond.map((user) => user.username), ["in-second"]);
+      // Raw SQL runs with the subgraph's schema as search_path.
+      const raw = await second.withSession((session) => session.query<{ username: string }>("SELECT username FROM users"));
+      assert.deepEqual(raw.map((row) => row.username), ["in-second"]);
+      await firstClient.$disconnect();
+      await secondClient.$disconnect();
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });

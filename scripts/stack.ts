@@ -15,7 +15,7 @@ import { openSubgraphDatabase } from "../platform/subgraph-database";
 import { startSubgraphServer, type RunningService } from "../platform/subgraph-host";
 import { startGateway } from "../gateway/server";
 import { startStorageServer } from "../media/storage-server";
-import { HttpGatewayExecutor } from "../rest-adapter/gateway-client";
+import { HttpGatewayExecutor, LocalGatewayExecutor } from "../rest-adapter/gateway-client";
 import { startRestAdapter } from "../rest-adapter/server";
 
 export type ServiceKind = "storage" | "subgraph" | "workers" | "gateway" | "rest-adapter";
@@ -65,6 +65,11 @@ export async function openSubgraph(entry: SubgraphEntry, platform: Platform, res
   return resources.add(entry.name, await buildSubgraph(entry, loadDefinition(entry), platform, database), (s) => s.close());
 }
 
+/** Queue consumers stop (finishing their jobs) before the subgraphs and databases they use close. */
+function stopWorkersFirst(platform: Platform, resources: Resources): void {
+  resources.add("queues", platform.queues, (queues) => queues.close());
+}
+
 /** Starts everything `resources` closes again, or closes what was started when start-up fails. */
 async function guarded<T extends Stoppable>(start: (resources: Resources) => Promise<Omit<T, "close">>, log: Logger): Promise<T> {
   const resources = new Resources();
@@ -83,6 +88,7 @@ export function startSubgraphService(entry: SubgraphEntry, config: Config, log: 
     const platform = resources.add("platform", await openPlatform(config, log, entry.name), (p) => p.close());
     const subgraph = await openSubgraph(entry, platform, resources);
     if (workersInSubgraphProcess(config, entry)) await subgraph.startWorkers();
+    stopWorkersFirst(platform, resources);
     const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
     return { name: server.name, url: server.url, port: server.port };
   }, log);
@@ -94,6 +100,7 @@ export function startWorkersService(entry: SubgraphEntry, config: Config, log: L
     const platform = resources.add("platform", await openPlatform(config, log, `${entry.name}-workers`), (p) => p.close());
     const subgraph = await openSubgraph(entry, platform, resources);
     await subgraph.startWorkers();
+    stopWorkersFirst(platform, resources);
     log.info(`${entry.name} workers running`);
     return {};
   }, log);
@@ -135,4 +142,36 @@ export function startService(spec: ServiceSpec, config: Config, log: Logger): Pr
     case "rest-adapter":
       return startRestService(config, log);
   }
+}
+
+export interface ColocatedStack extends Stoppable {
+  restUrl: string;
+  graphqlUrl: string;
+  /** The process's one metrics registry (every service's numbers, told apart by labels). */
+  platform: Platform;
+}
+
+/**
+ * The whole stack in this process (the `npm start` default): the subgraphs built once, the
+ * gateway reaching them by function calls, the REST adapter calling the gateway in-process.
+ * Federation is unchanged: the same supergraph, query plans and batched entity references.
+ */
+export function startColocated(config: Config, log: Logger, ports: { rest?: number; gateway?: number; storage?: number } = {}): Promise<ColocatedStack> {
+  return guarded<ColocatedStack>(async (resources) => {
+    const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
+    if (config.storage.embedded) resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());
+    const subgraphs = await Promise.all(SUBGRAPHS.map((entry) => openSubgraph(entry, platform, resources)));
+    for (const [index, subgraph] of subgraphs.entries()) {
+      if (workersInSubgraphProcess(config, SUBGRAPHS[index]!)) await subgraph.startWorkers();
+    }
+    stopWorkersFirst(platform, resources);
+    const locations = Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
+    const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) => g.close());
+    const rest = resources.add(
+      "rest-adapter",
+      await startRestAdapter({ config, log, metrics: platform.metrics, gateway: new LocalGatewayExecutor(gateway.gateway) }, ports.rest ?? config.ports.rest),
+      (r) => r.close(),
+    );
+    return { restUrl: rest.url, graphqlUrl: gateway.url, platform };
+  }, log);
 }

@@ -1,14 +1,15 @@
-// `npm start`: runs the whole stack on this machine, one child process per service (split
-// mode), from the services stack.ts derives from supergraph.yaml. `node dist/scripts/start.js
-// <service>` runs one service in this process, which is what each docker-compose container
-// runs. Which services run, and with which id-generator worker ids, is decided here and in
-// stack.ts and nowhere else.
+// `npm start`: runs the whole stack on this machine. By default in ONE process (co-located:
+// subgraphs, gateway and REST adapter call each other as functions); `npm start -- --split`
+// runs one child process per service instead, talking HTTP, as deployments do. `node
+// dist/scripts/start.js <service>` runs one service in this process, which is what each
+// docker-compose container runs. Which services run, and with which id-generator worker ids,
+// is decided here and in stack.ts (from supergraph.yaml) and nowhere else.
 import { fork, type ChildProcess } from "node:child_process";
 import { ConfigError, loadConfig, type Config } from "../platform/config";
 import { runAsProcess } from "../platform/lifecycle";
 import { createLogger } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
-import { startService, stackServices, type ServiceSpec } from "./stack";
+import { startColocated, startService, stackServices, type ServiceSpec } from "./stack";
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -40,9 +41,38 @@ function configOrExit(): Config {
   }
 }
 
+/** An embedded database has one owner process: services in processes of their own need PostgreSQL. */
+function refuseEmbeddedWhenSplit(config: Config, subgraphs: string[]): void {
+  const embedded = subgraphs.filter((name) => config.subgraphs[name]?.database.kind === "embedded");
+  if (embedded.length === 0) return;
+  const variables = embedded.map((name) => `${name.toUpperCase()}_DATABASE_URL`).join(", ");
+  process.stderr.write(
+    `split mode runs each subgraph in a process of its own, and the embedded database has one owner process: ` +
+      `set ${variables} to PostgreSQL databases, or run \`npm start\` without --split\n`,
+  );
+  process.exit(78);
+}
+
+function printBanner(config: Config, seconds: string, mode: string): void {
+  process.stdout.write(
+    [
+      "",
+      `  Douyin supergraph ready in ${seconds} s (${mode})`,
+      `  legacy REST   http://127.0.0.1:${config.ports.rest}/douyin/`,
+      `  web client    http://127.0.0.1:${config.ports.gateway}/`,
+      `  GraphQL       http://127.0.0.1:${config.ports.gateway}/graphql${config.graphql.sandbox ? "  (open it in a browser for Apollo Sandbox)" : ""}`,
+      `  media         ${config.storage.publicBaseUrl}/`,
+      `  data          ${Object.values(config.subgraphs).some((s) => s.database.kind === "embedded") ? config.dataDir : "PostgreSQL"}`,
+      "  Ctrl-C stops everything.",
+      "",
+    ].join("\n") + "\n",
+  );
+}
+
 /** Every service in a child process of its own, started in dependency order, stopped together. */
 async function launchSplit(): Promise<void> {
   const config = configOrExit();
+  refuseEmbeddedWhenSplit(config, Object.keys(config.subgraphs));
   const log = createLogger(config, "launcher");
   const started = Date.now();
   try {
@@ -99,29 +129,26 @@ async function launchSplit(): Promise<void> {
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   log.info({ seconds }, "stack ready");
-  process.stdout.write(
-    [
-      "",
-      `  Douyin supergraph ready in ${seconds} s`,
-      `  legacy REST   http://127.0.0.1:${config.ports.rest}/douyin/`,
-      `  GraphQL       http://127.0.0.1:${config.ports.gateway}/graphql${config.graphql.sandbox ? "  (open it in a browser for Apollo Sandbox)" : ""}`,
-      `  media         ${config.storage.publicBaseUrl}/`,
-      `  data          ${Object.values(config.subgraphs).some((s) => s.database.kind === "embedded") ? config.dataDir : "PostgreSQL"}`,
-      "  Ctrl-C stops everything.",
-      "",
-    ].join("\n") + "\n",
-  );
+  printBanner(config, seconds, "split: one process per service");
 }
 
 if (require.main === module) {
-  const [only] = process.argv.slice(2);
-  if (!only) void launchSplit();
-  else {
-    const spec = stackServices().find((candidate) => candidate.name === only);
+  const [argument] = process.argv.slice(2);
+  if (argument === "--split") void launchSplit();
+  else if (!argument) {
+    const started = Date.now();
+    runAsProcess("stack", async (config, log) => {
+      const stack = await startColocated(config, log);
+      printBanner(config, ((Date.now() - started) / 1000).toFixed(1), "co-located: one process");
+      return stack;
+    });
+  } else {
+    const spec = stackServices().find((candidate) => candidate.name === argument);
     if (!spec) {
-      process.stderr.write(`unknown service "${only}"; one of: ${stackServices().map((s) => s.name).join(", ")}\n`);
+      process.stderr.write(`unknown service "${argument}"; one of: ${stackServices().map((s) => s.name).join(", ")} (or --split)\n`);
       process.exit(64);
     }
+    if (spec.subgraph) refuseEmbeddedWhenSplit(configOrExit(), [spec.subgraph.name]);
     runAsProcess(spec.name, (config, log) => startService(spec, config, log));
   }
 }

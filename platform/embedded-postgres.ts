@@ -1,0 +1,141 @@
+// The embedded PostgreSQL (PGlite) of `npm start` and the fast tests: ONE instance per data
+// directory (or per in-memory name) holding one schema per subgraph, instead of one ~250 MB
+// instance per subgraph. Each subgraph still owns and migrates only its own schema: its
+// Prisma client names the schema in every statement, and its raw SQL runs with the schema as
+// search_path. PGlite is a single connection; every use goes through one queue here, which
+// switches search_path only when the next user is another subgraph.
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PGlite, type PGliteOptions, type Transaction } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { SqlDriverAdapter, SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+
+/**
+ * Small buffers: a development database holds megabytes, and PGlite's defaults cost about
+ * 130 MB of memory more per instance.
+ */
+const POSTGRESQL_CONF = ["shared_buffers=32MB", "work_mem=4MB", "maintenance_work_mem=16MB"].join("\n");
+
+/** The queries a scoped handle offers: PGlite's own signatures, as the Prisma adapter calls them. */
+type Queryable = Pick<PGlite, "query" | "exec">;
+
+export const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+class SharedInstance {
+  private tail: Promise<unknown> = Promise.resolve();
+  private activeSchema: string | null = null;
+  private readonly createdSchemas = new Set<string>();
+  users = 0;
+
+  constructor(
+    readonly db: PGlite,
+    readonly description: string,
+  ) {}
+
+  /** Runs `work` alone on the connection, with `schema` as search_path. */
+  run<T>(schema: string, work: (db: PGlite) => Promise<T>): Promise<T> {
+    const turn = this.tail.then(async () => {
+      if (!this.createdSchemas.has(schema)) {
+        await this.db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+        this.createdSchemas.add(schema);
+      }
+      if (this.activeSchema !== schema) {
+        await this.db.exec(`SET search_path TO ${quoteIdentifier(schema)}`);
+        this.activeSchema = schema;
+      }
+      return work(this.db);
+    });
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** A handle for the Prisma adapter that behaves like the instance, scoped to one schema. */
+  scoped(schema: string): PGlite {
+    const handle: Queryable & Pick<PGlite, "transaction"> = {
+      query: ((...args: Parameters<PGlite["query"]>) => this.run(schema, (db) => db.query(...args))) as PGlite["query"],
+      exec: ((...args: Parameters<PGlite["exec"]>) => this.run(schema, (db) => db.exec(...args))) as PGlite["exec"],
+      transaction: (<T>(callback: (tx: Transaction) => Promise<T>) => this.run(schema, (db) => db.transaction(callback))) as PGlite["transaction"],
+    };
+    return handle as PGlite;
+  }
+}
+
+const instances = new Map<string, Promise<SharedInstance>>();
+
+/** An initialised, empty data directory as a tarball: new in-memory instances skip initdb (seconds, hundreds of MB). */
+async function emptyClusterTemplate(): Promise<Blob> {
+  const version = (JSON.parse(fs.readFileSync(require.resolve("@electric-sql/pglite/package.json"), "utf8")) as { version: string }).version;
+  const file = path.join(os.tmpdir(), `douyin-pglite-${version}-empty.tar`);
+  if (!fs.existsSync(file)) {
+    const db = new PGlite();
+    const tarball = await db.dumpDataDir("none");
+    await db.close();
+    const partial = `${file}.${randomUUID()}`;
+    fs.writeFileSync(partial, Buffer.from(await tarball.arrayBuffer()));
+    fs.renameSync(partial, file); // atomic: a concurrent process reads a whole file or none
+  }
+  return new Blob([fs.readFileSync(file)]);
+}
+
+async function openInstance(key: string, location: { dataDir: string } | { memory: true }): Promise<SharedInstance> {
+  const options: PGliteOptions = { postgresqlconf: POSTGRESQL_CONF };
+  let db: PGlite;
+  if ("dataDir" in location) {
+    fs.mkdirSync(location.dataDir, { recursive: true });
+    db = new PGlite(location.dataDir, options);
+  } else {
+    db = new PGlite({ ...options, loadDataDir: await emptyClusterTemplate() });
+  }
+  await db.waitReady;
+  return new SharedInstance(db, "dataDir" in location ? `embedded PGlite at ${location.dataDir}` : `in-memory PGlite "${key}"`);
+}
+
+export interface EmbeddedDatabase {
+  readonly description: string;
+  readonly adapter: SqlDriverAdapterFactory;
+  run<T>(work: (db: PGlite) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `schema` on the shared instance for `location` (a data directory, or an in-memory
+ * name), starting the instance for its first user and closing it after its last.
+ */
+export async function openEmbeddedSchema(location: { dataDir: string } | { memory: string }, schema: string): Promise<EmbeddedDatabase> {
+  const key = "dataDir" in location ? path.resolve(location.dataDir) : `memory:${location.memory}`;
+  let opening = instances.get(key);
+  if (!opening) {
+    opening = openInstance(key, "dataDir" in location ? { dataDir: key } : { memory: true });
+    instances.set(key, opening);
+    opening.catch(() => instances.delete(key));
+  }
+  const instance = await opening;
+  instance.users += 1;
+  const base = new PrismaPGlite(instance.scoped(schema));
+  // Prisma names the schema from the adapter's connection info in every statement it writes.
+  const adapter: SqlDriverAdapterFactory = {
+    provider: "postgres",
+    adapterName: base.adapterName,
+    connect: async () => {
+      const connection = (await base.connect()) as unknown as SqlDriverAdapter;
+      connection.getConnectionInfo = () => ({ schemaName: schema, supportsRelationJoins: true });
+      return connection;
+    },
+  } as unknown as SqlDriverAdapterFactory;
+  let closed = false;
+  return {
+    description: `${instance.description}, schema ${schema}`,
+    adapter,
+    run: (work) => instance.run(schema, work),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      instance.users -= 1;
+      if (instance.users > 0) return;
+      instances.delete(key);
+      await instance.db.close();
+    },
+  };
+}
