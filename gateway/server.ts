@@ -68,7 +68,9 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
     introspection: config.graphql.sandbox,
     plugins: [
       ...armor.plugins,
-      config.graphql.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.graphql.sandbox
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
     ],
     formatError: formatErrorFor(log),
     // The process owns shutdown (runAsProcess); Apollo's own signal handlers would race it.
@@ -78,7 +80,11 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   return {
     apollo,
     sessions,
-    context: async (authorization, requestId, requestLog) => ({ viewer: await authenticate(sessions, authorization), requestId, log: requestLog }),
+    context: async (authorization, requestId, requestLog) => ({
+      viewer: await authenticate(sessions, authorization),
+      requestId,
+      log: requestLog,
+    }),
     close: async () => {
       await apollo.stop();
       await agent.close();
@@ -87,7 +93,11 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
 }
 
 /** The gateway on its HTTP port: POST /graphql (GET for Sandbox), uploads streamed on to the video subgraph. */
-export async function startGateway(platform: Platform, subgraphs: SubgraphLocations, port = platform.config.ports.gateway): Promise<RunningService & { gateway: Gateway }> {
+export async function startGateway(
+  platform: Platform,
+  subgraphs: SubgraphLocations,
+  port = platform.config.ports.gateway,
+): Promise<RunningService & { gateway: Gateway }> {
   const { config, log, metrics } = platform;
   const gateway = await createGateway(platform, subgraphs);
   try {

@@ -52,7 +52,12 @@ export function afterCursor<Field extends string>(cursor: Cursor | null, idField
 }
 
 /** A page from `first + 1` rows fetched in order: the extra row only tells that more exist. */
-export function pageOf<Row, Node = Row>(rows: Row[], first: number, cursorOf: (row: Row) => Cursor, nodeOf?: (row: Row) => Node): Page<Node> {
+export function pageOf<Row, Node = Row>(
+  rows: Row[],
+  first: number,
+  cursorOf: (row: Row) => Cursor,
+  nodeOf?: (row: Row) => Node,
+): Page<Node> {
   const page = rows.slice(0, first);
   const last = page.at(-1);
   const hasMore = rows.length > first;

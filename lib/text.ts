@@ -2,6 +2,7 @@
 import { badInput } from "./errors";
 
 // C0/C1 control characters other than tab and newlines have no place in names or messages.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 
 export function codePointLength(text: string): number {

@@ -13,9 +13,8 @@ export interface ProbeResult {
 }
 
 export function configureMediaBinaries(config: Pick<Config, "media">): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   ffmpeg.setFfmpegPath(config.media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   ffmpeg.setFfprobePath(config.media.ffprobePath ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path);
 }
 

@@ -17,7 +17,10 @@ describe("loadConfig", () => {
   });
 
   it("names the variable that is wrong", () => {
-    assert.throws(() => loadConfig({ GATEWAY_PORT: "eighty" }), (error: Error) => error instanceof ConfigError && /GATEWAY_PORT/.test(error.message));
+    assert.throws(
+      () => loadConfig({ GATEWAY_PORT: "eighty" }),
+      (error: Error) => error instanceof ConfigError && /GATEWAY_PORT/.test(error.message),
+    );
     assert.throws(() => loadConfig({ USER_DATABASE_URL: "not a url" }), /USER_DATABASE_URL/);
     assert.throws(() => loadConfig({ ID_WORKER_ID: "40" }), /ID_WORKER_ID/);
     assert.throws(() => loadConfig({ JWT_SECRET: "short" }), /JWT_SECRET/);

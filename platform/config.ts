@@ -10,7 +10,6 @@ export { projectRoot };
 export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
 export const DEVELOPMENT_INTERNAL_SECRET = "development-only-internal-secret";
 
-
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const optionalUrl = z
@@ -19,9 +18,7 @@ const optionalUrl = z
   .transform((value) => (value === "" ? undefined : value))
   .pipe(z.url().optional())
   .optional();
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((value) => value === "true" || value === "1" || value === "yes");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
 /** Each subgraph's own variables, named after it in supergraph.yaml (e.g. VIDEO_PORT). */
 function subgraphVariables(entry: SubgraphEntry) {

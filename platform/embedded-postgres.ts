@@ -56,7 +56,8 @@ class SharedInstance {
     const handle: Queryable & Pick<PGlite, "transaction"> = {
       query: ((...args: Parameters<PGlite["query"]>) => this.run(schema, (db) => db.query(...args))) as PGlite["query"],
       exec: ((...args: Parameters<PGlite["exec"]>) => this.run(schema, (db) => db.exec(...args))) as PGlite["exec"],
-      transaction: (<T>(callback: (tx: Transaction) => Promise<T>) => this.run(schema, (db) => db.transaction(callback))) as PGlite["transaction"],
+      transaction: (<T>(callback: (tx: Transaction) => Promise<T>) =>
+        this.run(schema, (db) => db.transaction(callback))) as PGlite["transaction"],
     };
     return handle as PGlite;
   }
@@ -66,10 +67,13 @@ const instances = new Map<string, Promise<SharedInstance>>();
 
 /** An initialised, empty data directory as a tarball: new in-memory instances skip initdb (seconds, hundreds of MB). */
 async function emptyClusterTemplate(): Promise<Blob> {
-  const version = (JSON.parse(fs.readFileSync(require.resolve("@electric-sql/pglite/package.json"), "utf8")) as { version: string }).version;
+  // The package exports no package.json; its version sits one folder above its entry point.
+  const manifest = path.join(path.dirname(require.resolve("@electric-sql/pglite")), "..", "package.json");
+  const version = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version;
   const file = path.join(os.tmpdir(), `douyin-pglite-${version}-empty.tar`);
   if (!fs.existsSync(file)) {
     const db = new PGlite();
+    await db.waitReady; // dumping before the instance is ready never finishes
     const tarball = await db.dumpDataDir("none");
     await db.close();
     const partial = `${file}.${randomUUID()}`;

@@ -157,7 +157,9 @@ export class BullQueues implements Queues {
         stalledInterval: this.config.queueLockMs,
       },
     );
-    worker.on("failed", (job, error) => this.log.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"));
+    worker.on("failed", (job, error) =>
+      this.log.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: error }, "job failed"),
+    );
     worker.on("error", (error) => this.log.error({ queue: name, err: error }, "worker error"));
     this.workers.push(worker);
   }
@@ -192,6 +194,9 @@ export class MemoryQueues implements Queues {
   private readonly timers = new Set<NodeJS.Timeout>();
   private sequence = 0;
   private closed = false;
+  /** Jobs added and not finished yet (waiting, delayed, running or between retries). */
+  private outstanding = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly log: Logger,
@@ -224,14 +229,14 @@ export class MemoryQueues implements Queues {
         .processor(entry.job)
         .then(
           (result) => {
-            entry.finished = true;
+            this.finish(entry);
             entry.settle.resolve(result);
           },
           (error: unknown) => {
             const permanent = error instanceof PermanentJobError || entry.job.attempt >= JOB_ATTEMPTS;
             this.log.warn({ queue, jobId: entry.job.id, attempt: entry.job.attempt, err: error }, "job failed");
             if (permanent) {
-              entry.finished = true;
+              this.finish(entry);
               entry.settle.reject(new JobFailedError((error as Error).message));
               return;
             }
@@ -246,6 +251,17 @@ export class MemoryQueues implements Queues {
     }
   }
 
+  private finish(entry: MemoryJob): void {
+    entry.finished = true;
+    this.outstanding -= 1;
+    if (this.outstanding === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Resolves when every job added so far (and every job those added) has finished. */
+  idle(): Promise<void> {
+    return this.outstanding === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private add(queue: string, name: string, data: unknown, options: JobOptions = {}): MemoryJob {
     const byId = this.jobs.get(queue) ?? new Map<string, MemoryJob>();
     this.jobs.set(queue, byId);
@@ -257,6 +273,7 @@ export class MemoryQueues implements Queues {
     done.catch(() => undefined); // failures are reported to whoever waits; nobody may
     const entry: MemoryJob = { job: { id, name, data, attempt: 1 }, done, settle, finished: false };
     byId.set(id, entry);
+    this.outstanding += 1;
     if (options.delayMs) this.later(options.delayMs, () => this.enqueue(queue, entry));
     else this.enqueue(queue, entry);
     return entry;
@@ -270,10 +287,12 @@ export class MemoryQueues implements Queues {
         const entry = this.add(name, jobName, data, options);
         return new Promise<Result>((resolve, reject) => {
           const timer = setTimeout(() => reject(new JobTimeoutError(`${name} job ${entry.job.id} still running`)), options.timeoutMs);
-          entry.done.then(
-            (value) => resolve(value as Result),
-            (error: unknown) => reject(error),
-          ).finally(() => clearTimeout(timer));
+          entry.done
+            .then(
+              (value) => resolve(value as Result),
+              (error: unknown) => reject(error),
+            )
+            .finally(() => clearTimeout(timer));
         });
       },
       has: async (jobId) => this.jobs.get(name)?.has(jobId) ?? false,

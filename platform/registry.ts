@@ -33,7 +33,7 @@ export interface SubgraphEntry {
   readonly folder: string;
   /** The compiled module whose `subgraph` export is its factory (see platform/subgraph.ts). */
   readonly module: string;
-  /** Absolute path of its Prisma folder (schema.prisma, migrations/), beside supergraph.yaml. */
+  /** Absolute path of its Prisma folder (schema.prisma, migrations/): prisma/<name> beside subgraphs/. */
   readonly prismaFolder: string;
 }
 
@@ -81,7 +81,7 @@ export function readRegistry(file = SUPERGRAPH_CONFIG): SubgraphEntry[] {
       schemaFile: schemaPath,
       folder,
       module: path.join(compiledFolder(folder), "index.js"),
-      prismaFolder: path.join(base, "prisma", name),
+      prismaFolder: path.join(folder, "..", "..", "prisma", name),
     };
   });
   if (entries.length === 0) throw new RegistryError(`${file} names no subgraphs`);

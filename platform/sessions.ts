@@ -7,10 +7,7 @@ import type { Config } from "./config";
 import type { KeyValueStore } from "./kv";
 import type { TokenFailure } from "./viewer";
 
-
-export type TokenCheck =
-  | { ok: true; userId: number; sessionId: string }
-  | { ok: false; reason: TokenFailure };
+export type TokenCheck = { ok: true; userId: number; sessionId: string } | { ok: false; reason: TokenFailure };
 
 const ALGORITHM = "HS256";
 const ISSUER = "douyin-supergraph";

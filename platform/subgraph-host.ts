@@ -39,7 +39,11 @@ export function viewerFromHeaders(headers: Record<string, string | string[] | un
   return typeof failure === "string" ? new Viewer(null, failure) : Viewer.anonymous;
 }
 
-export async function startSubgraphServer(subgraph: BuiltSubgraph, platform: Pick<Platform, "config" | "log" | "metrics">, port: number): Promise<RunningService> {
+export async function startSubgraphServer(
+  subgraph: BuiltSubgraph,
+  platform: Pick<Platform, "config" | "log" | "metrics">,
+  port: number,
+): Promise<RunningService> {
   const { config, log, metrics } = platform;
   const app = createHttpServer({ config, log, metrics });
   const apollo = new ApolloServer<BaseContext>({

@@ -81,7 +81,6 @@ export interface BuiltSubgraph<Context = unknown> {
 
 /** Loads a registry entry's definition from its compiled module (its `subgraph` export). */
 export function loadDefinition(entry: SubgraphEntry): SubgraphDefinition {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require(entry.module) as { subgraph?: SubgraphDefinition };
   if (!module.subgraph || module.subgraph.name !== entry.name) {
     throw new Error(`${entry.module} must export \`subgraph\`, the definition of the "${entry.name}" subgraph`);

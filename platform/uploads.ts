@@ -84,11 +84,23 @@ export function multipartBody(operation: Record<string, unknown>, files: Outgoin
   const field = (name: string, value: string) =>
     `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\nContent-Type: application/json\r\n\r\n${value}\r\n`;
   async function* parts() {
-    yield Buffer.from(field("operations", JSON.stringify(withNullsAt(operation, files.map((f) => f.path)))));
+    yield Buffer.from(
+      field(
+        "operations",
+        JSON.stringify(
+          withNullsAt(
+            operation,
+            files.map((f) => f.path),
+          ),
+        ),
+      ),
+    );
     yield Buffer.from(field("map", JSON.stringify(map)));
     for (const [index, file] of files.entries()) {
       const name = file.filename.replace(/["\r\n\\]/g, "_");
-      yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${index}"; filename="${name}"\r\nContent-Type: ${file.mimetype}\r\n\r\n`);
+      yield Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${index}"; filename="${name}"\r\nContent-Type: ${file.mimetype}\r\n\r\n`,
+      );
       for await (const chunk of file.stream()) yield chunk as Buffer;
       yield Buffer.from("\r\n");
     }

@@ -25,6 +25,8 @@ export function failure(code: keyof typeof STATUS_CODES, message: string): Envel
 /** Maps a GraphQL error code (ours or Apollo's) to the legacy envelope. */
 export function failureFromGraphQL(error: { message: string; extensions?: { code?: string } }): Envelope {
   const code = error.extensions?.code;
+  // Whatever an internal error says stays in the logs of the service that had it.
+  if (code === "INTERNAL_SERVER_ERROR") return failure("INTERNAL_SERVER_ERROR", "internal server error");
   if (code && code in STATUS_CODES) return failure(code as ErrorCode, error.message);
   if (code === "GRAPHQL_VALIDATION_FAILED" || code === "BAD_REQUEST") return failure("BAD_USER_INPUT", error.message);
   if (code === "SUBGRAPH_UNAVAILABLE") return failure("UNAVAILABLE", "service temporarily unavailable, please retry");

@@ -112,7 +112,10 @@ export class LocalGatewayExecutor implements GatewayExecutor {
       Object.entries(operation.variables).map(([key, value]) => [key, value instanceof SpooledFile ? uploadOf(value) : value]),
     );
     const contextValue = await this.gateway.context(options.token ? `Bearer ${options.token}` : undefined, options.requestId, options.log);
-    const response = await this.gateway.apollo.executeOperation<Data>({ query: operation.document.toString(), variables }, { contextValue });
+    const response = await this.gateway.apollo.executeOperation<Data>(
+      { query: operation.document.toString(), variables },
+      { contextValue },
+    );
     if (response.body.kind !== "single") throw new Error("the gateway answered an incremental result to a legacy operation");
     const { data, errors } = response.body.singleResult;
     return { data: (data ?? null) as Data | null, errors: (errors ?? []) as GraphQLErrorShape[] };

@@ -12,15 +12,17 @@ export const id = (name: string) =>
     .transform((value, context) => {
       const parsed = parseId(value);
       if (parsed === undefined) {
-        context.addIssue({ code: "custom", message: `${name} must be a positive integer id, got ${JSON.stringify(String(value).slice(0, 32))}` });
+        context.addIssue({
+          code: "custom",
+          message: `${name} must be a positive integer id, got ${JSON.stringify(String(value).slice(0, 32))}`,
+        });
         return z.NEVER;
       }
       return parsed;
     });
 
 /** An optional id parameter: absent or empty means not given. */
-export const optionalId = (name: string) =>
-  z.preprocess((value) => (value === "" ? undefined : value), id(name).optional());
+export const optionalId = (name: string) => z.preprocess((value) => (value === "" ? undefined : value), id(name).optional());
 
 /** A required text parameter; its length and content rules live with the data (one source). */
 export const text = (name: string) =>
@@ -48,7 +50,10 @@ export const latestTime = z
     if (value === undefined || value === "" || value === "0") return { ms: Date.now(), unit: "ms", given: false };
     const text = String(value).trim();
     if (!/^\d{1,16}$/.test(text)) {
-      context.addIssue({ code: "custom", message: `latest_time must be a timestamp in seconds or milliseconds, got ${JSON.stringify(text.slice(0, 32))}` });
+      context.addIssue({
+        code: "custom",
+        message: `latest_time must be a timestamp in seconds or milliseconds, got ${JSON.stringify(text.slice(0, 32))}`,
+      });
       return z.NEVER;
     }
     const number = Number(text);
@@ -63,15 +68,23 @@ export const latestTime = z
 
 /** `action_type`: one of the listed codes, mapped to a name. */
 export const actionType = <Names extends string>(name: string, codes: Record<string, Names>) =>
-  z.unknown().optional().transform((value, context): Names => {
-    const action = codes[String(value ?? "")];
-    if (action === undefined) {
-      const allowed = Object.entries(codes).map(([code, meaning]) => `${code} (${meaning})`).join(" or ");
-      context.addIssue({ code: "custom", message: value === undefined || value === "" ? `${name} is required` : `${name} must be ${allowed}` });
-      return z.NEVER;
-    }
-    return action;
-  });
+  z
+    .unknown()
+    .optional()
+    .transform((value, context): Names => {
+      const action = codes[String(value ?? "")];
+      if (action === undefined) {
+        const allowed = Object.entries(codes)
+          .map(([code, meaning]) => `${code} (${meaning})`)
+          .join(" or ");
+        context.addIssue({
+          code: "custom",
+          message: value === undefined || value === "" ? `${name} is required` : `${name} must be ${allowed}`,
+        });
+        return z.NEVER;
+      }
+      return action;
+    });
 
 /** `pre_msg_time`: absent or 0 means from the start; otherwise milliseconds since the epoch. */
 export const preMessageTime = z
@@ -82,7 +95,10 @@ export const preMessageTime = z
     const text = String(value).trim();
     const ms = Number(text);
     if (!/^\d{1,16}$/.test(text) || ms > LATEST_SUPPORTED_MS) {
-      context.addIssue({ code: "custom", message: `pre_msg_time must be a time in milliseconds, got ${JSON.stringify(text.slice(0, 32))}` });
+      context.addIssue({
+        code: "custom",
+        message: `pre_msg_time must be a time in milliseconds, got ${JSON.stringify(text.slice(0, 32))}`,
+      });
       return z.NEVER;
     }
     return ms;

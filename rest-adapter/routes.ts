@@ -54,9 +54,17 @@ const define = <Params, Op extends Operation<unknown>>(route: RouteDefinition<Pa
 
 graphql(`
   fragment LegacyUser on User {
-    id name avatar backgroundImage signature
-    followCount followerCount isFollow
-    workCount favoriteCount totalFavorited
+    id
+    name
+    avatar
+    backgroundImage
+    signature
+    followCount
+    followerCount
+    isFollow
+    workCount
+    favoriteCount
+    totalFavorited
   }
 `);
 
@@ -78,8 +86,16 @@ export function legacyUser(user: LegacyUserFragment) {
 
 graphql(`
   fragment LegacyVideo on Video {
-    id title playUrl coverUrl favoriteCount commentCount isFavorite
-    author { ...LegacyUser }
+    id
+    title
+    playUrl
+    coverUrl
+    favoriteCount
+    commentCount
+    isFavorite
+    author {
+      ...LegacyUser
+    }
   }
 `);
 
@@ -98,13 +114,22 @@ export function legacyVideo(video: LegacyVideoFragment) {
 
 graphql(`
   fragment LegacyComment on Comment {
-    id content createdAt
-    user { ...LegacyUser }
+    id
+    content
+    createdAt
+    user {
+      ...LegacyUser
+    }
   }
 `);
 
 function legacyComment(comment: { id: string; content: string; createdAt: string; user: LegacyUserFragment }, env: RouteEnvironment) {
-  return { id: Number(comment.id), user: legacyUser(comment.user), content: comment.content, create_date: env.commentDate(comment.createdAt) };
+  return {
+    id: Number(comment.id),
+    user: legacyUser(comment.user),
+    content: comment.content,
+    create_date: env.commentDate(comment.createdAt),
+  };
 }
 
 /** Legacy lists have no paging: they get the largest page the server allows (LIST_LIMIT_MAX). */
@@ -114,109 +139,218 @@ const credentials = z.object({ username: text("username"), password: text("passw
 
 const Register = graphql(`
   mutation LegacyRegister($username: String!, $password: String!) {
-    register(username: $username, password: $password) { token user { id } }
+    register(username: $username, password: $password) {
+      token
+      user {
+        id
+      }
+    }
   }
 `);
 
 const Login = graphql(`
   mutation LegacyLogin($username: String!, $password: String!) {
-    login(username: $username, password: $password) { token user { id } }
+    login(username: $username, password: $password) {
+      token
+      user {
+        id
+      }
+    }
   }
 `);
 
 const UserById = graphql(`
-  query LegacyUserById($id: ID!) { user(id: $id) { ...LegacyUser } }
+  query LegacyUserById($id: ID!) {
+    user(id: $id) {
+      ...LegacyUser
+    }
+  }
 `);
 
 const Me = graphql(`
-  query LegacyMe { me { ...LegacyUser } }
+  query LegacyMe {
+    me {
+      ...LegacyUser
+    }
+  }
 `);
 
 const Feed = graphql(`
   query LegacyFeed($latestTime: DateTime!) {
-    feed(latestTime: $latestTime, limit: 30) { nextTime videos { ...LegacyVideo } }
+    feed(latestTime: $latestTime, limit: 30) {
+      nextTime
+      videos {
+        ...LegacyVideo
+      }
+    }
   }
 `);
 
 const Publish = graphql(`
-  mutation LegacyPublish($file: Upload!, $title: String!) { publishVideo(file: $file, title: $title) { id } }
+  mutation LegacyPublish($file: Upload!, $title: String!) {
+    publishVideo(file: $file, title: $title) {
+      id
+    }
+  }
 `);
 
 const PublishList = graphql(`
   query LegacyPublishList($id: ID!, $first: Int!) {
-    user(id: $id) { videos(first: $first) { nodes { ...LegacyVideo } } }
+    user(id: $id) {
+      videos(first: $first) {
+        nodes {
+          ...LegacyVideo
+        }
+      }
+    }
   }
 `);
 
 const Follow = graphql(`
-  mutation LegacyFollow($id: ID!) { follow(userId: $id) { id } }
+  mutation LegacyFollow($id: ID!) {
+    follow(userId: $id) {
+      id
+    }
+  }
 `);
 
 const Unfollow = graphql(`
-  mutation LegacyUnfollow($id: ID!) { unfollow(userId: $id) { id } }
+  mutation LegacyUnfollow($id: ID!) {
+    unfollow(userId: $id) {
+      id
+    }
+  }
 `);
 
 const Following = graphql(`
   query LegacyFollowing($id: ID!, $first: Int!) {
-    user(id: $id) { following(first: $first) { nodes { ...LegacyUser } } }
+    user(id: $id) {
+      following(first: $first) {
+        nodes {
+          ...LegacyUser
+        }
+      }
+    }
   }
 `);
 
 const Followers = graphql(`
   query LegacyFollowers($id: ID!, $first: Int!) {
-    user(id: $id) { followers(first: $first) { nodes { ...LegacyUser } } }
+    user(id: $id) {
+      followers(first: $first) {
+        nodes {
+          ...LegacyUser
+        }
+      }
+    }
   }
 `);
 
 graphql(`
   fragment LegacyFriends on User {
     id
-    friends(first: $first) { nodes { user { ...LegacyUser } latestMessage { fromUserId content } } }
+    friends(first: $first) {
+      nodes {
+        user {
+          ...LegacyUser
+        }
+        latestMessage {
+          fromUserId
+          content
+        }
+      }
+    }
   }
 `);
 
 const FriendsOf = graphql(`
-  query LegacyFriendsOf($id: ID!, $first: Int!) { user(id: $id) { ...LegacyFriends } }
+  query LegacyFriendsOf($id: ID!, $first: Int!) {
+    user(id: $id) {
+      ...LegacyFriends
+    }
+  }
 `);
 
 const MyFriends = graphql(`
-  query LegacyMyFriends($first: Int!) { me { ...LegacyFriends } }
+  query LegacyMyFriends($first: Int!) {
+    me {
+      ...LegacyFriends
+    }
+  }
 `);
 
 const SendMessage = graphql(`
-  mutation LegacySendMessage($to: ID!, $content: String!) { sendMessage(toUserId: $to, content: $content) { id } }
+  mutation LegacySendMessage($to: ID!, $content: String!) {
+    sendMessage(toUserId: $to, content: $content) {
+      id
+    }
+  }
 `);
 
 const Chat = graphql(`
   query LegacyChat($with: ID!, $after: DateTime) {
-    chat(withUserId: $with, after: $after) { id fromUserId toUserId content createdAt }
+    chat(withUserId: $with, after: $after) {
+      id
+      fromUserId
+      toUserId
+      content
+      createdAt
+    }
   }
 `);
 
 const Like = graphql(`
-  mutation LegacyLike($id: ID!) { likeVideo(videoId: $id) { id } }
+  mutation LegacyLike($id: ID!) {
+    likeVideo(videoId: $id) {
+      id
+    }
+  }
 `);
 
 const Unlike = graphql(`
-  mutation LegacyUnlike($id: ID!) { unlikeVideo(videoId: $id) { id } }
+  mutation LegacyUnlike($id: ID!) {
+    unlikeVideo(videoId: $id) {
+      id
+    }
+  }
 `);
 
 const LikedVideos = graphql(`
   query LegacyLikedVideos($id: ID!, $first: Int!) {
-    user(id: $id) { likedVideos(first: $first) { nodes { ...LegacyVideo } } }
+    user(id: $id) {
+      likedVideos(first: $first) {
+        nodes {
+          ...LegacyVideo
+        }
+      }
+    }
   }
 `);
 
 const AddComment = graphql(`
-  mutation LegacyAddComment($videoId: ID!, $text: String!) { addComment(videoId: $videoId, content: $text) { ...LegacyComment } }
+  mutation LegacyAddComment($videoId: ID!, $text: String!) {
+    addComment(videoId: $videoId, content: $text) {
+      ...LegacyComment
+    }
+  }
 `);
 
 const DeleteComment = graphql(`
-  mutation LegacyDeleteComment($commentId: ID!) { deleteComment(commentId: $commentId) }
+  mutation LegacyDeleteComment($commentId: ID!) {
+    deleteComment(commentId: $commentId)
+  }
 `);
 
 const Comments = graphql(`
-  query LegacyComments($id: ID!) { video(id: $id) { comments { nodes { ...LegacyComment } } } }
+  query LegacyComments($id: ID!) {
+    video(id: $id) {
+      comments {
+        nodes {
+          ...LegacyComment
+        }
+      }
+    }
+  }
 `);
 
 const followList = (direction: "following" | "followers") =>
@@ -257,7 +391,8 @@ export const routes: LegacyRoute[] = [
     call: (p) => (p.user_id !== undefined ? operation(UserById, { id: String(p.user_id) }) : operation(Me, {})),
     respond: (data, p) => {
       const user = "user" in data ? data.user : data.me;
-      if (!user) throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("user_id or a valid token is required");
+      if (!user)
+        throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("user_id or a valid token is required");
       return { user: legacyUser(user) };
     },
   }),
@@ -297,7 +432,8 @@ export const routes: LegacyRoute[] = [
     path: "/douyin/relation/action/",
     auth: true,
     params: z.object({ to_user_id: id("to_user_id"), action_type: actionType("action_type", { "1": "follow", "2": "unfollow" }) }),
-    call: (p) => (p.action_type === "follow" ? operation(Follow, { id: String(p.to_user_id) }) : operation(Unfollow, { id: String(p.to_user_id) })),
+    call: (p) =>
+      p.action_type === "follow" ? operation(Follow, { id: String(p.to_user_id) }) : operation(Unfollow, { id: String(p.to_user_id) }),
     respond: () => ({}),
   }),
   followList("following"),
@@ -307,7 +443,10 @@ export const routes: LegacyRoute[] = [
     auth: true,
     params: z.object({ user_id: optionalId("user_id") }),
     // With user_id, the relation subgraph refuses anyone but the caller (FORBIDDEN).
-    call: (p) => (p.user_id !== undefined ? operation(FriendsOf, { id: String(p.user_id), first: WHOLE_LIST }) : operation(MyFriends, { first: WHOLE_LIST })),
+    call: (p) =>
+      p.user_id !== undefined
+        ? operation(FriendsOf, { id: String(p.user_id), first: WHOLE_LIST })
+        : operation(MyFriends, { first: WHOLE_LIST }),
     respond: (data, p) => {
       const owner = "user" in data ? data.user : data.me;
       if (!owner) throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("token is required");
@@ -332,7 +471,8 @@ export const routes: LegacyRoute[] = [
     path: "/douyin/message/chat/",
     auth: true,
     params: z.object({ to_user_id: id("to_user_id"), pre_msg_time: preMessageTime }),
-    call: (p) => operation(Chat, { with: String(p.to_user_id), after: p.pre_msg_time === null ? null : new Date(p.pre_msg_time).toISOString() }),
+    call: (p) =>
+      operation(Chat, { with: String(p.to_user_id), after: p.pre_msg_time === null ? null : new Date(p.pre_msg_time).toISOString() }),
     respond: (data) => ({
       message_list: data.chat.map((m) => ({
         id: Number(m.id),
@@ -366,7 +506,11 @@ export const routes: LegacyRoute[] = [
     params: z.discriminatedUnion(
       "action_type",
       [
-        z.object({ action_type: z.literal("1", { error: "action_type must be 1 (post) or 2 (delete)" }), video_id: id("video_id"), comment_text: text("comment_text") }),
+        z.object({
+          action_type: z.literal("1", { error: "action_type must be 1 (post) or 2 (delete)" }),
+          video_id: id("video_id"),
+          comment_text: text("comment_text"),
+        }),
         // The comment id alone names what to delete; the app also sends video_id, which is not needed.
         z.object({ action_type: z.literal("2"), video_id: optionalId("video_id"), comment_id: id("comment_id") }),
       ],

@@ -33,105 +33,110 @@ function collectParams(request: FastifyRequest): Record<string, unknown> {
 }
 
 /** The adapter's Fastify app, not yet listening (tests drive it with `inject`). */
-export async function createRestApp(options: { config: Config; log: Logger; metrics: Metrics; gateway: GatewayExecutor }): Promise<FastifyInstance> {
+export async function createRestApp(options: {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  gateway: GatewayExecutor;
+}): Promise<FastifyInstance> {
   const { config, log, metrics, gateway } = options;
-    const app = createHttpServer({
-      config,
-      log,
-      metrics,
-      ignoreTrailingSlash: true,
-      maxHeaderBytes: config.limits.requestUrlBytes,
-      clientErrorResponse: (error) => ({
-        status: 200,
-        body: JSON.stringify(
-          error.code === "HPE_HEADER_OVERFLOW"
-            ? failure("BAD_USER_INPUT", `request line and headers exceed ${config.limits.requestUrlBytes} bytes; send long text in the body`)
-            : failure("BAD_USER_INPUT", "malformed HTTP request"),
-        ),
-      }),
-    });
-    await app.register(formbody);
-    const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
-    const spooled = new WeakMap<FastifyRequest, SpooledFile[]>();
-    await app.register(multipart, {
-      attachFieldsToBody: "keyValues",
-      // One byte past our limit, so spoolToFile (not busboy's silent truncation) reports it.
-      limits: { ...MULTIPART_LIMITS, files: 1, fileSize: config.media.maxUploadBytes + 1 },
-      onFile: async function (this: FastifyRequest, part) {
-        // Only a route's declared file fields are kept; any other file is drained and dropped.
-        if (!fileFields.get(this.routeOptions.url ?? "")?.has(part.fieldname)) return void part.file.resume();
-        const { file, size } = await spoolToFile(part.file, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
-        const received = new SpooledFile(file, size, part.filename, part.mimetype);
-        spooled.set(this, [...(spooled.get(this) ?? []), received]);
-        (part as unknown as { value: unknown }).value = received;
-      },
-    });
-    app.addHook("onResponse", async (request) => {
-      for (const file of spooled.get(request) ?? []) await file.remove();
-    });
+  const app = createHttpServer({
+    config,
+    log,
+    metrics,
+    ignoreTrailingSlash: true,
+    maxHeaderBytes: config.limits.requestUrlBytes,
+    clientErrorResponse: (error) => ({
+      status: 200,
+      body: JSON.stringify(
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? failure("BAD_USER_INPUT", `request line and headers exceed ${config.limits.requestUrlBytes} bytes; send long text in the body`)
+          : failure("BAD_USER_INPUT", "malformed HTTP request"),
+      ),
+    }),
+  });
+  await app.register(formbody);
+  const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
+  const spooled = new WeakMap<FastifyRequest, SpooledFile[]>();
+  await app.register(multipart, {
+    attachFieldsToBody: "keyValues",
+    // One byte past our limit, so spoolToFile (not busboy's silent truncation) reports it.
+    limits: { ...MULTIPART_LIMITS, files: 1, fileSize: config.media.maxUploadBytes + 1 },
+    onFile: async function (this: FastifyRequest, part) {
+      // Only a route's declared file fields are kept; any other file is drained and dropped.
+      if (!fileFields.get(this.routeOptions.url ?? "")?.has(part.fieldname)) return void part.file.resume();
+      const { file, size } = await spoolToFile(part.file, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
+      const received = new SpooledFile(file, size, part.filename, part.mimetype);
+      spooled.set(this, [...(spooled.get(this) ?? []), received]);
+      (part as unknown as { value: unknown }).value = received;
+    },
+  });
+  app.addHook("onResponse", async (request) => {
+    for (const file of spooled.get(request) ?? []) await file.remove();
+  });
 
-    const monthDay = new Intl.DateTimeFormat("en-CA", { timeZone: config.commentTimeZone, month: "2-digit", day: "2-digit" });
-    const environment: RouteEnvironment = {
-      commentDate: (iso) => {
-        const parts = Object.fromEntries(monthDay.formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
-        return `${parts.month}-${parts.day}`;
-      },
-    };
+  const monthDay = new Intl.DateTimeFormat("en-CA", { timeZone: config.commentTimeZone, month: "2-digit", day: "2-digit" });
+  const environment: RouteEnvironment = {
+    commentDate: (iso) => {
+      const parts = Object.fromEntries(monthDay.formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
+      return `${parts.month}-${parts.day}`;
+    },
+  };
 
-    const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
-      const params = collectParams(request);
-      const token = typeof params.token === "string" && params.token !== "" ? params.token : undefined;
-      if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
-      const parsed = route.params.safeParse(params);
-      if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
-      const result = await gateway.execute(route.call(parsed.data), { token, requestId: request.id, log: request.log as Logger });
-      if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
-      if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
-      try {
-        return success(route.respond(result.data, parsed.data, environment));
-      } catch (error) {
-        const envelope = failureFromError(error);
-        if (envelope) return envelope;
-        throw error;
-      }
-    };
-
-    const answer = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
-      try {
-        return await run(route, request);
-      } catch (error) {
-        if (error instanceof GatewayUnavailableError) {
-          request.log.error({ err: error }, "gateway unavailable");
-          return failure("UNAVAILABLE", "service temporarily unavailable, please retry");
-        }
-        request.log.error({ err: error }, "unexpected error in a legacy route");
-        return failure("INTERNAL_SERVER_ERROR", "internal server error");
-      }
-    };
-
-    for (const route of routes) {
-      app.route({
-        url: route.path,
-        method: ["GET", "POST"],
-        handler: async (request, reply) => reply.send(await answer(route, request)),
-      });
+  const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+    const params = collectParams(request);
+    const token = typeof params.token === "string" && params.token !== "" ? params.token : undefined;
+    if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
+    const parsed = route.params.safeParse(params);
+    if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
+    const result = await gateway.execute(route.call(parsed.data), { token, requestId: request.id, log: request.log as Logger });
+    if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
+    if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
+    try {
+      return success(route.respond(result.data, parsed.data, environment));
+    } catch (error) {
+      const envelope = failureFromError(error);
+      if (envelope) return envelope;
+      throw error;
     }
+  };
 
-    app.setNotFoundHandler(async (request, reply: FastifyReply) =>
-      reply.code(404).send(failure("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)),
-    );
-    // Route handlers answer their own failures (see `answer`), so what reaches this handler
-    // failed before them: reading the body (too large, malformed form or multipart data, an
-    // unsupported content type). That is the client's mistake, told in the envelope.
-    app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
-      request.log.info({ err: error }, "unreadable legacy request");
-      const known = failureFromError(error);
-      if (known) return reply.code(200).send(known);
-      const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
-      return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
+  const answer = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+    try {
+      return await run(route, request);
+    } catch (error) {
+      if (error instanceof GatewayUnavailableError) {
+        request.log.error({ err: error }, "gateway unavailable");
+        return failure("UNAVAILABLE", "service temporarily unavailable, please retry");
+      }
+      request.log.error({ err: error }, "unexpected error in a legacy route");
+      return failure("INTERNAL_SERVER_ERROR", "internal server error");
+    }
+  };
+
+  for (const route of routes) {
+    app.route({
+      url: route.path,
+      method: ["GET", "POST"],
+      handler: async (request, reply) => reply.send(await answer(route, request)),
     });
+  }
 
-    return app;
+  app.setNotFoundHandler(async (request, reply: FastifyReply) =>
+    reply.code(404).send(failure("NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`)),
+  );
+  // Route handlers answer their own failures (see `answer`), so what reaches this handler
+  // failed before them: reading the body (too large, malformed form or multipart data, an
+  // unsupported content type). That is the client's mistake, told in the envelope.
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
+    request.log.info({ err: error }, "unreadable legacy request");
+    const known = failureFromError(error);
+    if (known) return reply.code(200).send(known);
+    const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
+    return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
+  });
+
+  return app;
 }
 
 /** The adapter on its HTTP port. */

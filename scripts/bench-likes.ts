@@ -21,7 +21,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
 async function call(route: string, params: Record<string, string>, init: RequestInit = {}) {
   const response = await fetch(`${rest}${route}?${new URLSearchParams(params)}`, { method: "POST", ...init });
-  return (await response.json()) as Record<string, any>;
+  return (await response.json()) as { status_code: number; status_msg: string; user_id: number; token: string };
 }
 
 async function main(): Promise<void> {
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   const accounts: { userId: number; token: string }[] = [];
   for (let i = 0; i < users; i += 10) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(10, users - i) }, (_, j) => call("/douyin/user/register/", { username: `bench_${run}_${i + j}`, password: "bench" })),
+      Array.from({ length: Math.min(10, users - i) }, (_, j) =>
+        call("/douyin/user/register/", { username: `bench_${run}_${i + j}`, password: "bench" }),
+      ),
     );
     for (const answer of batch) {
       if (answer.status_code !== 0) throw new Error(`register failed: ${answer.status_msg}`);
@@ -40,15 +42,31 @@ async function main(): Promise<void> {
 
   const clip = path.join(os.tmpdir(), `bench-${run}.mp4`);
   const ffmpeg = config.media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
-  execFileSync(ffmpeg, ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120:rate=10", "-pix_fmt", "yuv420p", clip]);
+  execFileSync(ffmpeg, [
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=duration=1:size=160x120:rate=10",
+    "-pix_fmt",
+    "yuv420p",
+    clip,
+  ]);
   const form = new FormData();
   form.set("token", accounts[0]!.token);
   form.set("title", "bench");
   form.set("data", new Blob([fs.readFileSync(clip)]), "bench.mp4");
-  const published = (await (await fetch(`${rest}/douyin/publish/action/`, { method: "POST", body: form })).json()) as { status_code: number; status_msg: string };
+  const published = (await (await fetch(`${rest}/douyin/publish/action/`, { method: "POST", body: form })).json()) as {
+    status_code: number;
+    status_msg: string;
+  };
   fs.rmSync(clip, { force: true });
   if (published.status_code !== 0) throw new Error(`publish failed: ${published.status_msg}`);
-  const list = await (await fetch(`${rest}/douyin/publish/list/?user_id=${accounts[0]!.userId}`)).json() as { video_list: { id: number }[] };
+  const list = (await (await fetch(`${rest}/douyin/publish/list/?user_id=${accounts[0]!.userId}`)).json()) as {
+    video_list: { id: number }[];
+  };
   const videoId = list.video_list[0]!.id;
 
   process.stdout.write(`toggling likes on video ${videoId}: ${connections} connections for ${seconds} s ...\n`);
@@ -83,10 +101,14 @@ async function main(): Promise<void> {
 
   let likers = 0;
   for (const account of accounts) {
-    const liked = (await (await fetch(`${rest}/douyin/favorite/list/?user_id=${account.userId}`)).json()) as { video_list: { id: number }[] };
+    const liked = (await (await fetch(`${rest}/douyin/favorite/list/?user_id=${account.userId}`)).json()) as {
+      video_list: { id: number }[];
+    };
     if (liked.video_list.some((video) => video.id === videoId)) likers += 1;
   }
-  const feed = (await (await fetch(`${rest}/douyin/publish/list/?user_id=${accounts[0]!.userId}`)).json()) as { video_list: { favorite_count: number }[] };
+  const feed = (await (await fetch(`${rest}/douyin/publish/list/?user_id=${accounts[0]!.userId}`)).json()) as {
+    video_list: { favorite_count: number }[];
+  };
   const counted = feed.video_list[0]!.favorite_count;
 
   const table: [string, string][] = [

@@ -52,7 +52,13 @@ function pruneStaleOutputs() {
 const steps = [
   {
     name: "build tools",
-    inputs: () => ["tsconfig.json", "tsconfig.tools.json", "package-lock.json", ...walk("platform", (n) => n.endsWith(".ts")), ...walk("scripts", (n) => n.endsWith(".ts"))],
+    inputs: () => [
+      "tsconfig.json",
+      "tsconfig.tools.json",
+      "package-lock.json",
+      ...walk("platform", (n) => n.endsWith(".ts")),
+      ...walk("scripts", (n) => n.endsWith(".ts")),
+    ],
     outputs: ["dist/scripts/codegen.js", "dist/scripts/compose-supergraph.js"],
     run: () => execFileSync(bin("tsc"), ["-p", "tsconfig.tools.json"], { cwd: root, stdio: "inherit" }),
   },

@@ -23,7 +23,16 @@ export function pendingSql(subgraph: string): string {
   const from = last ? ["--from-schema-datamodel", path.join(dir, last.name, "schema.prisma")] : ["--from-empty"];
   const output = execFileSync(
     PRISMA,
-    ["migrate", "diff", "--config", "prisma/prisma.config.ts", ...from, "--to-schema-datamodel", path.join(entry.prismaFolder, "schema.prisma"), "--script"],
+    [
+      "migrate",
+      "diff",
+      "--config",
+      "prisma/prisma.config.ts",
+      ...from,
+      "--to-schema-datamodel",
+      path.join(entry.prismaFolder, "schema.prisma"),
+      "--script",
+    ],
     {
       cwd: projectRoot,
       encoding: "utf8",
@@ -41,7 +50,9 @@ function timestamp(): string {
 function main(): void {
   const [subgraph, name] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
   if (process.argv.includes("--check")) {
-    const stale = SUBGRAPHS.filter(hasDatabase).map((entry) => entry.name).filter((name) => pendingSql(name) !== "");
+    const stale = SUBGRAPHS.filter(hasDatabase)
+      .map((entry) => entry.name)
+      .filter((name) => pendingSql(name) !== "");
     for (const s of stale) process.stderr.write(`${s}: schema.prisma has changes without a migration (npm run db:diff -- ${s} <name>)\n`);
     process.exit(stale.length > 0 ? 1 : 0);
   }

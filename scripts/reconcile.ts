@@ -38,7 +38,8 @@ export async function reconcile(config: Config = loadConfig()): Promise<Record<s
 if (require.main === module) {
   reconcile().then(
     (report) => {
-      for (const [counter, fixed] of Object.entries(report)) process.stdout.write(`${counter}: ${fixed === 0 ? "all exact" : `fixed ${fixed} row(s)`}\n`);
+      for (const [counter, fixed] of Object.entries(report))
+        process.stdout.write(`${counter}: ${fixed === 0 ? "all exact" : `fixed ${fixed} row(s)`}\n`);
     },
     (error: Error) => {
       process.stderr.write(`reconcile failed: ${error.message}\n`);

@@ -43,15 +43,19 @@ export function workersInSubgraphProcess(config: Config, entry: SubgraphEntry): 
 export function stackServices(registry: readonly SubgraphEntry[] = SUBGRAPHS): ServiceSpec[] {
   return [
     { name: "storage", kind: "storage", enabled: (config) => config.storage.embedded },
-    ...registry.map((entry, index): ServiceSpec => ({ name: entry.name, kind: "subgraph", subgraph: entry, idWorkerId: index + 1, enabled: () => true })),
-    ...registry.filter(hasWorkers).map(
-      (entry): ServiceSpec => ({
-        name: `${entry.name}-workers`,
-        kind: "workers",
-        subgraph: entry,
-        enabled: (config) => !workersInSubgraphProcess(config, entry),
-      }),
-    ),
+    ...registry.map((entry, index): ServiceSpec => ({
+      name: entry.name,
+      kind: "subgraph",
+      subgraph: entry,
+      idWorkerId: index + 1,
+      enabled: () => true,
+    })),
+    ...registry.filter(hasWorkers).map((entry): ServiceSpec => ({
+      name: `${entry.name}-workers`,
+      kind: "workers",
+      subgraph: entry,
+      enabled: (config) => !workersInSubgraphProcess(config, entry),
+    })),
     { name: "gateway", kind: "gateway", enabled: () => true },
     { name: "rest-adapter", kind: "rest-adapter", enabled: () => true },
   ];
@@ -83,7 +87,12 @@ async function guarded<T extends Stoppable>(start: (resources: Resources) => Pro
 }
 
 /** One subgraph over HTTP (split mode), with its workers when they belong in its process. */
-export function startSubgraphService(entry: SubgraphEntry, config: Config, log: Logger, port = config.subgraphs[entry.name]!.port): Promise<RunningService> {
+export function startSubgraphService(
+  entry: SubgraphEntry,
+  config: Config,
+  log: Logger,
+  port = config.subgraphs[entry.name]!.port,
+): Promise<RunningService> {
   return guarded<RunningService>(async (resources) => {
     const platform = resources.add("platform", await openPlatform(config, log, entry.name), (p) => p.close());
     const subgraph = await openSubgraph(entry, platform, resources);
@@ -115,7 +124,12 @@ export function startGatewayService(config: Config, log: Logger, port = config.p
   }, log);
 }
 
-export function startRestService(config: Config, log: Logger, port = config.ports.rest, gatewayUrl = config.gatewayUrl): Promise<RunningService> {
+export function startRestService(
+  config: Config,
+  log: Logger,
+  port = config.ports.rest,
+  gatewayUrl = config.gatewayUrl,
+): Promise<RunningService> {
   return guarded<RunningService>(async (resources) => {
     const metrics = new Metrics("rest-adapter", { defaultMetrics: true });
     const rest = resources.add(
@@ -156,20 +170,30 @@ export interface ColocatedStack extends Stoppable {
  * gateway reaching them by function calls, the REST adapter calling the gateway in-process.
  * Federation is unchanged: the same supergraph, query plans and batched entity references.
  */
-export function startColocated(config: Config, log: Logger, ports: { rest?: number; gateway?: number; storage?: number } = {}): Promise<ColocatedStack> {
+export function startColocated(
+  config: Config,
+  log: Logger,
+  ports: { rest?: number; gateway?: number; storage?: number } = {},
+): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
-    if (config.storage.embedded) resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());
+    if (config.storage.embedded)
+      resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());
     const subgraphs = await Promise.all(SUBGRAPHS.map((entry) => openSubgraph(entry, platform, resources)));
     for (const [index, subgraph] of subgraphs.entries()) {
       if (workersInSubgraphProcess(config, SUBGRAPHS[index]!)) await subgraph.startWorkers();
     }
     stopWorkersFirst(platform, resources);
     const locations = Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-    const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) => g.close());
+    const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) =>
+      g.close(),
+    );
     const rest = resources.add(
       "rest-adapter",
-      await startRestAdapter({ config, log, metrics: platform.metrics, gateway: new LocalGatewayExecutor(gateway.gateway) }, ports.rest ?? config.ports.rest),
+      await startRestAdapter(
+        { config, log, metrics: platform.metrics, gateway: new LocalGatewayExecutor(gateway.gateway) },
+        ports.rest ?? config.ports.rest,
+      ),
       (r) => r.close(),
     );
     return { restUrl: rest.url, graphqlUrl: gateway.url, platform };

@@ -145,7 +145,11 @@ if (require.main === module) {
   } else {
     const spec = stackServices().find((candidate) => candidate.name === argument);
     if (!spec) {
-      process.stderr.write(`unknown service "${argument}"; one of: ${stackServices().map((s) => s.name).join(", ")} (or --split)\n`);
+      process.stderr.write(
+        `unknown service "${argument}"; one of: ${stackServices()
+          .map((s) => s.name)
+          .join(", ")} (or --split)\n`,
+      );
       process.exit(64);
     }
     if (spec.subgraph) refuseEmbeddedWhenSplit(configOrExit(), [spec.subgraph.name]);

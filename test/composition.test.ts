@@ -30,9 +30,16 @@ describe("supergraph composition", () => {
       const config = path.join(dir, "supergraph.yaml");
       fs.writeFileSync(
         config,
-        ["subgraphs:", "  a: { routing_url: http://a, schema: { file: a.graphql } }", "  b: { routing_url: http://b, schema: { file: b.graphql } }"].join("\n"),
+        [
+          "subgraphs:",
+          "  a: { routing_url: http://a, schema: { file: a.graphql } }",
+          "  b: { routing_url: http://b, schema: { file: b.graphql } }",
+        ].join("\n"),
       );
-      assert.throws(() => composeSupergraph(readRegistry(config)), (error: Error) => error instanceof CompositionError && /Thing\.n/.test(error.message));
+      assert.throws(
+        () => composeSupergraph(readRegistry(config)),
+        (error: Error) => error instanceof CompositionError && /Thing\.n/.test(error.message),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

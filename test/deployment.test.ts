@@ -25,7 +25,9 @@ const resolve = (env: Record<string, string>) =>
   Object.fromEntries(
     Object.entries(env).map(([key, value]) => [
       key,
-      String(value).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1").replace(/\$\{[^}]+\}/g, "x".repeat(40)),
+      String(value)
+        .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")
+        .replace(/\$\{[^}]+\}/g, "x".repeat(40)),
     ]),
   );
 

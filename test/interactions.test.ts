@@ -44,10 +44,24 @@ async function seedVideo(authorId: number): Promise<number> {
 
 const favorite = (token: string, videoId: number | string, actionType: number | string) =>
   legacy(stack, "/douyin/favorite/action/", { token, video_id: videoId, action_type: actionType }, { method: "POST" });
-const comment = (params: Record<string, string | number>) => legacy(stack, "/douyin/comment/action/", params, { method: "POST", body: "form" });
+const comment = (params: Record<string, string | number>) =>
+  legacy(stack, "/douyin/comment/action/", params, { method: "POST", body: "form" });
 
 async function videoCounts(videoId: number, token?: string) {
-  const answer = await graphql(stack.graphqlUrl, `query ($id: ID!) { video(id: $id) { favoriteCount commentCount isFavorite } }`, { id: String(videoId) }, { token });
+  const answer = await graphql(
+    stack.graphqlUrl,
+    `
+      query ($id: ID!) {
+        video(id: $id) {
+          favoriteCount
+          commentCount
+          isFavorite
+        }
+      }
+    `,
+    { id: String(videoId) },
+    { token },
+  );
   return answer.data.video as { favoriteCount: number; commentCount: number; isFavorite: boolean };
 }
 
@@ -68,7 +82,10 @@ describe("likes", () => {
 
     const list = await legacy(stack, "/douyin/favorite/list/", { user_id: fan.userId, token: fan.token });
     assert.equal(list.body.status_code, 0, list.text);
-    assert.deepEqual(list.body.video_list.map((v: { id: number }) => v.id), [videoId]);
+    assert.deepEqual(
+      list.body.video_list.map((v: { id: number }) => v.id),
+      [videoId],
+    );
     assert.equal(list.body.video_list[0].is_favorite, true);
     assert.equal((await videoCounts(videoId, fan.token)).isFavorite, true);
     assert.equal((await videoCounts(videoId, author.token)).isFavorite, false);
@@ -89,7 +106,18 @@ describe("likes", () => {
     assert.match((await favorite(fan.token, "x", 1)).body.status_msg, /video_id/);
     assert.match((await favorite(fan.token, 5, 3)).body.status_msg, /action_type must be 1 \(like\) or 2 \(unlike\)/);
     assert.equal((await favorite("", 5, 1)).body.status_code, 401);
-    const viaGraphQL = await graphql(stack.graphqlUrl, `mutation { likeVideo(videoId: "987654321") { id } }`, {}, { token: fan.token });
+    const viaGraphQL = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation {
+          likeVideo(videoId: "987654321") {
+            id
+          }
+        }
+      `,
+      {},
+      { token: fan.token },
+    );
     assert.equal(viaGraphQL.errors?.[0]?.extensions?.code, "NOT_FOUND");
   });
 
@@ -98,21 +126,59 @@ describe("likes", () => {
     const fan = await register();
     const videoIds = [await seedVideo(author.userId), await seedVideo(author.userId), await seedVideo(author.userId)];
     for (const id of videoIds) {
-      const answer = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { likeVideo(videoId: $id) { id isFavorite } }`, { id: String(id) }, { token: fan.token });
+      const answer = await graphql(
+        stack.graphqlUrl,
+        `
+          mutation ($id: ID!) {
+            likeVideo(videoId: $id) {
+              id
+              isFavorite
+            }
+          }
+        `,
+        { id: String(id) },
+        { token: fan.token },
+      );
       assert.deepEqual(answer.data.likeVideo, { id: String(id), isFavorite: true });
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await graphql(stack.graphqlUrl, `query ($id: ID!, $after: String) { user(id: $id) { likedVideos(first: 2, after: $after) { nodes { id } nextCursor } } }`, {
-        id: String(fan.userId),
-        after: cursor,
-      });
+      const page: any = await graphql(
+        stack.graphqlUrl,
+        `
+          query ($id: ID!, $after: String) {
+            user(id: $id) {
+              likedVideos(first: 2, after: $after) {
+                nodes {
+                  id
+                }
+                nextCursor
+              }
+            }
+          }
+        `,
+        {
+          id: String(fan.userId),
+          after: cursor,
+        },
+      );
       seen.push(...page.data.user.likedVideos.nodes.map((n: { id: string }) => n.id));
       cursor = page.data.user.likedVideos.nextCursor;
     } while (cursor);
     assert.deepEqual(seen, videoIds.map(String).reverse());
-    const unliked = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { unlikeVideo(videoId: $id) { isFavorite } }`, { id: String(videoIds[0]) }, { token: fan.token });
+    const unliked = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($id: ID!) {
+          unlikeVideo(videoId: $id) {
+            isFavorite
+          }
+        }
+      `,
+      { id: String(videoIds[0]) },
+      { token: fan.token },
+    );
     assert.equal(unliked.data.unlikeVideo.isFavorite, false);
   });
 
@@ -126,7 +192,9 @@ describe("likes", () => {
     await deleteCacheKeys();
     await Promise.all(storm.slice(half).map((run) => run()));
 
-    const likers = await videoDatabase(async (client) => (await client.query(`SELECT user_id FROM likes WHERE video_id = $1`, [videoId])).rows.map((r) => Number(r.user_id)));
+    const likers = await videoDatabase(async (client) =>
+      (await client.query(`SELECT user_id FROM likes WHERE video_id = $1`, [videoId])).rows.map((r) => Number(r.user_id)),
+    );
     await eventually(async () => (await videoCounts(videoId)).favoriteCount === likers.length, `favorite_count to equal ${likers.length}`);
     await eventually(async () => (await userCounts(author.userId)).total_favorited === likers.length, "total_favorited");
     for (const fan of fans) {
@@ -145,10 +213,18 @@ describe("likes", () => {
     const connection = new Redis(stack.config.redis.url);
     const queue = new Queue<CounterJob>(COUNTER_QUEUE, { connection, prefix: queuePrefix(stack.config) });
     try {
-      const event: CounterJob = { eventId: `test-twice-${videoId}`, changes: [{ entity: "video", id: String(videoId), field: "favoriteCount", delta: 1 }] };
+      const event: CounterJob = {
+        eventId: `test-twice-${videoId}`,
+        changes: [{ entity: "video", id: String(videoId), field: "favoriteCount", delta: 1 }],
+      };
       await queue.add("like", event, { jobId: `${event.eventId}-a` });
       await queue.add("like", event, { jobId: `${event.eventId}-b` });
-      await eventually(async () => (await queue.getJob(`${event.eventId}-b`))?.finishedOn !== undefined && (await queue.getJob(`${event.eventId}-a`))?.finishedOn !== undefined, "both deliveries");
+      await eventually(
+        async () =>
+          (await queue.getJob(`${event.eventId}-b`))?.finishedOn !== undefined &&
+          (await queue.getJob(`${event.eventId}-a`))?.finishedOn !== undefined,
+        "both deliveries",
+      );
       await eventually(async () => (await videoCounts(videoId)).favoriteCount === 1, "the count to show the event");
       assert.equal((await videoCounts(videoId)).favoriteCount, 1);
     } finally {
@@ -161,16 +237,27 @@ describe("likes", () => {
 describe("counter-event ledger", () => {
   it("forgets applied event ids past their retention when the prune job runs", async () => {
     await videoDatabase((client) =>
-      client.query(`INSERT INTO counter_events (event_id, applied_at) VALUES ('old-event', now() - interval '30 days'), ('recent-event', now())`),
+      client.query(
+        `INSERT INTO counter_events (event_id, applied_at) VALUES ('old-event', now() - interval '30 days'), ('recent-event', now())`,
+      ),
     );
     const connection = new Redis(stack.config.redis.url);
     const queue = new Queue(COUNTER_QUEUE, { connection, prefix: queuePrefix(stack.config) });
     try {
       const job = await queue.add(PRUNE_COUNTER_EVENTS, {});
       await eventually(async () => (await queue.getJob(job.id!))?.finishedOn !== undefined, "the prune job");
-      const left = await videoDatabase(async (client) => (await client.query(`SELECT event_id FROM counter_events WHERE event_id IN ('old-event', 'recent-event')`)).rows.map((r) => r.event_id));
+      const left = await videoDatabase(async (client) =>
+        (await client.query(`SELECT event_id FROM counter_events WHERE event_id IN ('old-event', 'recent-event')`)).rows.map(
+          (r) => r.event_id,
+        ),
+      );
       assert.deepEqual(left, ["recent-event"]);
-      assert.ok((await queue.getJobSchedulers()).some((scheduler) => scheduler.key === PRUNE_COUNTER_EVENTS || scheduler.id === PRUNE_COUNTER_EVENTS), "pruning is scheduled");
+      assert.ok(
+        (await queue.getJobSchedulers()).some(
+          (scheduler) => scheduler.key === PRUNE_COUNTER_EVENTS || scheduler.id === PRUNE_COUNTER_EVENTS,
+        ),
+        "pruning is scheduled",
+      );
     } finally {
       await queue.close();
       connection.disconnect();
@@ -188,20 +275,30 @@ describe("comments", () => {
     const posted = first.body.comment;
     assert.equal(posted.content, "nice clip");
     assert.equal(posted.user.id, reader.userId);
-    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit" }).format(new Date()).replace("/", "-");
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit" })
+      .format(new Date())
+      .replace("/", "-");
     assert.equal(posted.create_date, today);
     assert.match(posted.create_date, /^\d{2}-\d{2}$/);
     await comment({ token: author.token, video_id: videoId, action_type: 1, comment_text: "不要赌博" });
 
     const list = await legacy(stack, "/douyin/comment/list/", { video_id: videoId });
-    assert.deepEqual(list.body.comment_list.map((c: { content: string }) => c.content), ["不要**", "nice clip"]);
+    assert.deepEqual(
+      list.body.comment_list.map((c: { content: string }) => c.content),
+      ["不要**", "nice clip"],
+    );
     await eventually(async () => (await videoCounts(videoId)).commentCount === 2, "comment_count 2");
 
     const stranger = await comment({ token: author.token, video_id: videoId, action_type: 2, comment_id: posted.id });
     assert.equal(stranger.body.status_code, 403);
     const own = await comment({ token: reader.token, action_type: 2, comment_id: posted.id });
     assert.deepEqual(own.body, { status_code: 0, status_msg: "success" });
-    assert.deepEqual((await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list.map((c: { id: number }) => c.id).includes(posted.id), false);
+    assert.deepEqual(
+      (await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list
+        .map((c: { id: number }) => c.id)
+        .includes(posted.id),
+      false,
+    );
     await eventually(async () => (await videoCounts(videoId)).commentCount === 1, "comment_count 1");
     assert.equal((await comment({ token: reader.token, video_id: videoId, action_type: 2, comment_id: posted.id })).body.status_code, 404);
   });
@@ -209,11 +306,20 @@ describe("comments", () => {
   it("refuses empty and overlong comments, unknown videos and bad parameters", async () => {
     const reader = await register();
     const videoId = await seedVideo(reader.userId);
-    assert.match((await comment({ token: reader.token, video_id: videoId, action_type: 1, comment_text: "" })).body.status_msg, /comment_text/);
-    assert.match((await comment({ token: reader.token, video_id: videoId, action_type: 1, comment_text: "字".repeat(501) })).body.status_msg, /too long/);
+    assert.match(
+      (await comment({ token: reader.token, video_id: videoId, action_type: 1, comment_text: "" })).body.status_msg,
+      /comment_text/,
+    );
+    assert.match(
+      (await comment({ token: reader.token, video_id: videoId, action_type: 1, comment_text: "字".repeat(501) })).body.status_msg,
+      /too long/,
+    );
     assert.match((await comment({ token: reader.token, video_id: videoId, action_type: 1 })).body.status_msg, /comment_text is required/);
     assert.equal((await comment({ token: reader.token, video_id: 987654321, action_type: 1, comment_text: "hi" })).body.status_code, 404);
-    assert.match((await comment({ token: reader.token, video_id: videoId, action_type: 7, comment_text: "hi" })).body.status_msg, /action_type/);
+    assert.match(
+      (await comment({ token: reader.token, video_id: videoId, action_type: 7, comment_text: "hi" })).body.status_msg,
+      /action_type/,
+    );
     assert.equal((await comment({ video_id: videoId, action_type: 1, comment_text: "hi" })).body.status_code, 401);
     assert.equal((await legacy(stack, "/douyin/comment/list/", { video_id: 987654321 })).body.status_code, 404);
   });
@@ -223,21 +329,79 @@ describe("comments", () => {
     const videoId = await seedVideo(reader.userId);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const answer = await graphql(stack.graphqlUrl, `mutation ($v: ID!, $c: String!) { addComment(videoId: $v, content: $c) { id content createdAt user { id } } }`, { v: String(videoId), c: `comment ${i}` }, { token: reader.token });
+      const answer = await graphql(
+        stack.graphqlUrl,
+        `
+          mutation ($v: ID!, $c: String!) {
+            addComment(videoId: $v, content: $c) {
+              id
+              content
+              createdAt
+              user {
+                id
+              }
+            }
+          }
+        `,
+        { v: String(videoId), c: `comment ${i}` },
+        { token: reader.token },
+      );
       assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
       ids.push(answer.data.addComment.id);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await graphql(stack.graphqlUrl, `query ($v: ID!, $after: String) { video(id: $v) { comments(first: 2, after: $after) { nodes { id } nextCursor } } }`, { v: String(videoId), after: cursor });
+      const page: any = await graphql(
+        stack.graphqlUrl,
+        `
+          query ($v: ID!, $after: String) {
+            video(id: $v) {
+              comments(first: 2, after: $after) {
+                nodes {
+                  id
+                }
+                nextCursor
+              }
+            }
+          }
+        `,
+        { v: String(videoId), after: cursor },
+      );
       seen.push(...page.data.video.comments.nodes.map((n: { id: string }) => n.id));
       cursor = page.data.video.comments.nextCursor;
     } while (cursor);
     assert.deepEqual(seen, [...ids].reverse());
-    const deleted = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { deleteComment(commentId: $id) }`, { id: ids[0] }, { token: reader.token });
+    const deleted = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($id: ID!) {
+          deleteComment(commentId: $id)
+        }
+      `,
+      { id: ids[0] },
+      { token: reader.token },
+    );
     assert.equal(deleted.data.deleteComment, true);
-    const firstPage = await graphql(stack.graphqlUrl, `query ($v: ID!) { video(id: $v) { comments { nodes { id } } } }`, { v: String(videoId) });
-    assert.deepEqual(firstPage.data.video.comments.nodes.map((n: { id: string }) => n.id), ids.slice(1).reverse(), "the cached first page saw the delete");
+    const firstPage = await graphql(
+      stack.graphqlUrl,
+      `
+        query ($v: ID!) {
+          video(id: $v) {
+            comments {
+              nodes {
+                id
+              }
+            }
+          }
+        }
+      `,
+      { v: String(videoId) },
+    );
+    assert.deepEqual(
+      firstPage.data.video.comments.nodes.map((n: { id: string }) => n.id),
+      ids.slice(1).reverse(),
+      "the cached first page saw the delete",
+    );
   });
 });

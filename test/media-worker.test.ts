@@ -27,7 +27,10 @@ after(async () => {
 
 function startWorkerProcess(): Promise<ChildProcess> {
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...stack.environment };
-  const child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video-workers"], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video-workers"], {
+    env,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise((resolve, reject) => {
     child.once("message", () => resolve(child));
     child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
@@ -60,7 +63,9 @@ describe("media worker crash", () => {
     form.set("data", new Blob([fs.readFileSync(video)], { type: "video/mp4" }), "crash.mp4");
     const publishing = fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form }).then((r) => r.json());
 
-    await new Promise<void>((resolve) => (doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve())));
+    await new Promise<void>((resolve) =>
+      doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve()),
+    );
     assert.ok(activeJobId, "the killed worker had taken the job");
     const rescuer = await startWorkerProcess();
     try {
@@ -86,14 +91,18 @@ describe("counter worker crash", () => {
   it("applies a like's counter event exactly once after its worker was killed mid-job", async () => {
     const owner = await legacy(stack, "/douyin/user/register/", { username: uniqueName("owner"), password: "pw" }, { method: "POST" });
     const fans = await Promise.all(
-      Array.from({ length: 5 }, () => legacy(stack, "/douyin/user/register/", { username: uniqueName("fan"), password: "pw" }, { method: "POST" })),
+      Array.from({ length: 5 }, () =>
+        legacy(stack, "/douyin/user/register/", { username: uniqueName("fan"), password: "pw" }, { method: "POST" }),
+      ),
     );
     const rescuerForPublish = await startWorkerProcess();
     const form = new FormData();
     form.set("token", owner.body.token);
     form.set("title", "to be liked");
     form.set("data", new Blob([fs.readFileSync(makeVideo("liked.mp4"))], { type: "video/mp4" }), "liked.mp4");
-    const published = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as { status_code: number };
+    const published = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as {
+      status_code: number;
+    };
     assert.equal(published.status_code, 0);
     rescuerForPublish.kill("SIGTERM");
     await new Promise((resolve) => rescuerForPublish.once("exit", resolve));
@@ -112,15 +121,34 @@ describe("counter worker crash", () => {
       doomed.kill("SIGKILL");
     });
     for (const fan of fans) {
-      const liked = await legacy(stack, "/douyin/favorite/action/", { token: fan.body.token, video_id: videoId, action_type: 1 }, { method: "POST" });
+      const liked = await legacy(
+        stack,
+        "/douyin/favorite/action/",
+        { token: fan.body.token, video_id: videoId, action_type: 1 },
+        { method: "POST" },
+      );
       assert.equal(liked.body.status_code, 0);
     }
     // It may be gone already: the kill happens while the likes are still being sent.
-    await new Promise<void>((resolve) => (doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve())));
+    await new Promise<void>((resolve) =>
+      doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve()),
+    );
     const rescuer = await startWorkerProcess();
     try {
       const count = async () =>
-        (await graphql(stack.graphqlUrl, `query ($id: ID!) { video(id: $id) { favoriteCount } }`, { id: String(videoId) })).data.video.favoriteCount;
+        (
+          await graphql(
+            stack.graphqlUrl,
+            `
+              query ($id: ID!) {
+                video(id: $id) {
+                  favoriteCount
+                }
+              }
+            `,
+            { id: String(videoId) },
+          )
+        ).data.video.favoriteCount;
       await eventually(async () => (await count()) === fans.length, `favorite_count to reach ${fans.length}`, 20_000);
       const owner_ = await legacy(stack, "/douyin/user/", { user_id: owner.body.user_id });
       assert.equal(owner_.body.user.total_favorited, fans.length, "applied once each: no loss, no double count");

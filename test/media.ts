@@ -13,10 +13,27 @@ export function makeVideo(name: string, options: { seconds?: number; width?: num
   const file = path.join(mediaDir, name);
   const { seconds = 1, width = 320, height = 240 } = options;
   execFileSync(FFMPEG, [
-    "-loglevel", "error", "-y",
-    "-f", "lavfi", "-i", `testsrc=duration=${seconds}:size=${width}x${height}:rate=10`,
-    "-f", "lavfi", "-i", `sine=duration=${seconds}`,
-    "-shortest", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", file,
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc=duration=${seconds}:size=${width}x${height}:rate=10`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=duration=${seconds}`,
+    "-shortest",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:v",
+    "libx264",
+    "-c:a",
+    "aac",
+    "-movflags",
+    "+faststart",
+    file,
   ]);
   return file;
 }
@@ -25,7 +42,22 @@ export function makeVideo(name: string, options: { seconds?: number; width?: num
 export function makeImage(name: string): string {
   const file = path.join(mediaDir, name);
   // Forced to PNG whatever the name says: the test names it .mp4 on purpose.
-  execFileSync(FFMPEG, ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", "-f", "image2", "-c:v", "png", file]);
+  execFileSync(FFMPEG, [
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=64x48",
+    "-frames:v",
+    "1",
+    "-f",
+    "image2",
+    "-c:v",
+    "png",
+    file,
+  ]);
   return file;
 }
 

@@ -40,14 +40,23 @@ describe("follows over REST", () => {
 
     const following = await legacy(stack, "/douyin/relation/follow/list/", { user_id: alice.userId, token: alice.token });
     assert.equal(following.body.status_code, 0, following.text);
-    assert.deepEqual(following.body.user_list.map((u: { id: number }) => u.id), [bob.userId]);
+    assert.deepEqual(
+      following.body.user_list.map((u: { id: number }) => u.id),
+      [bob.userId],
+    );
     assert.equal(following.body.user_list[0].is_follow, true);
     const followers = await legacy(stack, "/douyin/relation/follower/list/", { user_id: bob.userId });
-    assert.deepEqual(followers.body.user_list.map((u: { id: number }) => u.id), [alice.userId]);
+    assert.deepEqual(
+      followers.body.user_list.map((u: { id: number }) => u.id),
+      [alice.userId],
+    );
     assert.equal((await userInfo(bob.userId, alice.token)).is_follow, true);
     assert.equal((await userInfo(bob.userId, bob.token)).is_follow, false);
 
-    await eventually(async () => (await userInfo(bob.userId)).follower_count === 1 && (await userInfo(alice.userId)).follow_count === 1, "counters");
+    await eventually(
+      async () => (await userInfo(bob.userId)).follower_count === 1 && (await userInfo(alice.userId)).follow_count === 1,
+      "counters",
+    );
   });
 
   it("keeps state and counters exact when actions repeat, and unfollows cleanly", async () => {
@@ -58,7 +67,10 @@ describe("follows over REST", () => {
     for (let i = 0; i < 3; i++) assert.equal((await act(alice.token, bob.userId, 2)).body.status_code, 0);
     const following = await legacy(stack, "/douyin/relation/follow/list/", { user_id: alice.userId });
     assert.deepEqual(following.body.user_list, []);
-    await eventually(async () => (await userInfo(bob.userId)).follower_count === 0 && (await userInfo(alice.userId)).follow_count === 0, "zero");
+    await eventually(
+      async () => (await userInfo(bob.userId)).follower_count === 0 && (await userInfo(alice.userId)).follow_count === 0,
+      "zero",
+    );
   });
 
   it("refuses following yourself, unknown users, bad parameters and a missing token", async () => {
@@ -80,9 +92,7 @@ describe("follows over REST", () => {
   it("ends a concurrent follow/unfollow storm with counters equal to the rows", async () => {
     const target = await register();
     const fans = await Promise.all(Array.from({ length: 12 }, () => register()));
-    await Promise.all(
-      fans.flatMap((fan) => Array.from({ length: 6 }, () => act(fan.token, target.userId, Math.random() < 0.5 ? 1 : 2))),
-    );
+    await Promise.all(fans.flatMap((fan) => Array.from({ length: 6 }, () => act(fan.token, target.userId, Math.random() < 0.5 ? 1 : 2))));
     const followers = await legacy(stack, "/douyin/relation/follower/list/", { user_id: target.userId });
     const rows = followers.body.user_list.length;
     await eventually(async () => (await userInfo(target.userId)).follower_count === rows, `follower_count to equal ${rows}`);
@@ -98,7 +108,20 @@ describe("follows over GraphQL", () => {
     const fan = await register();
     const idols = await Promise.all(Array.from({ length: 5 }, () => register()));
     for (const idol of idols) {
-      const answer = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { follow(userId: $id) { id name isFollow } }`, { id: String(idol.userId) }, { token: fan.token });
+      const answer = await graphql(
+        stack.graphqlUrl,
+        `
+          mutation ($id: ID!) {
+            follow(userId: $id) {
+              id
+              name
+              isFollow
+            }
+          }
+        `,
+        { id: String(idol.userId) },
+        { token: fan.token },
+      );
       assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
       assert.equal(answer.data.follow.isFollow, true);
     }
@@ -107,7 +130,20 @@ describe("follows over GraphQL", () => {
     do {
       const page: any = await graphql(
         stack.graphqlUrl,
-        `query ($id: ID!, $after: String) { user(id: $id) { following(first: 2, after: $after) { nodes { id name } nextCursor hasMore } } }`,
+        `
+          query ($id: ID!, $after: String) {
+            user(id: $id) {
+              following(first: 2, after: $after) {
+                nodes {
+                  id
+                  name
+                }
+                nextCursor
+                hasMore
+              }
+            }
+          }
+        `,
         { id: String(fan.userId), after },
       );
       assert.equal(page.errors, undefined, JSON.stringify(page.errors));
@@ -116,13 +152,59 @@ describe("follows over GraphQL", () => {
     } while (after);
     assert.deepEqual(seen, idols.map((i) => String(i.userId)).reverse(), "most recent first, each once");
 
-    const followers = await graphql(stack.graphqlUrl, `query ($id: ID!) { user(id: $id) { followers { nodes { id } } } }`, { id: String(idols[0]!.userId) });
+    const followers = await graphql(
+      stack.graphqlUrl,
+      `
+        query ($id: ID!) {
+          user(id: $id) {
+            followers {
+              nodes {
+                id
+              }
+            }
+          }
+        }
+      `,
+      { id: String(idols[0]!.userId) },
+    );
     assert.deepEqual(followers.data.user.followers.nodes, [{ id: String(fan.userId) }]);
-    const unfollow = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { unfollow(userId: $id) { isFollow } }`, { id: String(idols[0]!.userId) }, { token: fan.token });
+    const unfollow = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($id: ID!) {
+          unfollow(userId: $id) {
+            isFollow
+          }
+        }
+      `,
+      { id: String(idols[0]!.userId) },
+      { token: fan.token },
+    );
     assert.equal(unfollow.data.unfollow.isFollow, false);
-    const self = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { follow(userId: $id) { id } }`, { id: String(fan.userId) }, { token: fan.token });
+    const self = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($id: ID!) {
+          follow(userId: $id) {
+            id
+          }
+        }
+      `,
+      { id: String(fan.userId) },
+      { token: fan.token },
+    );
     assert.equal(self.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
-    const anonymous = await graphql(stack.graphqlUrl, `mutation ($id: ID!) { follow(userId: $id) { id } }`, { id: String(fan.userId) });
+    const anonymous = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($id: ID!) {
+          follow(userId: $id) {
+            id
+          }
+        }
+      `,
+      { id: String(fan.userId) },
+    );
     assert.equal(anonymous.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
   });
 });
@@ -131,7 +213,11 @@ describe("friends and messages", () => {
   const send = (token: string, to: number, content: string) =>
     legacy(stack, "/douyin/message/action/", { token, to_user_id: to, action_type: 1, content }, { method: "POST", body: "form" });
   const chat = (token: string, to: number, preMsgTime?: number) =>
-    legacy(stack, "/douyin/message/chat/", preMsgTime === undefined ? { token, to_user_id: to } : { token, to_user_id: to, pre_msg_time: preMsgTime });
+    legacy(
+      stack,
+      "/douyin/message/chat/",
+      preMsgTime === undefined ? { token, to_user_id: to } : { token, to_user_id: to, pre_msg_time: preMsgTime },
+    );
   const friends = (token: string) => legacy(stack, "/douyin/relation/friend/list/", { token });
 
   it("lists friends only while both follow, with the latest message and who sent it", async () => {
@@ -153,7 +239,29 @@ describe("friends and messages", () => {
     friend = (await friends(ann.token)).body.user_list[0];
     assert.deepEqual([friend.message, friend.msgType], ["hello ann", 0]);
 
-    const viaGraphQL = await graphql(stack.graphqlUrl, `{ me { friends { nodes { user { id name } latestMessage { content fromUserId } } } } }`, {}, { token: ben.token });
+    const viaGraphQL = await graphql(
+      stack.graphqlUrl,
+      `
+        {
+          me {
+            friends {
+              nodes {
+                user {
+                  id
+                  name
+                }
+                latestMessage {
+                  content
+                  fromUserId
+                }
+              }
+            }
+          }
+        }
+      `,
+      {},
+      { token: ben.token },
+    );
     assert.equal(viaGraphQL.data.me.friends.nodes[0].user.id, String(ann.userId));
     assert.equal(viaGraphQL.data.me.friends.nodes[0].latestMessage.fromUserId, String(ben.userId));
     const someoneElses = await legacy(stack, "/douyin/relation/friend/list/", { token: ben.token, user_id: ann.userId });
@@ -186,7 +294,11 @@ describe("friends and messages", () => {
       await poll();
     }
     await poll();
-    assert.deepEqual(received.map((m) => m.content), sent, "every message once, oldest first");
+    assert.deepEqual(
+      received.map((m) => m.content),
+      sent,
+      "every message once, oldest first",
+    );
     // A full read fills the conversation's cache; polls after it are answered from Redis alone.
     await chat(ann.token, ben.userId);
     const before = await settledMetric(stack.subgraphUrls.relation!, "db_statements_total");
@@ -194,15 +306,36 @@ describe("friends and messages", () => {
     assert.equal((await readMetric(stack.subgraphUrls.relation!, "db_statements_total")) - before, 0, "a poll costs no SQL");
     assert.equal(new Set(received.map((m) => m.id)).size, sent.length);
     for (let i = 1; i < received.length; i++) assert.ok(received[i]!.create_time > received[i - 1]!.create_time);
-    assert.ok(received.every((m) => m.create_time > 1e12), "create_time in milliseconds");
+    assert.ok(
+      received.every((m) => m.create_time > 1e12),
+      "create_time in milliseconds",
+    );
     // Both directions, seen from the other side too.
     const all = await chat(ben.token, ann.userId);
-    assert.deepEqual(all.body.message_list.map((m: { content: string }) => m.content), sent);
-    const graph = await graphql(stack.graphqlUrl, `query ($id: ID!, $after: DateTime) { chat(withUserId: $id, after: $after) { content createdAt } }`, {
-      id: String(ben.userId),
-      after: new Date(received[9]!.create_time).toISOString(),
-    }, { token: ann.token });
-    assert.deepEqual(graph.data.chat.map((m: { content: string }) => m.content), sent.slice(10));
+    assert.deepEqual(
+      all.body.message_list.map((m: { content: string }) => m.content),
+      sent,
+    );
+    const graph = await graphql(
+      stack.graphqlUrl,
+      `
+        query ($id: ID!, $after: DateTime) {
+          chat(withUserId: $id, after: $after) {
+            content
+            createdAt
+          }
+        }
+      `,
+      {
+        id: String(ben.userId),
+        after: new Date(received[9]!.create_time).toISOString(),
+      },
+      { token: ann.token },
+    );
+    assert.deepEqual(
+      graph.data.chat.map((m: { content: string }) => m.content),
+      sent.slice(10),
+    );
   });
 
   it("refuses empty, oversized and self-addressed messages and unknown users; masks sensitive words", async () => {
@@ -212,13 +345,37 @@ describe("friends and messages", () => {
     assert.match((await send(ann.token, ben.userId, "长".repeat(1001))).body.status_msg, /content is too long/);
     assert.match((await send(ann.token, ann.userId, "me")).body.status_msg, /yourself/);
     assert.equal((await send(ann.token, 4242424242, "anyone?")).body.status_code, 404);
-    assert.match((await legacy(stack, "/douyin/message/action/", { token: ann.token, to_user_id: ben.userId, action_type: 2, content: "x" })).body.status_msg, /action_type/);
+    assert.match(
+      (await legacy(stack, "/douyin/message/action/", { token: ann.token, to_user_id: ben.userId, action_type: 2, content: "x" })).body
+        .status_msg,
+      /action_type/,
+    );
     assert.equal((await chat("", ben.userId)).body.status_code, 401);
     assert.match((await chat(ann.token, ben.userId, "soon" as unknown as number)).body.status_msg, /pre_msg_time/);
     assert.equal((await send(ann.token, ben.userId, "别赌博")).body.status_code, 0);
-    assert.deepEqual((await chat(ben.token, ann.userId)).body.message_list.map((m: { content: string }) => m.content), ["别**"]);
-    const viaGraphQL = await graphql(stack.graphqlUrl, `mutation ($to: ID!) { sendMessage(toUserId: $to, content: "ok") { fromUserId toUserId content createdAt } }`, { to: String(ben.userId) }, { token: ann.token });
-    assert.deepEqual({ ...viaGraphQL.data.sendMessage, createdAt: undefined }, { fromUserId: String(ann.userId), toUserId: String(ben.userId), content: "ok", createdAt: undefined });
+    assert.deepEqual(
+      (await chat(ben.token, ann.userId)).body.message_list.map((m: { content: string }) => m.content),
+      ["别**"],
+    );
+    const viaGraphQL = await graphql(
+      stack.graphqlUrl,
+      `
+        mutation ($to: ID!) {
+          sendMessage(toUserId: $to, content: "ok") {
+            fromUserId
+            toUserId
+            content
+            createdAt
+          }
+        }
+      `,
+      { to: String(ben.userId) },
+      { token: ann.token },
+    );
+    assert.deepEqual(
+      { ...viaGraphQL.data.sendMessage, createdAt: undefined },
+      { fromUserId: String(ann.userId), toUserId: String(ben.userId), content: "ok", createdAt: undefined },
+    );
   });
 });
 
@@ -240,7 +397,11 @@ describe("npm run reconcile", () => {
     assert.deepEqual(await reconcile(stack.config), { workCount: 1, videoCounts: 0, likeCounts: 0, followCounts: 2 });
     assert.equal((await userInfo(ben.userId)).follower_count, 1);
     assert.equal((await userInfo(ann.userId)).work_count, 0);
-    assert.deepEqual(await reconcile(stack.config), { workCount: 0, videoCounts: 0, likeCounts: 0, followCounts: 0 }, "nothing left to fix");
+    assert.deepEqual(
+      await reconcile(stack.config),
+      { workCount: 0, videoCounts: 0, likeCounts: 0, followCounts: 0 },
+      "nothing left to fix",
+    );
   });
 });
 
@@ -250,7 +411,10 @@ describe("follow counter events", () => {
     const connection = new Redis(stack.config.redis.url);
     const queue = new Queue<CounterJob>(COUNTER_QUEUE, { connection, prefix: queuePrefix(stack.config) });
     try {
-      const event: CounterJob = { eventId: `test-redelivery-${ann.userId}`, changes: [{ userId: String(ann.userId), field: "followerCount", delta: 1 }] };
+      const event: CounterJob = {
+        eventId: `test-redelivery-${ann.userId}`,
+        changes: [{ userId: String(ann.userId), field: "followerCount", delta: 1 }],
+      };
       // Two jobs carrying one event, as a redelivery after a lost acknowledgement would.
       await queue.add("follow", event, { jobId: `${event.eventId}-a` });
       await queue.add("follow", event, { jobId: `${event.eventId}-b` });

@@ -88,7 +88,11 @@ export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: st
 }
 
 /** The environment every test stack shares; `overrides` adds or replaces variables. */
-export function testEnvironment(tag: string, databases: Record<string, string>, overrides: Record<string, string> = {}): Record<string, string> {
+export function testEnvironment(
+  tag: string,
+  databases: Record<string, string>,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
@@ -127,11 +131,21 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     const subgraphs = await Promise.all(
       stackServices()
         .filter((spec) => spec.kind === "subgraph")
-        .map((spec) => startSubgraphService(spec.subgraph!, loadConfig({ ...baseEnv, ID_WORKER_ID: String(spec.idWorkerId) }), log.child({ service: spec.name }), 0)),
+        .map((spec) =>
+          startSubgraphService(
+            spec.subgraph!,
+            loadConfig({ ...baseEnv, ID_WORKER_ID: String(spec.idWorkerId) }),
+            log.child({ service: spec.name }),
+            0,
+          ),
+        ),
     );
     started.push(...subgraphs);
     const subgraphUrls = Object.fromEntries(subgraphs.map((service) => [service.name, service.url]));
-    const config = loadConfig({ ...baseEnv, ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_SUBGRAPH_URL`, subgraphUrls[entry.name]!])) });
+    const config = loadConfig({
+      ...baseEnv,
+      ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_SUBGRAPH_URL`, subgraphUrls[entry.name]!])),
+    });
     const gateway = await startGatewayService(config, log.child({ service: "gateway" }), 0);
     started.push(gateway);
     const rest = await startRestService(config, log.child({ service: "rest-adapter" }), 0, gateway.url);

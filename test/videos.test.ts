@@ -92,7 +92,16 @@ describe("publishing", () => {
     assert.equal(list.body.status_code, 0, JSON.stringify(list.body));
     assert.equal(list.body.video_list.length, 1);
     const video = list.body.video_list[0];
-    assert.deepEqual(Object.keys(video).sort(), ["author", "comment_count", "cover_url", "favorite_count", "id", "is_favorite", "play_url", "title"]);
+    assert.deepEqual(Object.keys(video).sort(), [
+      "author",
+      "comment_count",
+      "cover_url",
+      "favorite_count",
+      "id",
+      "is_favorite",
+      "play_url",
+      "title",
+    ]);
     assert.equal(video.title, "my first clip");
     assert.equal(video.author.id, author.userId);
     assert.ok(Number.isSafeInteger(video.id));
@@ -123,7 +132,18 @@ describe("publishing", () => {
     assert.match(video.createdAt, /^\d{4}-\d{2}-\d{2}T.*Z$/);
     assert.equal(sha256(new Uint8Array(await (await fetch(video.playUrl)).arrayBuffer())), sha256(fs.readFileSync(sampleVideo)));
     assert.equal((await fetch(video.coverUrl)).headers.get("content-type"), "image/jpeg");
-    const byId = await graphql(stack.graphqlUrl, `query ($id: ID!) { video(id: $id) { id title } }`, { id: video.id });
+    const byId = await graphql(
+      stack.graphqlUrl,
+      `
+        query ($id: ID!) {
+          video(id: $id) {
+            id
+            title
+          }
+        }
+      `,
+      { id: video.id },
+    );
     assert.deepEqual(byId.data.video, { id: video.id, title: "graphql clip" });
   });
 
@@ -228,14 +248,31 @@ describe("the feed", () => {
     const seen: string[] = [];
     let latestTime: string | null = new Date(newest + 1).toISOString();
     while (latestTime) {
-      const answer: any = await graphql(stack.graphqlUrl, `query ($t: DateTime) { feed(latestTime: $t, limit: 30) { nextTime videos { id createdAt } } }`, {
-        t: latestTime,
-      });
+      const answer: any = await graphql(
+        stack.graphqlUrl,
+        `
+          query ($t: DateTime) {
+            feed(latestTime: $t, limit: 30) {
+              nextTime
+              videos {
+                id
+                createdAt
+              }
+            }
+          }
+        `,
+        {
+          t: latestTime,
+        },
+      );
       assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
       seen.push(...answer.data.feed.videos.map((v: { id: string }) => v.id));
       latestTime = answer.data.feed.nextTime;
     }
-    assert.deepEqual(seen, seeded.map((v) => String(v.id)));
+    assert.deepEqual(
+      seen,
+      seeded.map((v) => String(v.id)),
+    );
   });
 
   it("answers bad latest_time and limits clearly", async () => {
@@ -244,9 +281,29 @@ describe("the feed", () => {
       assert.notEqual(answer.body.status_code, 0, bad);
       assert.match(answer.body.status_msg, /latest_time/);
     }
-    const negative = await graphql(stack.graphqlUrl, `{ feed(limit: -1) { nextTime } }`);
+    const negative = await graphql(
+      stack.graphqlUrl,
+      `
+        {
+          feed(limit: -1) {
+            nextTime
+          }
+        }
+      `,
+    );
     assert.equal(negative.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
-    const capped = await graphql(stack.graphqlUrl, `{ feed(limit: 100000) { videos { id } } }`);
+    const capped = await graphql(
+      stack.graphqlUrl,
+      `
+        {
+          feed(limit: 100000) {
+            videos {
+              id
+            }
+          }
+        }
+      `,
+    );
     assert.ok(capped.data.feed.videos.length <= stack.config.limits.listMax);
   });
 

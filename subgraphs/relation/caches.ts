@@ -35,7 +35,13 @@ const COMPLETE_MARKER = "~complete";
 const COMPLETE_SCORE = -1;
 
 function serialize(m: MessageRecord): string {
-  const cached: CachedMessage = { id: String(m.id), from: String(m.fromUserId), to: String(m.toUserId), content: m.content, t: m.createdAt.getTime() };
+  const cached: CachedMessage = {
+    id: String(m.id),
+    from: String(m.fromUserId),
+    to: String(m.toUserId),
+    content: m.content,
+    t: m.createdAt.getTime(),
+  };
   return JSON.stringify(cached);
 }
 
@@ -62,7 +68,13 @@ export class RedisChatCache implements ChatCache {
       const members = await this.redis.zrangebyscore(key, `(${afterMs}`, "+inf");
       return members.slice(-this.config.chat.pageMax).map((member) => {
         const cached = JSON.parse(member) as CachedMessage;
-        return { id: BigInt(cached.id), fromUserId: BigInt(cached.from), toUserId: BigInt(cached.to), content: cached.content, createdAt: new Date(cached.t) };
+        return {
+          id: BigInt(cached.id),
+          fromUserId: BigInt(cached.from),
+          toUserId: BigInt(cached.to),
+          content: cached.content,
+          createdAt: new Date(cached.t),
+        };
       });
     } catch (error) {
       this.log.warn({ err: error }, "chat cache unreadable; reading the database");

@@ -15,15 +15,15 @@ export const resolvers: Resolvers = {
   User: {
     __resolveReference: (reference, { service }) => service.reference(reference.id),
     id: (user) => String(user.id),
+    followCount: async (user, _args, { service }) => (await service.relationOf(user)).followCount,
+    followerCount: async (user, _args, { service }) => (await service.relationOf(user)).followerCount,
+    isFollow: async (user, _args, { service }) => (await service.relationOf(user)).isFollow,
     following: (user, { first, after }, { service }) => service.follows("following", user, first, after),
     followers: (user, { first, after }, { service }) => service.follows("followers", user, first, after),
     friends: (user, { first, after }, { service }) => service.friends(user, first, after),
   },
-  UserConnection: {
-    nodes: (connection, _args, { service }) => service.users(connection.nodes.map((node) => node.id)),
-  },
   Friend: {
-    user: (friend, _args, { service }) => service.users([friend.id]).then(([user]) => user!),
+    user: (friend) => ({ id: friend.id }),
     latestMessage: (friend, _args, { service }) => service.latestMessage(friend),
   },
   Message: {

@@ -14,7 +14,16 @@ import type { Viewer } from "../../platform/viewer";
 import type { ChatCache } from "./caches";
 import { COUNTER_QUEUE } from "./jobs";
 import type { RelationLoaders } from "./loaders";
-import type { FollowDirection, FriendConnectionRecord, FriendRecord, MessageRecord, RelationStore, UserConnectionRecord, UserRecord } from "./store";
+import type {
+  FollowDirection,
+  FriendConnectionRecord,
+  FriendRecord,
+  MessageRecord,
+  RelationStore,
+  UserConnectionRecord,
+  UserRecord,
+  UserRelation,
+} from "./store";
 
 /** What the service shares across requests (the workers use it too). */
 export class RelationServiceDeps {
@@ -47,17 +56,14 @@ export class RelationService {
   ) {}
 
   /** An entity reference from another subgraph: null for an id that cannot exist. */
-  async reference(id: unknown): Promise<UserRecord | null> {
+  reference(id: unknown): UserRecord | null {
     const userId = parseId(id);
-    return userId === undefined ? null : this.loaders.userById.load(userId);
+    return userId === undefined ? null : { id: userId };
   }
 
-  async users(ids: readonly number[]): Promise<UserRecord[]> {
-    const users = await this.loaders.userById.loadMany(ids);
-    return users.map((user) => {
-      if (user instanceof Error) throw user;
-      return user;
-    });
+  /** The user's counters and whether the viewer follows them (batched across the response). */
+  relationOf(user: UserRecord): Promise<UserRelation> {
+    return this.loaders.relationOf.load(user.id);
   }
 
   async follow(userId: string): Promise<UserRecord> {
@@ -66,7 +72,7 @@ export class RelationService {
     if (followerId === followeeId) throw badInput("you cannot follow yourself");
     if (!(await this.deps.userExists(followeeId))) throw notFound(`user ${followeeId} not found`);
     if (await this.deps.store.insertFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, 1);
-    return this.loaders.userById.load(followeeId);
+    return { id: followeeId };
   }
 
   async unfollow(userId: string): Promise<UserRecord> {
@@ -74,7 +80,7 @@ export class RelationService {
     const followerId = this.viewer.require().userId;
     if (followerId === followeeId) throw badInput("you cannot unfollow yourself");
     if (await this.deps.store.deleteFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, -1);
-    return this.loaders.userById.load(followeeId);
+    return { id: followeeId };
   }
 
   /** Enqueued only when a row really changed; the event id is unique to this change. */
@@ -88,7 +94,12 @@ export class RelationService {
     });
   }
 
-  follows(direction: FollowDirection, user: UserRecord, first: number | null | undefined, after: string | null | undefined): Promise<UserConnectionRecord> {
+  follows(
+    direction: FollowDirection,
+    user: UserRecord,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<UserConnectionRecord> {
     return this.deps.store.follows(direction, user.id, pageSize(first, this.deps.config.limits), readCursor(after));
   }
 

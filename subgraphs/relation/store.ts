@@ -5,8 +5,17 @@ import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/paginatio
 import type { PrismaClient } from "../../generated/prisma/relation/client";
 import type { CounterChange, CounterJob } from "./jobs";
 
-/** What the relation subgraph knows about a user, seen by one viewer. */
+/**
+ * A user as the relation subgraph's resolvers receive it: the id only. Its counters are
+ * loaded per field, so a reference that asks only for a list costs no counter query, and the
+ * counters of every user in a response come in one batch.
+ */
 export interface UserRecord {
+  id: number;
+}
+
+/** What the relation subgraph knows about a user, seen by one viewer. */
+export interface UserRelation {
   id: number;
   followCount: number;
   followerCount: number;
@@ -14,7 +23,7 @@ export interface UserRecord {
 }
 
 /** Ids only: the User fields come from each subgraph's loaders. */
-export type UserConnectionRecord = Page<{ id: number }>;
+export type UserConnectionRecord = Page<UserRecord>;
 
 export interface FriendRecord {
   id: number;
@@ -44,8 +53,10 @@ export class RelationStore {
    * Counters of many users and whether `viewerId` follows each, in one statement. Users
    * without a counter row have zero counts.
    */
-  async findUsers(viewerId: number | null, userIds: readonly number[]): Promise<UserRecord[]> {
-    const rows = await this.prisma.$queryRaw<{ user_id: bigint; follow_count: number | null; follower_count: number | null; is_follow: boolean }[]>`
+  async findRelations(viewerId: number | null, userIds: readonly number[]): Promise<UserRelation[]> {
+    const rows = await this.prisma.$queryRaw<
+      { user_id: bigint; follow_count: number | null; follower_count: number | null; is_follow: boolean }[]
+    >`
       SELECT ids.id AS user_id, s.follow_count, s.follower_count,
              EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${BigInt(viewerId ?? 0)} AND f.followee_id = ids.id) AS is_follow
       FROM unnest(${userIds.map(BigInt)}::bigint[]) AS ids(id)
@@ -96,7 +107,12 @@ export class RelationStore {
       orderBy: [{ createdAt: "desc" }, { [other]: "desc" }],
       take: first + 1,
     });
-    return pageOf(rows, first, (row) => ({ createdAt: row.createdAt, id: row[other] }), (row) => ({ id: Number(row[other]) }));
+    return pageOf(
+      rows,
+      first,
+      (row) => ({ createdAt: row.createdAt, id: row[other] }),
+      (row) => ({ id: Number(row[other]) }),
+    );
   }
 
   /** Users who follow `userId` back, most recently followed first. */
@@ -109,7 +125,12 @@ export class RelationStore {
         AND (${after === null} OR (f1.created_at, f1.followee_id) < (${after?.createdAt ?? new Date(0)}, ${after?.id ?? 0n}))
       ORDER BY f1.created_at DESC, f1.followee_id DESC
       LIMIT ${first + 1}`;
-    return pageOf(rows, first, (row) => ({ createdAt: row.created_at, id: row.friend_id }), (row) => ({ id: Number(row.friend_id) }));
+    return pageOf(
+      rows,
+      first,
+      (row) => ({ createdAt: row.created_at, id: row.friend_id }),
+      (row) => ({ id: Number(row.friend_id) }),
+    );
   }
 
   /**
@@ -150,7 +171,9 @@ export class RelationStore {
 
   /** The latest message between `viewerId` and each of `otherIds` (null where none), one statement. */
   async latestMessages(viewerId: number, otherIds: readonly number[]): Promise<(MessageRecord | null)[]> {
-    const rows = await this.prisma.$queryRaw<{ other: bigint; id: bigint | null; from_user_id: bigint; to_user_id: bigint; content: string; created_at: Date }[]>`
+    const rows = await this.prisma.$queryRaw<
+      { other: bigint; id: bigint | null; from_user_id: bigint; to_user_id: bigint; content: string; created_at: Date }[]
+    >`
       SELECT o.id AS other, m.id, m.from_user_id, m.to_user_id, m.content, m.created_at
       FROM unnest(${otherIds.map(BigInt)}::bigint[]) AS o(id)
       LEFT JOIN LATERAL (

@@ -16,7 +16,13 @@ export const subgraph = defineSubgraph<UserContext>({
   name: "user",
   create(deps) {
     const store = new UserStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
-    const shared = new UserServiceDeps(store, new SessionStore(deps.config, deps.kv), new IdGenerator(deps.config.idWorkerId), deps.queues, deps.config);
+    const shared = new UserServiceDeps(
+      store,
+      new SessionStore(deps.config, deps.kv),
+      new IdGenerator(deps.config.idWorkerId),
+      deps.queues,
+      deps.config,
+    );
     return {
       resolvers,
       context: ({ viewer, log }) => {

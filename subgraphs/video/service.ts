@@ -19,7 +19,15 @@ import { spoolToFile } from "../../media/upload";
 import type { VideoCaches } from "./caches";
 import { COUNTER_QUEUE, MEDIA_QUEUE, mediaJobId, type CounterChange, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoLoaders } from "./loaders";
-import type { CommentConnectionRecord, CommentRecord, FeedPageRecord, UserRecord, VideoConnectionRecord, VideoRecord, VideoStore } from "./store";
+import type {
+  CommentConnectionRecord,
+  CommentRecord,
+  FeedPageRecord,
+  UserRecord,
+  VideoConnectionRecord,
+  VideoRecord,
+  VideoStore,
+} from "./store";
 
 /** What the service shares across requests (the workers use it too). */
 export class VideoServiceDeps {

@@ -155,7 +155,10 @@ export class VideoStore {
 
   /** Inserts the like; false when it was there already. */
   async insertLike(userId: number, videoId: number): Promise<boolean> {
-    const { count } = await this.prisma.like.createMany({ data: [{ userId: BigInt(userId), videoId: BigInt(videoId) }], skipDuplicates: true });
+    const { count } = await this.prisma.like.createMany({
+      data: [{ userId: BigInt(userId), videoId: BigInt(videoId) }],
+      skipDuplicates: true,
+    });
     return count === 1;
   }
 
@@ -189,7 +192,10 @@ export class VideoStore {
 
   /** Soft-deletes; false when it was deleted already. */
   async softDeleteComment(commentId: number): Promise<boolean> {
-    const { count } = await this.prisma.comment.updateMany({ where: { id: BigInt(commentId), isDeleted: false }, data: { isDeleted: true } });
+    const { count } = await this.prisma.comment.updateMany({
+      where: { id: BigInt(commentId), isDeleted: false },
+      data: { isDeleted: true },
+    });
     return count === 1;
   }
 

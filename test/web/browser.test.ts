@@ -83,7 +83,11 @@ async function publishDirectly(token: string, file: string, title: string): Prom
   form.set("operations", JSON.stringify({ query, variables: { file: null, title } }));
   form.set("map", JSON.stringify({ 0: ["variables.file"] }));
   form.set("0", await fs.openAsBlob(file, { type: "video/mp4" }), "clip.mp4");
-  const response = await fetch(stack.graphqlUrl, { method: "POST", headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" }, body: form });
+  const response = await fetch(stack.graphqlUrl, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" },
+    body: form,
+  });
   const body = (await response.json()) as { data?: { publishVideo?: { id: string } }; errors?: unknown };
   assert.ok(body.data?.publishVideo?.id, JSON.stringify(body.errors));
 }
@@ -118,12 +122,18 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
 
   await t.test("publishing refuses a file that is not a video and one that is too large, in words", async () => {
     await publish(alice, makeTextFile("notes.mp4"), "not a video");
-    await alice.page.getByRole("alert").filter({ hasText: /not a playable video/ }).waitFor();
+    await alice.page
+      .getByRole("alert")
+      .filter({ hasText: /not a playable video/ })
+      .waitFor();
     await screenshot(alice, "publish-refused");
     const oversized = makeTextFile("big.mp4");
     fs.writeFileSync(oversized, randomBytes(MAX_UPLOAD_BYTES + 4096));
     await publish(alice, oversized, "too big");
-    await alice.page.getByRole("alert").filter({ hasText: /too large/ }).waitFor();
+    await alice.page
+      .getByRole("alert")
+      .filter({ hasText: /too large/ })
+      .waitFor();
   });
 
   await t.test("publishing a video shows the upload's progress, then the video with its cover", async () => {
@@ -145,7 +155,11 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await page.goto("/");
     await slide(page).getByText("my first clip").waitFor();
     assert.equal(await slide(page).locator("video").getAttribute("poster"), coverUrl, "the cover shows until the video plays");
-    await page.waitForFunction(`(() => { const video = document.querySelector('.slide[aria-current="true"] video'); return video && !video.paused && video.currentTime > 0.5; })()`, null, { timeout: 20_000 });
+    await page.waitForFunction(
+      `(() => { const video = document.querySelector('.slide[aria-current="true"] video'); return video && !video.paused && video.currentTime > 0.5; })()`,
+      null,
+      { timeout: 20_000 },
+    );
     await screenshot(alice, "feed");
   });
 
@@ -169,9 +183,17 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await answered;
     await page.unroute("**/graphql");
     assert.equal(await likeCount(page).textContent(), "1", "the answer keeps the count");
-    await eventuallyAfterReload(page, async () => (await likeCount(page).textContent({ timeout: 10_000 })) === "1", "bob's count after reload");
+    await eventuallyAfterReload(
+      page,
+      async () => (await likeCount(page).textContent({ timeout: 10_000 })) === "1",
+      "bob's count after reload",
+    );
     assert.equal(await slide(page).getByRole("button", { name: "Like" }).getAttribute("aria-pressed"), "true");
-    await eventuallyAfterReload(alice.page, async () => (await likeCount(alice.page).textContent({ timeout: 10_000 })) === "1", "alice's count after reload");
+    await eventuallyAfterReload(
+      alice.page,
+      async () => (await likeCount(alice.page).textContent({ timeout: 10_000 })) === "1",
+      "alice's count after reload",
+    );
   });
 
   await t.test("comments: newest first, added and deleted by their author, seen by the other person", async () => {
@@ -184,7 +206,11 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
       await drawer.getByRole("button", { name: "Post" }).click();
       await drawer.getByTestId("comment").filter({ hasText: text }).waitFor();
     }
-    assert.deepEqual(await drawer.getByTestId("comment").locator(".comment-text").allTextContents(), ["typo, delete me", "nice clip"], "newest first");
+    assert.deepEqual(
+      await drawer.getByTestId("comment").locator(".comment-text").allTextContents(),
+      ["typo, delete me", "nice clip"],
+      "newest first",
+    );
     await screenshot(bob, "comments");
     await drawer.getByTestId("comment").filter({ hasText: "typo" }).getByRole("button", { name: "Delete comment" }).click();
     await drawer.getByTestId("comment").filter({ hasText: "typo" }).waitFor({ state: "detached" });
@@ -203,7 +229,9 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
 
   await t.test("following from the feed, and following back from the followers list", async () => {
     const { page } = bob;
-    await slide(page).getByRole("link", { name: `Profile of ${alice.name}` }).click();
+    await slide(page)
+      .getByRole("link", { name: `Profile of ${alice.name}` })
+      .click();
     await page.waitForURL(new RegExp(`/users/${aliceId}$`));
     await page.getByRole("button", { name: `Follow ${alice.name}` }).click();
     await page.getByRole("button", { name: `Unfollow ${alice.name}` }).waitFor();
@@ -232,7 +260,12 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await bob.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
 
     await alice.page.goto("/friends");
-    await alice.page.getByTestId("friend").filter({ hasText: bob.name }).getByTestId("latest-message").filter({ hasText: "hi alice" }).waitFor();
+    await alice.page
+      .getByTestId("friend")
+      .filter({ hasText: bob.name })
+      .getByTestId("latest-message")
+      .filter({ hasText: "hi alice" })
+      .waitFor();
     await screenshot(alice, "friends");
     await alice.page.getByTestId("friend").filter({ hasText: bob.name }).click();
     await alice.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
@@ -304,10 +337,17 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await slide(page).getByText("my first clip").waitFor();
     await page.getByText("You have seen every video.").waitFor();
     assert.equal(await page.locator(".slide").count(), 12);
-    assert.equal(await page.evaluate(`document.querySelector('.slide[data-index="0"] video').paused`), true, "a video out of view is paused");
+    assert.equal(
+      await page.evaluate(`document.querySelector('.slide[data-index="0"] video').paused`),
+      true,
+      "a video out of view is paused",
+    );
     const cursors = [...new Set(pages)];
     assert.equal(cursors[0], null, "the first page has no cursor");
-    assert.ok(cursors.length >= 2 && cursors.slice(1).every((cursor) => typeof cursor === "string"), `later pages follow nextTime: ${JSON.stringify(cursors)}`);
+    assert.ok(
+      cursors.length >= 2 && cursors.slice(1).every((cursor) => typeof cursor === "string"),
+      `later pages follow nextTime: ${JSON.stringify(cursors)}`,
+    );
     await page.keyboard.press("ArrowUp");
     await page.locator('.slide[data-index="10"][aria-current="true"]').waitFor();
   });
@@ -333,7 +373,10 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
         `# web budget (${device}): first load ${(load.javascriptBytes / 1024).toFixed(1)} kB of JavaScript (gzip) in ${load.scripts} files ` +
           `[budget ${JS_BUDGET_BYTES / 1024} kB]; feed interactive at ${load.feedReadyMs} ms, DOMContentLoaded at ${load.domContentLoadedMs} ms [target 2000 ms]\n`,
       );
-      assert.ok(load.javascriptBytes > 0 && load.javascriptBytes < JS_BUDGET_BYTES, `${device}: ${load.javascriptBytes} bytes of JavaScript`);
+      assert.ok(
+        load.javascriptBytes > 0 && load.javascriptBytes < JS_BUDGET_BYTES,
+        `${device}: ${load.javascriptBytes} bytes of JavaScript`,
+      );
     }
   });
 

@@ -34,7 +34,8 @@ export function assertPrerequisites(): void {
   if (!fs.existsSync(path.join(WEB_DIST, "index.html"))) {
     throw new Error(`the web client is not built (${WEB_DIST}): run \`npm run build\` (it needs generated/schema/api.graphql)`);
   }
-  if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM_PATH))
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
 }
 
 export function launchChromium(): Promise<Browser> {

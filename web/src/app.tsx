@@ -25,7 +25,9 @@ function RequireLogin({ children }: { children: ReactNode }) {
   }, [session.token, here]);
   if (!session.token) return null;
   if (!session.viewer) {
-    return <div className="screen-center">{session.error ? <ErrorMessage error={session.error} onRetry={session.retry} /> : <Spinner />}</div>;
+    return (
+      <div className="screen-center">{session.error ? <ErrorMessage error={session.error} onRetry={session.retry} /> : <Spinner />}</div>
+    );
   }
   return <>{children}</>;
 }
@@ -102,7 +104,12 @@ function Navigation({ route }: { route: Route }) {
         douyin
       </Link>
       {items.map((item) => (
-        <Link key={item.label} to={item.to} className={item.active ? "nav-item nav-active" : "nav-item"} aria-current={item.active ? "page" : undefined}>
+        <Link
+          key={item.label}
+          to={item.to}
+          className={item.active ? "nav-item nav-active" : "nav-item"}
+          aria-current={item.active ? "page" : undefined}
+        >
           {item.icon}
           <span className="nav-label">{item.label}</span>
         </Link>
@@ -125,7 +132,15 @@ export function App() {
       <Navigation route={route} />
       <main className="screen" ref={main}>
         <ErrorBoundary key={screenKey}>
-          <Suspense fallback={<div className="screen-center"><Spinner /></div>}>{screenFor(route)}</Suspense>
+          <Suspense
+            fallback={
+              <div className="screen-center">
+                <Spinner />
+              </div>
+            }
+          >
+            {screenFor(route)}
+          </Suspense>
         </ErrorBoundary>
       </main>
     </div>

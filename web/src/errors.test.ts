@@ -3,8 +3,10 @@ import { CombinedGraphQLErrors, ServerError, ServerParseError } from "@apollo/cl
 import { describe, expect, it } from "vitest";
 import { describeError } from "./errors";
 
-const graphQLError = (code: string, message: string) => new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code } }] });
-const httpError = (status: number) => new ServerError(`Received status code ${status}`, { response: new Response("", { status }), bodyText: "" });
+const graphQLError = (code: string, message: string) =>
+  new CombinedGraphQLErrors({ data: null, errors: [{ message, extensions: { code } }] });
+const httpError = (status: number) =>
+  new ServerError(`Received status code ${status}`, { response: new Response("", { status }), bodyText: "" });
 
 describe("describeError", () => {
   it("shows the server's own words for the caller's mistakes, as a sentence, without a pointless retry", () => {
@@ -15,7 +17,9 @@ describe("describeError", () => {
     });
     expect(describeError(graphQLError("UNAUTHENTICATED", "wrong username or password")).message).toBe("Wrong username or password.");
     expect(describeError(graphQLError("UNAUTHENTICATED", "login required")).kind).toBe("signed-out");
-    expect(describeError(graphQLError("FORBIDDEN", "only the comment's author can delete it")).message).toBe("Only the comment's author can delete it.");
+    expect(describeError(graphQLError("FORBIDDEN", "only the comment's author can delete it")).message).toBe(
+      "Only the comment's author can delete it.",
+    );
     expect(describeError(graphQLError("NOT_FOUND", "video 9 not found")).kind).toBe("not-found");
   });
 
@@ -35,9 +39,15 @@ describe("describeError", () => {
   });
 
   it("tells a dead connection from being offline", () => {
-    expect(describeError(new TypeError("Failed to fetch"), true)).toMatchObject({ kind: "unavailable", message: "Cannot reach the server. Check your connection and try again." });
+    expect(describeError(new TypeError("Failed to fetch"), true)).toMatchObject({
+      kind: "unavailable",
+      message: "Cannot reach the server. Check your connection and try again.",
+    });
     expect(describeError(new TypeError("Failed to fetch"), false).kind).toBe("offline");
-    expect(describeError(new ServerParseError(new SyntaxError("Unexpected token <"), { response: new Response("<html>"), bodyText: "<html>" })).kind).toBe("server");
+    expect(
+      describeError(new ServerParseError(new SyntaxError("Unexpected token <"), { response: new Response("<html>"), bodyText: "<html>" }))
+        .kind,
+    ).toBe("server");
     expect(describeError(new Error("anything")).message).toBe("Something went wrong. Try again.");
   });
 });

@@ -31,7 +31,8 @@ function fromGraphQL(errors: CombinedGraphQLErrors): Problem {
   const code = String(first?.extensions?.code ?? "");
   const kind = SHOWN_AS_SENT[code];
   if (kind && first?.message) return { kind, message: sentence(first.message), retryable: kind === "not-found" };
-  if (code === "RATE_LIMITED") return { kind: "rate-limited", message: "Too many requests. Wait a moment, then try again.", retryable: true };
+  if (code === "RATE_LIMITED")
+    return { kind: "rate-limited", message: "Too many requests. Wait a moment, then try again.", retryable: true };
   if (code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED") {
     return { kind: "outdated", message: "This page is out of date with the server. Reload it.", retryable: false };
   }
@@ -52,9 +53,11 @@ function fromStatus(status: number): Problem {
 export function describeError(error: unknown, online = typeof navigator === "undefined" || navigator.onLine): Problem {
   if (CombinedGraphQLErrors.is(error)) return fromGraphQL(error);
   if (ServerError.is(error)) return fromStatus(error.statusCode);
-  if (ServerParseError.is(error)) return { kind: "server", message: "The server sent an answer this app cannot read. Try again.", retryable: true };
+  if (ServerParseError.is(error))
+    return { kind: "server", message: "The server sent an answer this app cannot read. Try again.", retryable: true };
   if (!online) return { kind: "offline", message: "You are offline. Reconnect, then try again.", retryable: true };
   // fetch and XMLHttpRequest both fail with a TypeError when no answer arrives at all.
-  if (error instanceof TypeError) return { kind: "unavailable", message: "Cannot reach the server. Check your connection and try again.", retryable: true };
+  if (error instanceof TypeError)
+    return { kind: "unavailable", message: "Cannot reach the server. Check your connection and try again.", retryable: true };
   return { kind: "server", message: "Something went wrong. Try again.", retryable: true };
 }

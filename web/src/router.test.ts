@@ -10,7 +10,15 @@ describe("routes", () => {
     expect(parseRoute("/users/5/followers")).toEqual({ name: "user", id: "5", tab: "followers" });
     expect(parseRoute("/chat/7")).toEqual({ name: "chat", userId: "7" });
     expect(parseRoute("/login", "?next=%2Fpublish")).toEqual({ name: "login", next: "/publish" });
-    for (const path of [paths.feed(), paths.video("1"), paths.user("2", "liked"), paths.publish(), paths.friends(), paths.chat("3"), paths.me()]) {
+    for (const path of [
+      paths.feed(),
+      paths.video("1"),
+      paths.user("2", "liked"),
+      paths.publish(),
+      paths.friends(),
+      paths.chat("3"),
+      paths.me(),
+    ]) {
       expect(parseRoute(path).name).not.toBe("not-found");
     }
   });

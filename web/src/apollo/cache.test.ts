@@ -19,25 +19,52 @@ const video = (id: string, createdAt: string) => ({
   createdAt,
   author,
 });
-const message = (id: string, createdAt: string) => ({ __typename: "Message" as const, id, fromUserId: "1", toUserId: "2", content: `m${id}`, createdAt });
+const message = (id: string, createdAt: string) => ({
+  __typename: "Message" as const,
+  id,
+  fromUserId: "1",
+  toUserId: "2",
+  content: `m${id}`,
+  createdAt,
+});
 
 const ids = (items: readonly { id: string }[] | undefined) => items?.map((item) => item.id);
 
 describe("the feed", () => {
   it("appends a page asked with latestTime, once per video, and follows its nextTime", () => {
     const cache = createCache();
-    cache.writeQuery({ query: FeedDocument, variables: { limit: 2 }, data: { feed: { __typename: "FeedPage", nextTime: "2026-01-01T00:00:02.000Z", videos: [video("4", "2026-01-01T00:00:04.000Z"), video("3", "2026-01-01T00:00:02.000Z")] } } });
+    cache.writeQuery({
+      query: FeedDocument,
+      variables: { limit: 2 },
+      data: {
+        feed: {
+          __typename: "FeedPage",
+          nextTime: "2026-01-01T00:00:02.000Z",
+          videos: [video("4", "2026-01-01T00:00:04.000Z"), video("3", "2026-01-01T00:00:02.000Z")],
+        },
+      },
+    });
     cache.writeQuery({
       query: FeedDocument,
       variables: { limit: 2, latestTime: "2026-01-01T00:00:02.000Z" },
       // "3" again: a page boundary inside one instant must not show a video twice.
-      data: { feed: { __typename: "FeedPage", nextTime: "2026-01-01T00:00:01.000Z", videos: [video("3", "2026-01-01T00:00:02.000Z"), video("2", "2026-01-01T00:00:01.000Z")] } },
+      data: {
+        feed: {
+          __typename: "FeedPage",
+          nextTime: "2026-01-01T00:00:01.000Z",
+          videos: [video("3", "2026-01-01T00:00:02.000Z"), video("2", "2026-01-01T00:00:01.000Z")],
+        },
+      },
     });
     const feed = cache.readQuery({ query: FeedDocument, variables: { limit: 2 } })?.feed;
     expect(ids(feed?.videos)).toEqual(["4", "3", "2"]);
     expect(feed?.nextTime).toBe("2026-01-01T00:00:01.000Z");
 
-    cache.writeQuery({ query: FeedDocument, variables: { limit: 2, latestTime: "2026-01-01T00:00:01.000Z" }, data: { feed: { __typename: "FeedPage", nextTime: null, videos: [] } } });
+    cache.writeQuery({
+      query: FeedDocument,
+      variables: { limit: 2, latestTime: "2026-01-01T00:00:01.000Z" },
+      data: { feed: { __typename: "FeedPage", nextTime: null, videos: [] } },
+    });
     const ended = cache.readQuery({ query: FeedDocument, variables: { limit: 2 } })?.feed;
     expect(ids(ended?.videos)).toEqual(["4", "3", "2"]);
     expect(ended?.nextTime).toBeNull();
@@ -45,19 +72,31 @@ describe("the feed", () => {
 
   it("starts over when the first page is asked again", () => {
     const cache = createCache();
-    cache.writeQuery({ query: FeedDocument, variables: { limit: 2 }, data: { feed: { __typename: "FeedPage", nextTime: "t", videos: [video("1", "2026-01-01T00:00:01.000Z")] } } });
-    cache.writeQuery({ query: FeedDocument, variables: { limit: 2 }, data: { feed: { __typename: "FeedPage", nextTime: "t", videos: [video("5", "2026-01-01T00:00:05.000Z")] } } });
+    cache.writeQuery({
+      query: FeedDocument,
+      variables: { limit: 2 },
+      data: { feed: { __typename: "FeedPage", nextTime: "t", videos: [video("1", "2026-01-01T00:00:01.000Z")] } },
+    });
+    cache.writeQuery({
+      query: FeedDocument,
+      variables: { limit: 2 },
+      data: { feed: { __typename: "FeedPage", nextTime: "t", videos: [video("5", "2026-01-01T00:00:05.000Z")] } },
+    });
     expect(ids(cache.readQuery({ query: FeedDocument, variables: { limit: 2 } })?.feed.videos)).toEqual(["5"]);
   });
 });
-
 
 describe("connections", () => {
   const page = (nodes: string[], nextCursor: string | null) => ({
     user: {
       __typename: "User" as const,
       id: "1",
-      videos: { __typename: "VideoConnection" as const, nodes: nodes.map((id) => ({ __typename: "Video" as const, id, title: id, coverUrl: `http://media/${id}.jpg`, favoriteCount: 0 })), nextCursor, hasMore: nextCursor !== null },
+      videos: {
+        __typename: "VideoConnection" as const,
+        nodes: nodes.map((id) => ({ __typename: "Video" as const, id, title: id, coverUrl: `http://media/${id}.jpg`, favoriteCount: 0 })),
+        nextCursor,
+        hasMore: nextCursor !== null,
+      },
     },
   });
 
@@ -75,9 +114,17 @@ describe("connections", () => {
 
   it("tell friends apart by their user, since a Friend has no id", () => {
     const cache = createCache();
-    const friend = (id: string) => ({ __typename: "Friend" as const, user: { __typename: "User" as const, id, name: `u${id}`, avatar: null }, latestMessage: null });
+    const friend = (id: string) => ({
+      __typename: "Friend" as const,
+      user: { __typename: "User" as const, id, name: `u${id}`, avatar: null },
+      latestMessage: null,
+    });
     const friends = (list: string[], nextCursor: string | null) => ({
-      me: { __typename: "User" as const, id: "1", friends: { __typename: "FriendConnection" as const, nodes: list.map(friend), nextCursor, hasMore: nextCursor !== null } },
+      me: {
+        __typename: "User" as const,
+        id: "1",
+        friends: { __typename: "FriendConnection" as const, nodes: list.map(friend), nextCursor, hasMore: nextCursor !== null },
+      },
     });
     cache.writeQuery({ query: FriendsDocument, variables: { first: 2 }, data: friends(["2", "3"], "c") });
     cache.writeQuery({ query: FriendsDocument, variables: { first: 2, after: "c" }, data: friends(["3", "4"], null) });
@@ -90,7 +137,9 @@ describe("a conversation", () => {
   it("holds each message once, oldest first, however often polls and sends repeat them", () => {
     const cache = createCache();
     const write = (after: string | undefined, chat: ReturnType<typeof message>[]) =>
-      cache.updateQuery({ query: ChatDocument, variables: { withUserId: "2" } }, (existing) => ({ chat: [...(existing?.chat ?? []), ...chat] }));
+      cache.updateQuery({ query: ChatDocument, variables: { withUserId: "2" } }, (existing) => ({
+        chat: [...(existing?.chat ?? []), ...chat],
+      }));
     write(undefined, [message("1", "2026-01-01T00:00:01.000Z")]);
     // Our own message, from the send mutation's answer...
     write(undefined, [message("3", "2026-01-01T00:00:03.000Z")]);
@@ -110,7 +159,11 @@ describe("a conversation", () => {
 describe("entities by id", () => {
   it("answers user(id) from what the feed already brought", () => {
     const cache = createCache();
-    cache.writeQuery({ query: FeedDocument, variables: { limit: 1 }, data: { feed: { __typename: "FeedPage", nextTime: null, videos: [video("1", "2026-01-01T00:00:01.000Z")] } } });
+    cache.writeQuery({
+      query: FeedDocument,
+      variables: { limit: 1 },
+      data: { feed: { __typename: "FeedPage", nextTime: null, videos: [video("1", "2026-01-01T00:00:01.000Z")] } },
+    });
     expect(cache.readQuery({ query: ChatPartnerDocument, variables: { id: "1" } })?.user?.name).toBe("alice");
   });
 });

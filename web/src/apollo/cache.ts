@@ -13,7 +13,12 @@ interface FeedPageShape {
  * The feed as one growing list: a page asked with `latestTime` (the previous page's nextTime)
  * goes after what is there; one asked without it is a fresh start and replaces it.
  */
-export function mergeFeedPages(existing: FeedPageShape | undefined, incoming: FeedPageShape, latestTime: unknown, readField: ReadField): FeedPageShape {
+export function mergeFeedPages(
+  existing: FeedPageShape | undefined,
+  incoming: FeedPageShape,
+  latestTime: unknown,
+  readField: ReadField,
+): FeedPageShape {
   if (!existing || latestTime == null) return incoming;
   const seen = new Set(existing.videos.map((video) => readField("id", video)));
   return { ...incoming, videos: [...existing.videos, ...incoming.videos.filter((video) => !seen.has(readField("id", video)))] };
@@ -34,17 +39,27 @@ function nodeKey(node: Reference | StoreObject, readField: ReadField): unknown {
 }
 
 /** A page with `after` continues the list (skipping nodes already there); the first page replaces it. */
-export function mergeConnection(existing: ConnectionShape | undefined, incoming: ConnectionShape, after: unknown, readField: ReadField): ConnectionShape {
+export function mergeConnection(
+  existing: ConnectionShape | undefined,
+  incoming: ConnectionShape,
+  after: unknown,
+  readField: ReadField,
+): ConnectionShape {
   if (!existing || after == null) return incoming;
   const seen = new Set(existing.nodes.map((node) => nodeKey(node, readField)));
   return { ...incoming, nodes: [...existing.nodes, ...incoming.nodes.filter((node) => !seen.has(nodeKey(node, readField)))] };
 }
 
 /** Oldest first, each message once: a poll that repeats one, or a sent one arriving back, is merged. */
-export function mergeMessages(existing: ReadonlyArray<Reference> | undefined, incoming: ReadonlyArray<Reference>, readField: ReadField): Reference[] {
+export function mergeMessages(
+  existing: ReadonlyArray<Reference> | undefined,
+  incoming: ReadonlyArray<Reference>,
+  readField: ReadField,
+): Reference[] {
   const byId = new Map<unknown, Reference>();
   for (const message of [...(existing ?? []), ...incoming]) byId.set(readField("id", message), message);
-  const sortKey = (message: Reference) => `${String(readField("createdAt", message))}|${String(readField("id", message)).padStart(20, "0")}`;
+  const sortKey = (message: Reference) =>
+    `${String(readField("createdAt", message))}|${String(readField("id", message)).padStart(20, "0")}`;
   return [...byId.values()].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }
 
@@ -70,7 +85,8 @@ export function createCache(): InMemoryCache {
         fields: {
           feed: {
             keyArgs: false,
-            merge: (existing, incoming, { args, readField }) => mergeFeedPages(existing, incoming, args?.latestTime, readField as ReadField),
+            merge: (existing, incoming, { args, readField }) =>
+              mergeFeedPages(existing, incoming, args?.latestTime, readField as ReadField),
           },
           chat: {
             keyArgs: ["withUserId"],

@@ -55,7 +55,8 @@ export function createUploadLink(uri: string): ApolloLink {
         const request = new XMLHttpRequest();
         let settled = false;
         request.open("POST", uri);
-        for (const [name, value] of Object.entries((context.headers ?? {}) as Record<string, string>)) request.setRequestHeader(name, value);
+        for (const [name, value] of Object.entries((context.headers ?? {}) as Record<string, string>))
+          request.setRequestHeader(name, value);
         request.setRequestHeader("accept", "application/graphql-response+json,application/json;q=0.9");
         // Apollo Server's CSRF prevention refuses multipart requests without it.
         request.setRequestHeader("apollo-require-preflight", "true");

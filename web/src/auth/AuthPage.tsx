@@ -65,7 +65,14 @@ export default function AuthPage({ mode, next }: { mode: "login" | "signup"; nex
       <form className="form" onSubmit={(event) => void submit(event)}>
         <label className="field">
           <span>Username</span>
-          <input value={username} onChange={(event) => setUsername(event.target.value)} autoComplete="username" maxLength={USERNAME_MAX_LENGTH} required name="username" />
+          <input
+            value={username}
+            onChange={(event) => setUsername(event.target.value)}
+            autoComplete="username"
+            maxLength={USERNAME_MAX_LENGTH}
+            required
+            name="username"
+          />
         </label>
         <label className="field">
           <span>Password</span>

@@ -40,7 +40,15 @@ describe("the token store", () => {
   });
 
   it("falls back to memory when storage throws", () => {
-    const broken = { getItem: () => { throw new Error("denied"); }, setItem: () => { throw new Error("denied"); }, removeItem: () => undefined } as unknown as Storage;
+    const broken = {
+      getItem: () => {
+        throw new Error("denied");
+      },
+      setItem: () => {
+        throw new Error("denied");
+      },
+      removeItem: () => undefined,
+    } as unknown as Storage;
     const store = createTokenStore(broken, "douyin.token");
     store.set("abc");
     expect(store.get()).toBe("abc");
@@ -50,7 +58,11 @@ describe("the token store", () => {
 describe("the auth link", () => {
   const client = new ApolloClient({ cache: new InMemoryCache(), link: ApolloLink.empty() });
 
-  function run(tokens: ReturnType<typeof createTokenStore>, answer: (operation: ApolloLink.Operation) => ApolloLink.Result | Error, context = {}) {
+  function run(
+    tokens: ReturnType<typeof createTokenStore>,
+    answer: (operation: ApolloLink.Operation) => ApolloLink.Result | Error,
+    context = {},
+  ) {
     let seen: ApolloLink.Operation | undefined;
     const server = new ApolloLink(
       (operation) =>
@@ -80,14 +92,21 @@ describe("the auth link", () => {
   it("drops the token when the server answers UNAUTHENTICATED for it", async () => {
     const tokens = createTokenStore(undefined, "t");
     tokens.set("expired");
-    await run(tokens, () => ({ data: { me: null }, errors: [{ message: "token expired, please log in again", extensions: { code: "UNAUTHENTICATED" } }] }));
+    await run(tokens, () => ({
+      data: { me: null },
+      errors: [{ message: "token expired, please log in again", extensions: { code: "UNAUTHENTICATED" } }],
+    }));
     expect(tokens.get()).toBeNull();
   });
 
   it("drops the token on an HTTP 401", async () => {
     const tokens = createTokenStore(undefined, "t");
     tokens.set("revoked");
-    await run(tokens, () => new ServerError("Response not successful: Received status code 401", { response: new Response("", { status: 401 }), bodyText: "" }));
+    await run(
+      tokens,
+      () =>
+        new ServerError("Response not successful: Received status code 401", { response: new Response("", { status: 401 }), bodyText: "" }),
+    );
     expect(tokens.get()).toBeNull();
   });
 
@@ -102,7 +121,11 @@ describe("the auth link", () => {
   it("sends nothing and clears nothing for anonymous operations (a wrong password on the login form)", async () => {
     const tokens = createTokenStore(undefined, "t");
     tokens.set("abc");
-    const { headers } = await run(tokens, () => ({ data: null, errors: [{ message: "wrong username or password", extensions: { code: "UNAUTHENTICATED" } }] }), { anonymous: true });
+    const { headers } = await run(
+      tokens,
+      () => ({ data: null, errors: [{ message: "wrong username or password", extensions: { code: "UNAUTHENTICATED" } }] }),
+      { anonymous: true },
+    );
     expect(headers?.authorization).toBeUndefined();
     expect(tokens.get()).toBe("abc");
   });

@@ -10,7 +10,11 @@ export interface TokenStore {
   subscribe(listener: () => void): () => void;
 }
 
-export function createTokenStore(storage: Storage | undefined, key: string, events?: Pick<Window, "addEventListener" | "removeEventListener">): TokenStore {
+export function createTokenStore(
+  storage: Storage | undefined,
+  key: string,
+  events?: Pick<Window, "addEventListener" | "removeEventListener">,
+): TokenStore {
   // Private browsing can make localStorage throw; the session then lasts until the tab closes.
   let memory: string | null = null;
   const listeners = new Set<() => void>();

@@ -129,7 +129,9 @@ export default function ChatPage({ userId }: { userId: string }) {
       {pollError ? <ErrorMessage error={pollError} onRetry={() => void poller.pollNow()} compact /> : null}
       <div className="messages" aria-live="polite" aria-label="Messages">
         {!messages ? (
-          pollError ? null : <Spinner />
+          pollError ? null : (
+            <Spinner />
+          )
         ) : messages.length === 0 ? (
           <p className="muted list-empty">No messages yet. Say hello to {name || "your friend"}.</p>
         ) : (
@@ -146,7 +148,13 @@ export default function ChatPage({ userId }: { userId: string }) {
         <div ref={bottom} />
       </div>
       <form className="composer" onSubmit={submit}>
-        <input value={draft} onChange={(event) => setDraft(event.target.value)} placeholder="Message…" aria-label="Message" maxLength={MESSAGE_MAX_LENGTH} />
+        <input
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          placeholder="Message…"
+          aria-label="Message"
+          maxLength={MESSAGE_MAX_LENGTH}
+        />
         <button type="submit" className="button" disabled={sending.loading || !draft.trim()}>
           Send
         </button>

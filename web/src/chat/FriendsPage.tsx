@@ -38,7 +38,10 @@ export const FriendsDocument = graphql(`
 
 export default function FriendsPage() {
   const session = useSession();
-  const { data, error, refetch, fetchMore } = useQuery(FriendsDocument, { variables: { first: FRIENDS_PAGE_SIZE }, fetchPolicy: "cache-and-network" });
+  const { data, error, refetch, fetchMore } = useQuery(FriendsDocument, {
+    variables: { first: FRIENDS_PAGE_SIZE },
+    fetchPolicy: "cache-and-network",
+  });
   const friends = data?.me?.friends;
   const pager = usePager(friends, (after) => fetchMore({ variables: { after } }));
   return (

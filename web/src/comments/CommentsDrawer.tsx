@@ -149,7 +149,11 @@ export default function CommentsDrawer({ videoId, onClose }: { videoId: string; 
         </header>
         <div className="drawer-body">
           {!data ? (
-            error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />
+            error ? (
+              <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} />
+            ) : (
+              <Spinner />
+            )
           ) : !data.video ? (
             <p className="muted">This video is gone.</p>
           ) : data.video.comments.nodes.length === 0 ? (
@@ -163,7 +167,8 @@ export default function CommentsDrawer({ videoId, onClose }: { videoId: string; 
                   </Link>
                   <div className="comment-body">
                     <div className="comment-meta">
-                      <Link to={paths.user(comment.user.id)}>{comment.user.name}</Link> <span className="muted">{timeAgo(comment.createdAt)}</span>
+                      <Link to={paths.user(comment.user.id)}>{comment.user.name}</Link>{" "}
+                      <span className="muted">{timeAgo(comment.createdAt)}</span>
                     </div>
                     <p className="comment-text">{comment.content}</p>
                   </div>

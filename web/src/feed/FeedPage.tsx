@@ -34,7 +34,8 @@ function useActiveSlide(list: RefObject<HTMLElement | null>, count: number, onAc
     const observer = new IntersectionObserver(
       (entries) => {
         for (const entry of entries) {
-          if (entry.isIntersecting && entry.intersectionRatio >= FEED_VISIBLE_RATIO) onActive(Number((entry.target as HTMLElement).dataset.index));
+          if (entry.isIntersecting && entry.intersectionRatio >= FEED_VISIBLE_RATIO)
+            onActive(Number((entry.target as HTMLElement).dataset.index));
         }
       },
       { root, threshold: [0, FEED_VISIBLE_RATIO] },
@@ -90,7 +91,11 @@ export default function FeedPage() {
   useFeedKeys(list, activeIndex, videos.length, commentsFor === null);
 
   if (!data) {
-    return <div className="screen-center">{error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}</div>;
+    return (
+      <div className="screen-center">
+        {error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}
+      </div>
+    );
   }
   if (videos.length === 0) {
     return (

@@ -17,7 +17,13 @@ export function LikeButton({ video }: { video: Pick<VideoCardFragment, "id" | "i
     toggle(video, session.viewer?.id).catch((error: unknown) => report(error, run));
   };
   return (
-    <button type="button" className={video.isFavorite ? "action action-liked" : "action"} aria-pressed={video.isFavorite} aria-label="Like" onClick={run}>
+    <button
+      type="button"
+      className={video.isFavorite ? "action action-liked" : "action"}
+      aria-pressed={video.isFavorite}
+      aria-label="Like"
+      onClick={run}
+    >
       <HeartIcon />
       <span className="action-count" data-testid="like-count">
         {compactCount(video.favoriteCount)}

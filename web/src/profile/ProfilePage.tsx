@@ -41,7 +41,11 @@ export default function ProfilePage({ id, tab }: { id: string; tab: ProfileTab }
   const { data, error, refetch } = useQuery(ProfileDocument, { variables: { id }, fetchPolicy: "cache-and-network" });
   const user = data?.user;
   if (!data) {
-    return <div className="screen-center">{error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}</div>;
+    return (
+      <div className="screen-center">
+        {error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}
+      </div>
+    );
   }
   if (!user) {
     return (
@@ -80,7 +84,11 @@ export default function ProfilePage({ id, tab }: { id: string; tab: ProfileTab }
                 <Link className="button" to={paths.publish()}>
                   Publish a video
                 </Link>
-                <button type="button" className="button button-quiet" onClick={() => void session.signOut().then(() => navigate(paths.feed()))}>
+                <button
+                  type="button"
+                  className="button button-quiet"
+                  onClick={() => void session.signOut().then(() => navigate(paths.feed()))}
+                >
                   Log out
                 </button>
               </>

@@ -52,8 +52,16 @@ const FollowingDocument = graphql(`
 `);
 
 export function UserList({ userId, kind }: { userId: string; kind: "followers" | "following" }) {
-  const followers = useQuery(FollowersDocument, { variables: { id: userId, first: LIST_PAGE_SIZE }, skip: kind !== "followers", fetchPolicy: "cache-and-network" });
-  const following = useQuery(FollowingDocument, { variables: { id: userId, first: LIST_PAGE_SIZE }, skip: kind !== "following", fetchPolicy: "cache-and-network" });
+  const followers = useQuery(FollowersDocument, {
+    variables: { id: userId, first: LIST_PAGE_SIZE },
+    skip: kind !== "followers",
+    fetchPolicy: "cache-and-network",
+  });
+  const following = useQuery(FollowingDocument, {
+    variables: { id: userId, first: LIST_PAGE_SIZE },
+    skip: kind !== "following",
+    fetchPolicy: "cache-and-network",
+  });
   const result = kind === "followers" ? followers : following;
   const connection = kind === "followers" ? followers.data?.user?.followers : following.data?.user?.following;
   const pager = usePager(connection, (after) => result.fetchMore({ variables: { after } }));
@@ -61,7 +69,8 @@ export function UserList({ userId, kind }: { userId: string; kind: "followers" |
   if (!connection) {
     return result.error ? <ErrorMessage error={result.error} onRetry={() => void result.refetch().catch(() => undefined)} /> : <Spinner />;
   }
-  if (connection.nodes.length === 0) return <p className="muted list-empty">{kind === "followers" ? "No followers yet." : "Not following anyone yet."}</p>;
+  if (connection.nodes.length === 0)
+    return <p className="muted list-empty">{kind === "followers" ? "No followers yet." : "Not following anyone yet."}</p>;
   return (
     <>
       <ul className="people" aria-label={kind === "followers" ? "Followers" : "Following"}>

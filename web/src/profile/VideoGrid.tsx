@@ -51,8 +51,16 @@ const LikedVideosDocument = graphql(`
 `);
 
 export function VideoGrid({ userId, kind }: { userId: string; kind: "videos" | "liked" }) {
-  const published = useQuery(UserVideosDocument, { variables: { id: userId, first: GRID_PAGE_SIZE }, skip: kind !== "videos", fetchPolicy: "cache-and-network" });
-  const liked = useQuery(LikedVideosDocument, { variables: { id: userId, first: GRID_PAGE_SIZE }, skip: kind !== "liked", fetchPolicy: "cache-and-network" });
+  const published = useQuery(UserVideosDocument, {
+    variables: { id: userId, first: GRID_PAGE_SIZE },
+    skip: kind !== "videos",
+    fetchPolicy: "cache-and-network",
+  });
+  const liked = useQuery(LikedVideosDocument, {
+    variables: { id: userId, first: GRID_PAGE_SIZE },
+    skip: kind !== "liked",
+    fetchPolicy: "cache-and-network",
+  });
   const result = kind === "videos" ? published : liked;
   const connection = kind === "videos" ? published.data?.user?.videos : liked.data?.user?.likedVideos;
   const pager = usePager(connection, (after) => result.fetchMore({ variables: { after } }));
@@ -60,7 +68,8 @@ export function VideoGrid({ userId, kind }: { userId: string; kind: "videos" | "
   if (!connection) {
     return result.error ? <ErrorMessage error={result.error} onRetry={() => void result.refetch().catch(() => undefined)} /> : <Spinner />;
   }
-  if (connection.nodes.length === 0) return <p className="muted list-empty">{kind === "videos" ? "No videos yet." : "No liked videos yet."}</p>;
+  if (connection.nodes.length === 0)
+    return <p className="muted list-empty">{kind === "videos" ? "No videos yet." : "No liked videos yet."}</p>;
   return (
     <>
       <ul className="grid" aria-label={kind === "videos" ? "Videos" : "Liked videos"}>

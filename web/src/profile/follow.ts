@@ -24,7 +24,7 @@ const UnfollowDocument = graphql(`
   }
 `);
 
-const dropList = (_value: unknown, { DELETE }: { DELETE: any }) => DELETE;
+const dropList = (_value: unknown, { DELETE }: { DELETE: unknown }) => DELETE;
 
 export function useToggleFollow() {
   const client = useApolloClient();
@@ -37,7 +37,10 @@ export function useToggleFollow() {
         const bump = (count: number) => Math.max(0, count + delta);
         // Their follower list and the viewer's following and friends lists change: refetch when shown.
         cache.modify({ id: cache.identify({ __typename: "User", id: user.id }), fields: { followerCount: bump, followers: dropList } });
-        cache.modify({ id: cache.identify({ __typename: "User", id: viewerId }), fields: { followCount: bump, following: dropList, friends: dropList } });
+        cache.modify({
+          id: cache.identify({ __typename: "User", id: viewerId }),
+          fields: { followCount: bump, following: dropList, friends: dropList },
+        });
       };
       if (!wasFollowing) {
         await client.mutate({

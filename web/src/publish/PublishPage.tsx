@@ -78,7 +78,13 @@ export default function PublishPage() {
         </label>
         <label className="field">
           <span>Title</span>
-          <input value={title} onChange={(event) => setTitle(event.target.value)} maxLength={TITLE_MAX_LENGTH} disabled={busy} placeholder="What is it about?" />
+          <input
+            value={title}
+            onChange={(event) => setTitle(event.target.value)}
+            maxLength={TITLE_MAX_LENGTH}
+            disabled={busy}
+            placeholder="What is it about?"
+          />
         </label>
         {hint ? (
           <p className="field-error" role="alert">

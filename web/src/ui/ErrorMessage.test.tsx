@@ -16,13 +16,28 @@ describe("ErrorMessage", () => {
   });
 
   it("offers to log in, not to retry, when the session is gone", () => {
-    render(<ErrorMessage error={new CombinedGraphQLErrors({ data: null, errors: [{ message: "login required", extensions: { code: "UNAUTHENTICATED" } }] })} onRetry={() => undefined} />);
+    render(
+      <ErrorMessage
+        error={new CombinedGraphQLErrors({ data: null, errors: [{ message: "login required", extensions: { code: "UNAUTHENTICATED" } }] })}
+        onRetry={() => undefined}
+      />,
+    );
     expect(screen.getByRole("link", { name: "Log in" }).getAttribute("href")).toBe("/login?next=%2F");
     expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
   });
 
   it("does not offer to send refused input again unchanged", () => {
-    render(<ErrorMessage error={new CombinedGraphQLErrors({ data: null, errors: [{ message: "the video file is too large", extensions: { code: "BAD_USER_INPUT" } }] })} onRetry={() => undefined} />);
+    render(
+      <ErrorMessage
+        error={
+          new CombinedGraphQLErrors({
+            data: null,
+            errors: [{ message: "the video file is too large", extensions: { code: "BAD_USER_INPUT" } }],
+          })
+        }
+        onRetry={() => undefined}
+      />,
+    );
     expect(screen.getByRole("alert").textContent).toContain("The video file is too large.");
     expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
   });

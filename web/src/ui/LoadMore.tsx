@@ -4,7 +4,17 @@ import { useEffect, useRef } from "react";
 import { ErrorMessage } from "./ErrorMessage";
 import { Spinner } from "./Spinner";
 
-export function LoadMore({ hasMore, loading, error, onLoadMore }: { hasMore: boolean; loading: boolean; error: unknown; onLoadMore: () => void }) {
+export function LoadMore({
+  hasMore,
+  loading,
+  error,
+  onLoadMore,
+}: {
+  hasMore: boolean;
+  loading: boolean;
+  error: unknown;
+  onLoadMore: () => void;
+}) {
   const sentinel = useRef<HTMLDivElement>(null);
   const latest = useRef(onLoadMore);
   latest.current = onLoadMore;
@@ -13,9 +23,12 @@ export function LoadMore({ hasMore, loading, error, onLoadMore }: { hasMore: boo
   useEffect(() => {
     const element = sentinel.current;
     if (!element || !armed || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) latest.current();
-    }, { rootMargin: "200px" });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) latest.current();
+      },
+      { rootMargin: "200px" },
+    );
     observer.observe(element);
     return () => observer.disconnect();
   }, [armed]);

@@ -5,13 +5,19 @@ const base = { width: 28, height: 28, viewBox: "0 0 24 24", "aria-hidden": true,
 
 export const HeartIcon = (props: SVGProps<SVGSVGElement>) => (
   <svg {...base} {...props}>
-    <path fill="currentColor" d="M12 21s-7.5-4.6-9.6-9.2C.9 8.4 3 4.5 6.7 4.5c2.1 0 3.5 1.1 4.3 2.4h2c.8-1.3 2.2-2.4 4.3-2.4 3.7 0 5.8 3.9 4.3 7.3C19.5 16.4 12 21 12 21z" />
+    <path
+      fill="currentColor"
+      d="M12 21s-7.5-4.6-9.6-9.2C.9 8.4 3 4.5 6.7 4.5c2.1 0 3.5 1.1 4.3 2.4h2c.8-1.3 2.2-2.4 4.3-2.4 3.7 0 5.8 3.9 4.3 7.3C19.5 16.4 12 21 12 21z"
+    />
   </svg>
 );
 
 export const CommentIcon = (props: SVGProps<SVGSVGElement>) => (
   <svg {...base} {...props}>
-    <path fill="currentColor" d="M12 3C6.5 3 2 6.8 2 11.5c0 2.5 1.3 4.8 3.4 6.3L4.5 21l4-1.9c1.1.3 2.3.4 3.5.4 5.5 0 10-3.8 10-8.5S17.5 3 12 3z" />
+    <path
+      fill="currentColor"
+      d="M12 3C6.5 3 2 6.8 2 11.5c0 2.5 1.3 4.8 3.4 6.3L4.5 21l4-1.9c1.1.3 2.3.4 3.5.4 5.5 0 10-3.8 10-8.5S17.5 3 12 3z"
+    />
   </svg>
 );
 

@@ -9,7 +9,10 @@ export interface Pager {
   onLoadMore(): void;
 }
 
-export function usePager(connection: { nextCursor?: string | null; hasMore: boolean } | null | undefined, fetchPage: (after: string) => Promise<unknown>): Pager {
+export function usePager(
+  connection: { nextCursor?: string | null; hasMore: boolean } | null | undefined,
+  fetchPage: (after: string) => Promise<unknown>,
+): Pager {
   const [state, setState] = useState<{ loading: boolean; error: unknown }>({ loading: false, error: null });
   const cursor = connection?.nextCursor;
   const onLoadMore = useCallback(() => {

@@ -22,7 +22,11 @@ export default function VideoPage({ id }: { id: string }) {
   const [muted, setMuted] = useState(true);
   const [comments, setComments] = useState(false);
   if (!data) {
-    return <div className="screen-center">{error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}</div>;
+    return (
+      <div className="screen-center">
+        {error ? <ErrorMessage error={error} onRetry={() => void refetch().catch(() => undefined)} /> : <Spinner />}
+      </div>
+    );
   }
   if (!data.video) {
     return (

@@ -6,11 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { TEST_POSTGRES_URL } from "../test/stack";
-import { isUniqueViolation, openDatabase } from "./database";
-import { migrate, MigrationError, readMigrations } from "./migrations";
-import { subgraphEntry } from "./registry";
-import { migrationsDir } from "./subgraph-database";
+import { TEST_POSTGRES_URL } from "./stack";
+import { isUniqueViolation, openDatabase } from "../platform/database";
+import { migrate, MigrationError, readMigrations } from "../platform/migrations";
+import { subgraphEntry } from "../platform/registry";
+import { migrationsDir } from "../platform/subgraph-database";
 import { PrismaClient } from "../generated/prisma/user/client";
 
 const name = `douyin_test_migrate_${randomBytes(4).toString("hex")}`;
@@ -29,7 +29,10 @@ describe("migrations on PostgreSQL", () => {
     const database = await openDatabase({ kind: "postgres", url }, { poolSize: 2, createIfMissing: true });
     try {
       const expected = readMigrations(migrationsDir(subgraphEntry("user")));
-      assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), expected.map((m) => m.name));
+      assert.deepEqual(
+        await migrate(database, migrationsDir(subgraphEntry("user"))),
+        expected.map((m) => m.name),
+      );
       assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), [], "nothing pending the second time");
       const rows = await database.withSession((s) =>
         s.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
@@ -56,7 +59,10 @@ describe("migrations on PostgreSQL", () => {
 
       fs.writeFileSync(path.join(dir, first.name, "migration.sql"), first.sql);
       fs.mkdirSync(path.join(dir, "29990101000000_broken"));
-      fs.writeFileSync(path.join(dir, "29990101000000_broken", "migration.sql"), "CREATE TABLE half_done (id int);\nSELECT no_such_function();");
+      fs.writeFileSync(
+        path.join(dir, "29990101000000_broken", "migration.sql"),
+        "CREATE TABLE half_done (id int);\nSELECT no_such_function();",
+      );
       await assert.rejects(migrate(database, dir), /29990101000000_broken failed/);
       const leftovers = await database.withSession((s) => s.query(`SELECT to_regclass('half_done') AS t`));
       assert.equal(leftovers[0]!.t, null, "the failed migration left nothing behind");
@@ -79,7 +85,9 @@ describe("embedded PGlite database", () => {
     await migrate(database, migrationsDir(subgraphEntry("user")));
     let prisma = new PrismaClient({ adapter: database.adapter });
     await prisma.user.create({ data: { id: 1n, username: "kept", passwordHash: "h" } });
-    await assert.rejects(prisma.user.create({ data: { id: 2n, username: "kept", passwordHash: "h" } }), (error) => isUniqueViolation(error));
+    await assert.rejects(prisma.user.create({ data: { id: 2n, username: "kept", passwordHash: "h" } }), (error) =>
+      isUniqueViolation(error),
+    );
     await prisma.$disconnect();
     await database.close();
 
@@ -106,11 +114,20 @@ describe("embedded PGlite database", () => {
         secondClient.user.create({ data: { id: 1n, username: "in-second", passwordHash: "h" } }),
       ]);
       const [inFirst, inSecond] = await Promise.all([firstClient.user.findMany(), secondClient.user.findMany()]);
-      assert.deepEqual(inFirst.map((user) => user.username), ["in-first"]);
-      assert.deepEqual(inSecond.map((user) => user.username), ["in-second"]);
+      assert.deepEqual(
+        inFirst.map((user) => user.username),
+        ["in-first"],
+      );
+      assert.deepEqual(
+        inSecond.map((user) => user.username),
+        ["in-second"],
+      );
       // Raw SQL runs with the subgraph's schema as search_path.
       const raw = await second.withSession((session) => session.query<{ username: string }>("SELECT username FROM users"));
-      assert.deepEqual(raw.map((row) => row.username), ["in-second"]);
+      assert.deepEqual(
+        raw.map((row) => row.username),
+        ["in-second"],
+      );
       await firstClient.$disconnect();
       await secondClient.$disconnect();
     } finally {
