@@ -23,6 +23,46 @@ type Queryable = Pick<PGlite, "query" | "exec">;
 
 export const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** Another live process has the embedded database open (a data directory has one owner). */
+export class EmbeddedDatabaseBusyError extends Error {
+  override name = "EmbeddedDatabaseBusyError";
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * Claims a data directory for this process with a lock file beside it (`<dir>.lock`, holding
+ * the owner's pid), so a second process (a tool run while the stack is up) is refused with a
+ * clear message instead of corrupting the database. A lock left by a dead process is taken over.
+ */
+function claimDataDir(dataDir: string): () => void {
+  const lock = `${dataDir}.lock`;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => {
+        if (fs.readFileSync(lock, "utf8") === String(process.pid)) fs.rmSync(lock, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const owner = Number(fs.readFileSync(lock, "utf8"));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new EmbeddedDatabaseBusyError(
+          `the embedded database in ${dataDir} is open in process ${owner} (a running stack?): stop it first`,
+        );
+      }
+      fs.rmSync(lock, { force: true });
+    }
+  }
+}
+
 class SharedInstance {
   private tail: Promise<unknown> = Promise.resolve();
   private activeSchema: string | null = null;
@@ -32,6 +72,8 @@ class SharedInstance {
   constructor(
     readonly db: PGlite,
     readonly description: string,
+    /** Gives up the data directory's lock, if it has one. */
+    readonly release: () => void = () => undefined,
   ) {}
 
   /** Runs `work` alone on the connection, with `schema` as search_path. */
@@ -85,15 +127,21 @@ async function emptyClusterTemplate(): Promise<Blob> {
 
 async function openInstance(key: string, location: { dataDir: string } | { memory: true }): Promise<SharedInstance> {
   const options: PGliteOptions = { postgresqlconf: POSTGRESQL_CONF };
-  let db: PGlite;
-  if ("dataDir" in location) {
-    fs.mkdirSync(location.dataDir, { recursive: true });
-    db = new PGlite(location.dataDir, options);
-  } else {
-    db = new PGlite({ ...options, loadDataDir: await emptyClusterTemplate() });
+  if (!("dataDir" in location)) {
+    const db = new PGlite({ ...options, loadDataDir: await emptyClusterTemplate() });
+    await db.waitReady;
+    return new SharedInstance(db, `in-memory PGlite "${key}"`);
   }
-  await db.waitReady;
-  return new SharedInstance(db, "dataDir" in location ? `embedded PGlite at ${location.dataDir}` : `in-memory PGlite "${key}"`);
+  fs.mkdirSync(location.dataDir, { recursive: true });
+  const release = claimDataDir(location.dataDir);
+  try {
+    const db = new PGlite(location.dataDir, options);
+    await db.waitReady;
+    return new SharedInstance(db, `embedded PGlite at ${location.dataDir}`, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 export interface EmbeddedDatabase {
@@ -140,6 +188,7 @@ export async function openEmbeddedSchema(location: { dataDir: string } | { memor
       if (instance.users > 0) return;
       instances.delete(key);
       await instance.db.close();
+      instance.release();
     },
   };
 }

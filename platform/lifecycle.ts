@@ -2,6 +2,7 @@
 // also when start-up fails halfway, and signals end the process cleanly within a deadline.
 import { ConfigError, loadConfig, type Config } from "./config";
 import { createLogger, type Logger } from "./logger";
+import { EmbeddedDatabaseBusyError } from "./embedded-postgres";
 import { RedisUnavailableError } from "./redis";
 
 export class Resources {
@@ -70,7 +71,7 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
       process.on("SIGTERM", () => stop("SIGTERM"));
     },
     (error: unknown) => {
-      const expected = error instanceof RedisUnavailableError || error instanceof ConfigError;
+      const expected = error instanceof RedisUnavailableError || error instanceof ConfigError || error instanceof EmbeddedDatabaseBusyError;
       if (expected) log.fatal(`${service} cannot start: ${(error as Error).message}`);
       else log.fatal({ err: error }, `${service} failed to start`);
       process.exit(1);
