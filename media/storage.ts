@@ -84,5 +84,5 @@ export class MediaStorage {
   }
 }
 
-export const videoKey = (videoId: number | bigint) => `videos/${videoId}.mp4`;
-export const coverKey = (videoId: number | bigint) => `covers/${videoId}.jpg`;
+export const videoKey = (videoId: number | bigint | string) => `videos/${videoId}.mp4`;
+export const coverKey = (videoId: number | bigint | string) => `covers/${videoId}.jpg`;

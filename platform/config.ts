@@ -90,17 +90,16 @@ const stackVariables = {
   MEDIA_TMP_DIR: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
-  COUNTER_WORKER_CONCURRENCY: positiveInt.default(4),
   QUEUE_LOCK_MS: positiveInt.default(30_000),
-  COUNTER_EVENT_RETENTION_HOURS: positiveInt.default(7 * 24),
-  COUNTER_PRUNE_INTERVAL_MS: positiveInt.default(3600_000),
+  COUNTER_DRAIN_INTERVAL_MS: positiveInt.default(30_000),
+  COUNTER_DRAIN_BATCH: positiveInt.default(1000),
+  COUNTER_KICK_DELAY_MS: z.coerce.number().int().min(0).default(5),
   CHAT_CACHE_SIZE: positiveInt.default(200),
   CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
   CHAT_PAGE_MAX: positiveInt.default(500),
-  CACHE_TTL_SECONDS: positiveInt.default(300),
-  CACHE_NEGATIVE_TTL_SECONDS: positiveInt.default(30),
-  CACHE_TTL_JITTER: z.coerce.number().min(0).max(1).default(0.2),
-  CACHE_SECOND_DELETE_MS: positiveInt.default(500),
+  LOCAL_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
+  LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
+  FEED_CACHE_SIZE: positiveInt.default(600),
   COMMENT_TIME_ZONE: z
     .string()
     .refine((zone) => {
@@ -233,21 +232,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
     },
-    counterWorkerConcurrency: e.COUNTER_WORKER_CONCURRENCY,
     // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
     queueLockMs: e.QUEUE_LOCK_MS,
-    counterEvents: {
-      /** Applied event ids are kept this long: far beyond any redelivery of their job. */
-      retentionMs: e.COUNTER_EVENT_RETENTION_HOURS * 3600_000,
-      pruneIntervalMs: e.COUNTER_PRUNE_INTERVAL_MS,
+    counters: {
+      /** How often a drainer looks for counter changes it was not told about (a safety net). */
+      drainIntervalMs: e.COUNTER_DRAIN_INTERVAL_MS,
+      /** Most outbox rows applied in one transaction. */
+      drainBatch: e.COUNTER_DRAIN_BATCH,
+      /** Wait after a local write before draining, so writes close together share a batch. */
+      kickDelayMs: e.COUNTER_KICK_DELAY_MS,
     },
-    cache: {
-      ttlSeconds: e.CACHE_TTL_SECONDS,
-      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
-      /** Each TTL is stretched by a random share up to this, so keys set together expire apart. */
-      ttlJitter: e.CACHE_TTL_JITTER,
-      /** Delay of the second delete that closes the stale-read window after an invalidation. */
-      secondDeleteMs: e.CACHE_SECOND_DELETE_MS,
+    localCache: {
+      /** Most entries one in-process cache keeps (the oldest go first). */
+      maxEntries: e.LOCAL_CACHE_MAX_ENTRIES,
+      /** A backstop: entries are invalidated on change, and expire after this anyway. */
+      ttlMs: e.LOCAL_CACHE_TTL_SECONDS * 1000,
+      /** Newest videos the feed serves from memory; older pages are read from the database. */
+      feedSize: e.FEED_CACHE_SIZE,
     },
     commentTimeZone: e.COMMENT_TIME_ZONE,
     chat: {

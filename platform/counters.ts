@@ -1,88 +1,163 @@
-// Exact asynchronous counters, the same way in every subgraph that keeps them: a change that
-// really happened enqueues a counter event with a unique id; the counter worker applies it
-// and records the id in the subgraph's own `counter_events` ledger in one transaction, so an
-// event delivered twice counts once. Events may apply out of order (an unlike before its
-// like), so a counter may dip below zero for a moment; it is never clamped here, which would
-// make the final sum wrong. Reads show max(0, n). A scheduled job prunes old ledger entries.
+// Exact asynchronous counters, the same way in every subgraph that keeps them. A change that
+// really happened writes its counter changes to the subgraph's `counter_outbox` table in the
+// same statement as the row itself, so a change and its counting commit together or not at
+// all. A drainer applies pending changes in batches: it sums them per counter, applies the
+// sums and deletes the rows it applied in one transaction, so each counts exactly once even
+// when a drainer dies mid-batch (its transaction rolls back; the rows wait for the next), and
+// several drainers never take the same rows (FOR UPDATE SKIP LOCKED). Reconciliation clears
+// the outbox in the transaction that recomputes the counters from the rows, so it is exact
+// while changes are pending. Counters may dip below zero for an instant (reads show max(0, n)).
 import type { Config } from "./config";
+import type { Database } from "./database";
+import type { InvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
-import type { Queues } from "./queues";
 
-export interface CounterEvent<Change> {
-  /** Unique per real change (e.g. `like-<id>`): the event applies once, however often delivered. */
-  eventId: string;
+export interface CounterChange<Entity extends string = string, Field extends string = string> {
+  entity: Entity;
+  id: string;
+  field: Field;
+  delta: number;
+}
+
+/** Sums of changes per (entity, id, field); changes that cancel out are dropped. */
+export function sumChanges<Change extends CounterChange>(batches: readonly (readonly Change[])[]): Change[] {
+  const sums = new Map<string, Change>();
+  for (const changes of batches) {
+    for (const change of changes) {
+      const key = `${change.entity}:${change.id}:${change.field}`;
+      const sum = sums.get(key);
+      sums.set(key, sum ? { ...sum, delta: sum.delta + change.delta } : { ...change });
+    }
+  }
+  return [...sums.values()].filter((change) => change.delta !== 0);
+}
+
+export interface DrainResult<Change> {
+  /** Outbox rows applied (and deleted). */
+  rows: number;
+  /** The summed changes that were applied (for cache invalidation). */
   changes: Change[];
 }
 
-/** The raw-SQL surface of a Prisma transaction client the ledger needs. */
-export interface RawTransaction {
-  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
-}
+/** Failed drains are retried after this, doubling up to MAX_RETRY_MS. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5_000;
+/** Writes announced to other processes at most this often (one message covers many writes). */
+const ANNOUNCE_EVERY_MS = 10;
 
-export interface LedgerClient extends RawTransaction {
-  $transaction<T>(work: (tx: RawTransaction) => Promise<T>): Promise<T>;
-}
+/**
+ * Runs a subgraph's `drain` (one batch) whenever changes may be waiting: soon after a write
+ * (`kick`, from this process or announced by another over the bus), again at once while
+ * batches come back full, after a failure with a growing delay, and every
+ * COUNTER_DRAIN_INTERVAL_MS as a safety net. Idle, it costs nothing.
+ */
+export class CounterDrainer<Change extends CounterChange> {
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private retryMs = FIRST_RETRY_MS;
 
-/** Runs `apply` and records `eventId` in one transaction; false (and nothing done) when seen before. */
-export function applyOnce<Tx extends RawTransaction>(
-  prisma: { $transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> },
-  eventId: string,
-  apply: (tx: Tx) => Promise<void>,
-): Promise<boolean> {
-  return prisma.$transaction(async (tx) => {
-    const recorded = await tx.$executeRaw`INSERT INTO counter_events (event_id) VALUES (${eventId}) ON CONFLICT DO NOTHING`;
-    if (recorded === 0) return false;
-    await apply(tx);
-    return true;
-  });
-}
+  constructor(
+    private readonly name: string,
+    private readonly drain: (limit: number) => Promise<DrainResult<Change>>,
+    private readonly afterDrain: (result: DrainResult<Change>) => Promise<void> | void,
+    private readonly config: Pick<Config, "counters">,
+    private readonly log: Logger,
+  ) {}
 
-/** Forgets applied event ids older than `appliedBefore`; returns how many. */
-export function pruneLedger(prisma: RawTransaction, appliedBefore: Date): Promise<number> {
-  return prisma.$executeRaw`DELETE FROM counter_events WHERE applied_at < ${appliedBefore}`;
-}
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
 
-/** The scheduled job on a counter queue that forgets applied event ids past their retention. */
-export const PRUNE_COUNTER_EVENTS = "prune-counter-events";
+  /** A change was just written here: drain soon (writes close together share one batch). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(this.config.counters.kickDelayMs);
+  }
 
-export interface CounterLedger<Event> {
-  /** Applies the event with its id recorded; false when it was applied before. */
-  apply(event: Event): Promise<boolean>;
-  /** Removes ledger entries applied before the date; returns how many. */
-  prune(appliedBefore: Date): Promise<number>;
-}
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.timer) {
+      if (due >= this.timerDue) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      this.running = this.runOnce().finally(() => (this.running = undefined));
+    }, delayMs);
+    this.timer.unref?.();
+  }
 
-/** Enqueues a counter event on `queue` (its id is its job id, so enqueueing twice is harmless). */
-export async function enqueueCounterEvent<Change>(queues: Queues, queue: string, kind: string, event: CounterEvent<Change>): Promise<void> {
-  await queues.queue<CounterEvent<Change>>(queue).add(kind, event, { jobId: event.eventId });
+  private async runOnce(): Promise<void> {
+    let next: number;
+    try {
+      const result = await this.drain(this.config.counters.drainBatch);
+      if (result.rows > 0) await this.afterDrain(result);
+      this.retryMs = FIRST_RETRY_MS;
+      next = result.rows === this.config.counters.drainBatch || this.again ? 0 : this.config.counters.drainIntervalMs;
+    } catch (error) {
+      this.log.error({ err: error, counters: this.name }, "could not apply counter changes; they wait for the next drain");
+      next = this.retryMs;
+      this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    }
+    this.again = false;
+    this.schedule(next);
+  }
+
+  /** Drains until nothing is pending (tests, shutdown of the last process). */
+  async drainAll(): Promise<void> {
+    await this.running;
+    for (;;) {
+      const result = await this.drain(this.config.counters.drainBatch);
+      if (result.rows > 0) await this.afterDrain(result);
+      if (result.rows < this.config.counters.drainBatch) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
 }
 
 /**
- * Consumes a counter queue: applies each event once through `ledger`, runs `afterApply` for
- * events that changed something (cache invalidation), and prunes the ledger on schedule.
+ * What a subgraph calls after writing counter changes: wakes its drainer at once when this
+ * process runs one (`local()`), or tells the processes that do over the bus (at most every
+ * few milliseconds, however many writes there were).
  */
-export async function workCounterQueue<Change>(
-  queues: Queues,
-  queue: string,
-  ledger: CounterLedger<CounterEvent<Change>>,
-  config: Pick<Config, "counterWorkerConcurrency" | "counterEvents">,
-  log: Logger,
-  afterApply?: (event: CounterEvent<Change>) => Promise<void>,
-): Promise<void> {
-  queues.work<CounterEvent<Change>, { applied?: boolean; removed?: number }>(
-    queue,
-    async (job) => {
-      if (job.name === PRUNE_COUNTER_EVENTS) {
-        const removed = await ledger.prune(new Date(Date.now() - config.counterEvents.retentionMs));
-        log.info({ queue, removed }, "pruned applied counter events");
-        return { removed };
-      }
-      const applied = await ledger.apply(job.data);
-      if (applied) await afterApply?.(job.data);
-      else log.info({ queue, eventId: job.data.eventId }, "counter event already applied; skipped");
-      return { applied };
-    },
-    { concurrency: config.counterWorkerConcurrency },
-  );
-  await queues.queue(queue).schedule(PRUNE_COUNTER_EVENTS, config.counterEvents.pruneIntervalMs);
+export function counterWriteSignal(bus: InvalidationBus, subgraph: string, local: () => { kick(): void } | undefined): () => void {
+  let announced = 0;
+  return () => {
+    const drainer = local();
+    if (drainer) return drainer.kick();
+    const now = Date.now();
+    if (now - announced < ANNOUNCE_EVERY_MS) return;
+    announced = now;
+    bus.publish(counterChannel(subgraph), []);
+  };
+}
+
+/** Wakes `drainer` whenever another process announces counter changes of `subgraph`. */
+export function listenForCounterWrites(bus: InvalidationBus, subgraph: string, drainer: { kick(): void }): void {
+  bus.subscribe(counterChannel(subgraph), () => drainer.kick());
+}
+
+const counterChannel = (subgraph: string) => `counters-written:${subgraph}`;
+
+/**
+ * Pending changes in a subgraph's `counter_outbox`, for the `counter_changes_pending` metric: on
+ * a session of its own, so monitoring is not counted among the statements serving requests.
+ */
+export async function countPendingChanges(database: Database): Promise<number> {
+  const [row] = await database.withSession((session) => session.query<{ n: string }>("SELECT count(*) AS n FROM counter_outbox"));
+  return Number(row?.n ?? 0);
 }

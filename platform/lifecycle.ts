@@ -1,7 +1,7 @@
 // Start-up and shutdown of a service process: resources are closed in reverse order of opening,
 // also when start-up fails halfway, and signals end the process cleanly within a deadline.
 import { ConfigError, loadConfig, type Config } from "./config";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, exitAfterFlush, type Logger } from "./logger";
 import { EmbeddedDatabaseBusyError } from "./embedded-postgres";
 import { RedisUnavailableError } from "./redis";
 
@@ -56,14 +56,14 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
         log.info({ signal }, "shutting down");
         const deadline = setTimeout(() => {
           log.error("shutdown deadline passed, exiting");
-          process.exit(1);
+          exitAfterFlush(log, 1);
         }, config.shutdownTimeoutMs);
         deadline.unref();
         running.close().then(
-          () => process.exit(0),
+          () => exitAfterFlush(log, 0),
           (error) => {
             log.error({ err: error }, "error during shutdown");
-            process.exit(1);
+            exitAfterFlush(log, 1);
           },
         );
       };
@@ -74,7 +74,7 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
       const expected = error instanceof RedisUnavailableError || error instanceof ConfigError || error instanceof EmbeddedDatabaseBusyError;
       if (expected) log.fatal(`${service} cannot start: ${(error as Error).message}`);
       else log.fatal({ err: error }, `${service} failed to start`);
-      process.exit(1);
+      exitAfterFlush(log, 1);
     },
   );
 }

@@ -6,11 +6,25 @@ import type { Config } from "./config";
 export type { Logger };
 
 export function createLogger(config: Pick<Config, "logLevel">, service: string): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { service },
-    redact: { paths: ["password", "token", "*.password", "*.token", "headers.authorization"], censor: "[redacted]" },
-  });
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service },
+      redact: { paths: ["password", "token", "*.password", "*.token", "headers.authorization"], censor: "[redacted]" },
+    },
+    // Written in the background in 4 kB chunks, not with a blocking write per line.
+    pino.destination({ sync: false, minLength: 4096 }),
+  );
+}
+
+/** Writes out what the logger still buffers, then ends the process (a fatal line must not be lost). */
+export function exitAfterFlush(log: Logger, code: number): never {
+  try {
+    log.flush();
+    (log as unknown as { [key: symbol]: { flushSync?: () => void } })[pino.symbols.streamSym]?.flushSync?.();
+  } finally {
+    process.exit(code);
+  }
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,12 +1,16 @@
 // Prometheus metrics (prom-client), one registry per service so several services can share a
 // process (the launcher, the tests) without mixing their numbers.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<"route" | "method" | "status">;
   readonly httpDuration: Histogram<"route" | "method">;
   readonly dbStatements: Counter<"database">;
+  readonly cacheLookups: Counter<"cache" | "result">;
+  readonly counterChangesApplied: Counter<"subgraph">;
+  /** Counter changes written and not applied yet, by subgraph (read from each outbox on scrape). */
+  private readonly pendingSources = new Map<string, () => Promise<number>>();
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -30,5 +34,32 @@ export class Metrics {
       labelNames: ["database"],
       registers: [this.registry],
     });
+    this.cacheLookups = new Counter({
+      name: "cache_lookups_total",
+      help: "Lookups in the in-process caches, by cache and result (hit or miss)",
+      labelNames: ["cache", "result"],
+      registers: [this.registry],
+    });
+    this.counterChangesApplied = new Counter({
+      name: "counter_changes_applied_total",
+      help: "Counter outbox rows applied, by subgraph",
+      labelNames: ["subgraph"],
+      registers: [this.registry],
+    });
+    const sources = this.pendingSources;
+    new Gauge({
+      name: "counter_changes_pending",
+      help: "Counter outbox rows written and not applied yet, by subgraph (the counters' lag)",
+      labelNames: ["subgraph"],
+      registers: [this.registry],
+      async collect() {
+        for (const [subgraph, count] of sources) this.set({ subgraph }, await count().catch(() => -1));
+      },
+    });
+  }
+
+  /** Reports a subgraph's pending counter changes in `counter_changes_pending`. */
+  countPending(subgraph: string, count: () => Promise<number>): void {
+    this.pendingSources.set(subgraph, count);
   }
 }

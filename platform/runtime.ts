@@ -2,6 +2,7 @@
 // for every running stack, or in memory for the fast test tier and tools that run without it.
 import type { Config } from "./config";
 import { MemoryKeyValueStore, RedisKeyValueStore } from "./kv";
+import { LocalInvalidationBus, RedisInvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
 import { BullQueues, MemoryQueues } from "./queues";
@@ -16,13 +17,18 @@ export interface OpenPlatform extends Platform {
 export async function openPlatform(config: Config, log: Logger, service: string): Promise<OpenPlatform> {
   const redis = await connectRedis(config, { name: service });
   let workerRedis;
+  let subscriber;
   try {
     workerRedis = await connectRedis(config, { forWorkers: true, name: `${service}-workers` });
+    subscriber = await connectRedis(config, { forWorkers: true, name: `${service}-invalidations` });
   } catch (error) {
     redis.disconnect();
+    workerRedis?.disconnect();
     throw error;
   }
   const queues = new BullQueues(config, redis, workerRedis, log);
+  const bus = new RedisInvalidationBus(redis, subscriber, config.redis.prefix, log);
+  await bus.start();
   return {
     config,
     log,
@@ -30,8 +36,10 @@ export async function openPlatform(config: Config, log: Logger, service: string)
     kv: new RedisKeyValueStore(redis, config.redis.prefix),
     queues,
     redis,
+    bus,
     close: async () => {
       await queues.close();
+      await bus.close();
       await workerRedis.quit().catch(() => workerRedis.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -48,6 +56,7 @@ export function memoryPlatform(config: Config, log: Logger, service: string): Op
     kv: new MemoryKeyValueStore(),
     queues,
     redis: null,
+    bus: new LocalInvalidationBus(),
     close: () => queues.close(),
   };
 }

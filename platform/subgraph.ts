@@ -13,6 +13,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { KeyValueStore } from "./kv";
+import { LocalCache, type InvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import type { Queues } from "./queues";
@@ -28,11 +29,13 @@ export interface Platform {
   queues: Queues;
   /** For structures beyond key-value (sorted sets); null where the platform has no Redis. */
   redis: Redis | null;
+  /** Carries cache invalidations to every process (and this one). */
+  bus: InvalidationBus;
 }
 
 /** The part of a generated Prisma client the platform relies on. */
 interface PrismaLike {
-  $on(event: "query", listener: () => void): void;
+  $on(event: "query", listener: (event: { query: string; duration: number }) => void): void;
   $disconnect(): Promise<void>;
 }
 
@@ -41,6 +44,8 @@ export const COUNT_STATEMENTS = [{ emit: "event", level: "query" }] as [{ emit: 
 
 export interface SubgraphDeps extends Platform {
   name: string;
+  /** The subgraph's own database (null without one); its Prisma client comes from `prisma`. */
+  database: Database | null;
   /**
    * Creates the subgraph's Prisma client on its own database, with every statement counted;
    * pass `COUNT_STATEMENTS` as the client's `log` option. Throws for a subgraph without one.
@@ -48,6 +53,8 @@ export interface SubgraphDeps extends Platform {
   prisma<Client>(create: (adapter: SqlDriverAdapterFactory) => Client): Client;
   /** Registers cleanup run when the subgraph closes (in reverse order). */
   onClose(close: () => Promise<unknown> | unknown): void;
+  /** An in-process cache of this subgraph, invalidated in every process through the bus. */
+  cache<Key extends string | number, Value>(name: string): LocalCache<Key, Value>;
 }
 
 export interface SubgraphParts<Context> {
@@ -58,6 +65,8 @@ export interface SubgraphParts<Context> {
   startWorkers?(): Promise<void> | void;
   /** Recomputes its counters from the rows; how many were wrong, by counter (`npm run reconcile`). */
   reconcile?(): Promise<Record<string, number>>;
+  /** Finishes background work this process has pending (counter changes), for tests and tools. */
+  settle?(): Promise<void>;
 }
 
 export interface SubgraphDefinition<Context = unknown> {
@@ -76,6 +85,7 @@ export interface BuiltSubgraph<Context = unknown> {
   context(scope: RequestScope): Context;
   startWorkers(): Promise<void>;
   reconcile(): Promise<Record<string, number>>;
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,15 +127,22 @@ export async function buildSubgraph<Context>(
   const deps: SubgraphDeps = {
     ...platform,
     name: entry.name,
+    database,
     prisma: (create) => {
       if (!database) throw new Error(`the ${entry.name} subgraph has no database (prisma/${entry.name}/schema.prisma)`);
       const client = create(database.adapter);
       const counted = client as unknown as PrismaLike;
-      counted.$on("query", () => platform.metrics.dbStatements.inc({ database: entry.name }));
+      const statements = platform.metrics.dbStatements.labels({ database: entry.name });
+      const traceSql = platform.log.isLevelEnabled("trace");
+      counted.$on("query", (event) => {
+        statements.inc();
+        if (traceSql) platform.log.trace({ subgraph: entry.name, sql: event.query, ms: event.duration }, "sql");
+      });
       closers.push(() => counted.$disconnect());
       return client;
     },
     onClose: (closer) => void closers.push(closer),
+    cache: (name) => new LocalCache(`${entry.name}:${name}`, platform.config.localCache, platform.bus, platform.metrics.cacheLookups),
   };
   try {
     const parts = await definition.create(deps);
@@ -142,6 +159,7 @@ export async function buildSubgraph<Context>(
         await parts.startWorkers();
       },
       reconcile: async () => (parts.reconcile ? parts.reconcile() : {}),
+      settle: async () => parts.settle?.(),
       close,
     };
   } catch (error) {

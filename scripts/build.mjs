@@ -5,7 +5,7 @@
 // subgraphs comes from supergraph.yaml through the compiled registry. Plain JavaScript because
 // it runs before anything is compiled. `--force` rebuilds everything.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -72,11 +72,16 @@ const steps = [
     run: () => {
       for (const entry of registry()) {
         if (!fs.existsSync(path.join(entry.prismaFolder, "schema.prisma"))) continue;
-        execFileSync(bin("prisma"), ["generate", "--config", "prisma/prisma.config.ts"], {
+        // The CLI chats on stderr; its output is shown only when it fails.
+        const result = spawnSync(bin("prisma"), ["generate", "--config", "prisma/prisma.config.ts"], {
           cwd: root,
-          stdio: ["ignore", "ignore", "inherit"],
+          encoding: "utf8",
           env: { ...process.env, PRISMA_SUBGRAPH: entry.name },
         });
+        if (result.status !== 0) {
+          process.stderr.write(`${result.stdout}${result.stderr}`);
+          throw new Error(`prisma generate failed for ${entry.name}`);
+        }
       }
     },
   },

@@ -1,19 +1,23 @@
 // `npm run reconcile`: recomputes every counter of every subgraph from the rows it counts and
-// reports what it fixed (cached video rows expire within CACHE_TTL_SECONDS). Safe while the
-// stack runs on PostgreSQL (each fix is one statement); with embedded databases, stop the
-// stack first (a PGlite directory has one owner).
+// reports what it fixed; running processes drop their cached counters (over the invalidation
+// bus). Safe while the stack runs on PostgreSQL (each subgraph's fix is one transaction, exact
+// even while counter changes wait to be applied); with the embedded database, stop the stack
+// first (it has one owner process).
 import { loadConfig, type Config } from "../platform/config";
 import { openDatabase } from "../platform/database";
 import { createLogger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
-import { memoryPlatform } from "../platform/runtime";
+import { memoryPlatform, openPlatform } from "../platform/runtime";
 import { buildSubgraph, hasDatabase, loadDefinition } from "../platform/subgraph";
 
 /** Runs every subgraph's reconciliation; each number is how many rows had a wrong counter. */
 export async function reconcile(config: Config = loadConfig()): Promise<Record<string, number>> {
   const log = createLogger({ logLevel: "warn" }, "reconcile");
-  // Only SQL runs here: no queues, no cache.
-  const platform = memoryPlatform(config, log, "reconcile");
+  // Redis carries the cache invalidations to running processes; without it, there are none to tell.
+  const platform = await openPlatform(config, log, "reconcile").catch((error: Error) => {
+    log.warn(`no Redis (${error.message}): running processes, if any, keep cached counters until they expire`);
+    return memoryPlatform(config, log, "reconcile");
+  });
   const report: Record<string, number> = {};
   try {
     for (const entry of SUBGRAPHS.filter(hasDatabase)) {

@@ -173,11 +173,12 @@ export interface ColocatedStack extends Stoppable {
 export function startColocated(
   config: Config,
   log: Logger,
-  ports: { rest?: number; gateway?: number; storage?: number } = {},
+  /** Ports to use instead of the configured ones (0: any free one); `storage: false` when it runs elsewhere. */
+  ports: { rest?: number; gateway?: number; storage?: number | false } = {},
 ): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
-    if (config.storage.embedded)
+    if (config.storage.embedded && ports.storage !== false)
       resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());
     const subgraphs = await Promise.all(SUBGRAPHS.map((entry) => openSubgraph(entry, platform, resources)));
     for (const [index, subgraph] of subgraphs.entries()) {

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { ConfigError, loadConfig, type Config } from "../platform/config";
 import { runAsProcess } from "../platform/lifecycle";
-import { createLogger } from "../platform/logger";
+import { createLogger, exitAfterFlush } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
 import { startColocated, startService, stackServices, type ServiceSpec } from "./stack";
 
@@ -80,7 +80,7 @@ async function launchSplit(): Promise<void> {
   } catch (error) {
     if (!(error instanceof RedisUnavailableError)) throw error;
     log.fatal(error.message);
-    process.exit(1);
+    exitAfterFlush(log, 1);
   }
 
   const services = stackServices().filter((spec) => spec.enabled(config));
@@ -99,7 +99,7 @@ async function launchSplit(): Promise<void> {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs))]);
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    process.exit(code);
+    exitAfterFlush(log, code);
   };
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));

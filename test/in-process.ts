@@ -161,13 +161,17 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
       return plain(response.body.singleResult);
     },
     metric: async (name, labels = {}) => {
-      const metric = (await platform.metrics.registry.getMetricsAsJSON()).find((candidate) => candidate.name === name);
-      const values = (metric as { values?: { value: number; labels: Record<string, string | number> }[] } | undefined)?.values ?? [];
+      // This metric alone: reading the whole registry would run other collectors (which query).
+      const metric = await platform.metrics.registry.getSingleMetric(name)?.get();
+      const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
       return values
         .filter((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted))
         .reduce((sum, value) => sum + value.value, 0);
     },
-    settled: () => (platform.queues instanceof MemoryQueues ? platform.queues.idle() : Promise.resolve()),
+    settled: async () => {
+      if (platform.queues instanceof MemoryQueues) await platform.queues.idle();
+      for (const { built } of opened) await built.settle();
+    },
     close,
   };
 }

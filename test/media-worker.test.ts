@@ -7,12 +7,13 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
+import pg from "pg";
 import { projectRoot } from "../platform/config";
 import { queuePrefix } from "../platform/queues";
-import { COUNTER_QUEUE, MEDIA_QUEUE } from "../subgraphs/video/jobs";
+import { MEDIA_QUEUE } from "../subgraphs/video/jobs";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
-import { startStack, type Stack } from "./stack";
+import { pendingCounterChanges, startStack, withDatabase, type Stack } from "./stack";
 
 const LOCK_MS = 1000;
 let stack: Stack;
@@ -87,39 +88,22 @@ describe("media worker crash", () => {
   });
 });
 
-describe("counter worker crash", () => {
-  it("applies a like's counter event exactly once after its worker was killed mid-job", async () => {
+describe("counter drainer crash", () => {
+  it("applies counter changes exactly once after the worker applying them was killed mid-batch", async () => {
     const owner = await legacy(stack, "/douyin/user/register/", { username: uniqueName("owner"), password: "pw" }, { method: "POST" });
     const fans = await Promise.all(
       Array.from({ length: 5 }, () =>
         legacy(stack, "/douyin/user/register/", { username: uniqueName("fan"), password: "pw" }, { method: "POST" }),
       ),
     );
-    const rescuerForPublish = await startWorkerProcess();
-    const form = new FormData();
-    form.set("token", owner.body.token);
-    form.set("title", "to be liked");
-    form.set("data", new Blob([fs.readFileSync(makeVideo("liked.mp4"))], { type: "video/mp4" }), "liked.mp4");
-    const published = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as {
-      status_code: number;
-    };
-    assert.equal(published.status_code, 0);
-    rescuerForPublish.kill("SIGTERM");
-    await new Promise((resolve) => rescuerForPublish.once("exit", resolve));
-    const videoId = (await legacy(stack, "/douyin/publish/list/", { user_id: owner.body.user_id })).body.video_list[0].id;
-
-    const connection = new Redis(stack.config.redis.url, { maxRetriesPerRequest: null });
-    const eventsConnection = connection.duplicate();
-    const events = new QueueEvents(COUNTER_QUEUE, { connection: eventsConnection, prefix: queuePrefix(stack.config) });
-    await events.waitUntilReady();
-    const doomed = await startWorkerProcess();
-    let killedJob: string | undefined;
-    events.on("active", ({ jobId }) => {
-      if (killedJob || !jobId.startsWith("like-")) return;
-      killedJob = jobId;
-      doomed.kill("SIGSTOP");
-      doomed.kill("SIGKILL");
-    });
+    const videoId = 7_000_001;
+    await withDatabase(stack, "video", (client) =>
+      client.query(
+        `INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height) VALUES ($1, $2, 't', 'v', 'c', 1000, 320, 240)`,
+        [videoId, owner.body.user_id],
+      ),
+    );
+    // The workers run in processes of their own here: with none running, the changes wait.
     for (const fan of fans) {
       const liked = await legacy(
         stack,
@@ -129,12 +113,39 @@ describe("counter worker crash", () => {
       );
       assert.equal(liked.body.status_code, 0);
     }
-    // It may be gone already: the kill happens while the likes are still being sent.
-    await new Promise<void>((resolve) =>
-      doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve()),
-    );
+    assert.equal(await pendingCounterChanges(stack, "video"), fans.length);
+
+    // A lock on the counters stops the doomed worker inside its drain transaction...
+    const blocker = new pg.Client({ connectionString: (stack.config.subgraphs.video!.database as { url: string }).url });
+    await blocker.connect();
+    await blocker.query("BEGIN");
+    await blocker.query("LOCK TABLE user_stats IN ACCESS EXCLUSIVE MODE");
+    const doomed = await startWorkerProcess();
+    try {
+      await eventually(
+        async () =>
+          (
+            await blocker.query(
+              `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+            )
+          ).rows[0].n > 0,
+        "the worker to be waiting inside its drain",
+      );
+      // ...where it dies: its transaction is rolled back with its connection.
+      doomed.kill("SIGSTOP");
+      doomed.kill("SIGKILL");
+      await new Promise((resolve) =>
+        doomed.exitCode !== null || doomed.signalCode !== null ? resolve(undefined) : doomed.once("exit", resolve),
+      );
+    } finally {
+      await blocker.query("COMMIT");
+      await blocker.end();
+    }
+    await eventually(async () => (await pendingCounterChanges(stack, "video")) === fans.length, "the killed drain to have applied nothing");
+
     const rescuer = await startWorkerProcess();
     try {
+      await eventually(async () => (await pendingCounterChanges(stack, "video")) === 0, "another worker to drain the outbox", 20_000);
       const count = async () =>
         (
           await graphql(
@@ -149,16 +160,12 @@ describe("counter worker crash", () => {
             { id: String(videoId) },
           )
         ).data.video.favoriteCount;
-      await eventually(async () => (await count()) === fans.length, `favorite_count to reach ${fans.length}`, 20_000);
-      const owner_ = await legacy(stack, "/douyin/user/", { user_id: owner.body.user_id });
-      assert.equal(owner_.body.user.total_favorited, fans.length, "applied once each: no loss, no double count");
-      assert.ok(killedJob, "a worker was killed holding a counter job");
+      await eventually(async () => (await count()) === fans.length, `favorite_count to reach ${fans.length}`);
+      const author = await legacy(stack, "/douyin/user/", { user_id: owner.body.user_id });
+      assert.equal(author.body.user.total_favorited, fans.length, "applied once each: no loss, no double count");
     } finally {
       rescuer.kill("SIGTERM");
       await new Promise((resolve) => rescuer.once("exit", resolve));
-      await events.close();
-      eventsConnection.disconnect();
-      connection.disconnect();
     }
   });
 });

@@ -12,7 +12,7 @@ import { createLogger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/subgraph-host";
 import { startStorageServer } from "../media/storage-server";
-import { startGatewayService, startRestService, startSubgraphService, stackServices } from "../scripts/stack";
+import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../scripts/stack";
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -23,7 +23,12 @@ export interface Stack {
   environment: Record<string, string>;
   restUrl: string;
   graphqlUrl: string;
+  /** How the stack runs: one process as `npm start` does, or one service per process (over HTTP). */
+  mode: StackMode;
+  /** Each subgraph's own HTTP endpoint (split mode only: co-located subgraphs have none). */
   subgraphUrls: Record<string, string>;
+  /** Where a subgraph's metrics are read (its own port when split, the one process's otherwise). */
+  metricsUrl(subgraph: string): string;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,43 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   }
 }
 
+/**
+ * Tells the stack's processes to forget cached entries, over the same bus its writers use: for
+ * tests that change rows behind the stack's back (seeding, corrupting).
+ */
+export async function dropCached(stack: Pick<Stack, "config">, cache: string, keys: (string | number)[]): Promise<void> {
+  const redis = new Redis(stack.config.redis.url);
+  try {
+    await redis.publish(
+      `${stack.config.redis.prefix}:cache-invalidation`,
+      JSON.stringify({ origin: "test", cache, keys: keys.map(String) }),
+    );
+  } finally {
+    redis.disconnect();
+  }
+  // Pub/sub delivery is asynchronous; it takes well under this on one machine.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/**
+ * Makes the counter drainer of one subgraph's database fail until the returned function is
+ * called: a trigger refuses writes to its counters, so drains roll back and changes wait.
+ */
+export async function blockCounters(stack: Pick<Stack, "config">, subgraph: string): Promise<() => Promise<void>> {
+  await withDatabase(stack, subgraph, (client) =>
+    client.query(`
+      CREATE OR REPLACE FUNCTION test_block_counters() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'counters blocked by a test'; END $$;
+      CREATE TRIGGER test_block_counters BEFORE INSERT OR UPDATE ON user_stats FOR EACH STATEMENT EXECUTE FUNCTION test_block_counters();`),
+  );
+  return () =>
+    withDatabase(stack, subgraph, (client) => client.query(`DROP TRIGGER test_block_counters ON user_stats`)).then(() => undefined);
+}
+
+/** Counter changes written and not applied yet, in one subgraph's outbox. */
+export const pendingCounterChanges = (stack: Pick<Stack, "config">, subgraph: string) =>
+  withDatabase(stack, subgraph, async (client) => Number((await client.query(`SELECT count(*) AS n FROM counter_outbox`)).rows[0].n));
+
 /** Runs `work` on a direct connection to one subgraph's database (to seed or corrupt rows). */
 export async function withDatabase<T>(stack: Pick<Stack, "config">, subgraph: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const spec = stack.config.subgraphs[subgraph]!.database;
@@ -109,7 +151,15 @@ export function testEnvironment(
   };
 }
 
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+export type StackMode = "colocated" | "split";
+
+/** The modes a test file runs its suite in: TEST_STACK_MODES=split,colocated (default both where a file asks for both). */
+export const stackModes = (wanted: StackMode[]): StackMode[] => {
+  const only = process.env.TEST_STACK_MODES?.split(",") as StackMode[] | undefined;
+  return only ? wanted.filter((mode) => only.includes(mode)) : wanted;
+};
+
+export async function startStack(overrides: Record<string, string> = {}, mode: StackMode = "colocated"): Promise<Stack> {
   const tag = randomBytes(5).toString("hex");
   const databases = await createTestDatabases(tag);
   const started: RunningService[] = [];
@@ -127,7 +177,23 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     started.push(storage);
     const baseEnv = testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides });
     const log = createLogger(loadConfig(baseEnv), "test-stack");
-    // Each subgraph as its own service over HTTP, with its id-generator worker id, as `npm start --split` runs them.
+    if (mode === "colocated") {
+      // Everything in this process, as `npm start` runs it.
+      const config = loadConfig(baseEnv);
+      const stack = await startColocated(config, log, { rest: 0, gateway: 0, storage: false });
+      started.push({ name: "stack", url: stack.restUrl, port: 0, close: () => stack.close() });
+      return {
+        config,
+        mode,
+        environment: { ...baseEnv, ID_WORKER_ID: String(SUBGRAPHS.length + 1) },
+        restUrl: stack.restUrl,
+        graphqlUrl: stack.graphqlUrl,
+        subgraphUrls: {},
+        metricsUrl: () => stack.graphqlUrl,
+        close: cleanup,
+      };
+    }
+    // Each subgraph as its own service over HTTP, with its id-generator worker id, as `npm start -- --split` runs them.
     const subgraphs = await Promise.all(
       stackServices()
         .filter((spec) => spec.kind === "subgraph")
@@ -152,10 +218,12 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     started.push(rest);
     return {
       config,
+      mode,
       environment: { ...baseEnv, ID_WORKER_ID: String(SUBGRAPHS.length + 1) },
       restUrl: rest.url,
       graphqlUrl: gateway.url,
       subgraphUrls,
+      metricsUrl: (subgraph) => subgraphUrls[subgraph]!,
       close: cleanup,
     };
   } catch (error) {

@@ -1,11 +1,29 @@
-// The relation subgraph's cache: the most recent messages of each conversation in a Redis
-// sorted set (score = creation time in ms) that chat polls read. It only ever answers what it
-// holds completely; anything else goes to the database, so a flushed or partial cache never
-// changes an answer. Without Redis (the in-memory platform) there is no cache at all.
+// The relation subgraph's caches: users' follow counters and whom each viewer follows, in
+// process (platform/local-cache.ts, invalidated after each commit and by the counter drainer),
+// and the most recent messages of each conversation in a Redis sorted set (score = creation
+// time in ms) that chat polls read. The chat cache only ever answers what it holds
+// completely; anything else goes to the database, so a flushed or partial cache never changes
+// an answer. Without Redis (the in-memory platform) there is no chat cache at all.
 import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config";
+import type { LocalCache } from "../../platform/local-cache";
 import type { Logger } from "../../platform/logger";
-import { conversationOf, type MessageRecord } from "./store";
+import type { SubgraphDeps } from "../../platform/subgraph";
+import { conversationOf, type MessageRecord, type UserCounters } from "./store";
+
+export class RelationCaches {
+  readonly counters: LocalCache<number, UserCounters>;
+  /** Whom each viewer follows: isFollow for any user is a set lookup. */
+  readonly followeesOf: LocalCache<number, Set<number>>;
+
+  constructor(
+    deps: Pick<SubgraphDeps, "cache">,
+    readonly chat: ChatCache,
+  ) {
+    this.counters = deps.cache("follow-counters");
+    this.followeesOf = deps.cache("followees");
+  }
+}
 
 export interface ChatCache {
   /** Every message after `afterMs`, oldest first, when the cache holds them all; undefined otherwise. */

@@ -2,15 +2,16 @@
 // Built by the platform (platform/subgraph.ts) from the dependencies it injects.
 import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
+import { counterWriteSignal } from "../../platform/counters";
 import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
 import type { SubgraphContext } from "../../platform/viewer";
 import { PrismaClient } from "../../generated/prisma/relation/client";
-import { noChatCache, RedisChatCache } from "./caches";
+import { noChatCache, RedisChatCache, RelationCaches } from "./caches";
 import { createLoaders, type RelationLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { RelationService, RelationServiceDeps } from "./service";
 import { RelationStore } from "./store";
-import { startWorkers } from "./workers";
+import { createCounterDrainer, startWorkers } from "./workers";
 
 export type RelationContext = SubgraphContext<RelationLoaders, RelationService>;
 
@@ -19,17 +20,35 @@ export const subgraph = defineSubgraph<RelationContext>({
   create(deps) {
     const { config, log } = deps;
     const store = new RelationStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
-    const chatCache = deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache;
+    const caches = new RelationCaches(deps, deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
-    const shared = new RelationServiceDeps(store, chatCache, new IdGenerator(config.idWorkerId), words, deps.queues, config);
+    let counters: ReturnType<typeof createCounterDrainer> | undefined;
+    const shared = new RelationServiceDeps(
+      store,
+      caches,
+      new IdGenerator(config.idWorkerId),
+      words,
+      deps.queues,
+      config,
+      counterWriteSignal(deps.bus, "relation", () => counters),
+    );
     return {
       resolvers,
       context: ({ viewer, log: requestLog }) => {
-        const loaders = createLoaders(store, viewer.userId);
+        const loaders = createLoaders(store, caches, viewer.userId);
         return { viewer, log: requestLog, loaders, service: new RelationService(shared, viewer, loaders) };
       },
-      startWorkers: () => startWorkers(deps, store),
-      reconcile: async () => ({ followCounts: await store.reconcileFollowCounts() }),
+      startWorkers: () => {
+        // Drained where the workers run; writes in this process only wake it up.
+        counters = createCounterDrainer(deps, store, caches);
+        startWorkers(deps, store, counters);
+      },
+      settle: async () => counters?.drainAll(),
+      reconcile: async () => {
+        const followCounts = await store.reconcileFollowCounts();
+        caches.counters.invalidateAll();
+        return { followCounts };
+      },
     };
   },
 });

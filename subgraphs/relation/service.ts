@@ -1,6 +1,6 @@
-// The relation subgraph's rules: who may follow whom, exact follow counters (an event only
-// when a row really changed), friends visible only to their owner, and chat with the
-// sensitive-word filter and polls that never miss or repeat a message.
+// The relation subgraph's rules: who may follow whom, exact follow counters (changes written
+// with the follow, only when a row really changed), friends visible only to their owner, and
+// chat with the sensitive-word filter and polls that never miss or repeat a message.
 import { badInput, forbidden, notFound } from "../../lib/errors";
 import { USER_REGISTERED_QUEUE, userRegisteredJobId } from "../../lib/events";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
@@ -8,11 +8,9 @@ import { pageSize, readCursor } from "../../lib/pagination";
 import { checkText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
-import { enqueueCounterEvent } from "../../platform/counters";
 import type { Queues } from "../../platform/queues";
 import type { Viewer } from "../../platform/viewer";
-import type { ChatCache } from "./caches";
-import { COUNTER_QUEUE } from "./jobs";
+import type { RelationCaches } from "./caches";
 import type { RelationLoaders } from "./loaders";
 import type {
   FollowDirection,
@@ -29,11 +27,13 @@ import type {
 export class RelationServiceDeps {
   constructor(
     readonly store: RelationStore,
-    readonly chatCache: ChatCache,
+    readonly caches: RelationCaches,
     readonly ids: IdGenerator,
     readonly words: SensitiveWordFilter,
     readonly queues: Queues,
     readonly config: Pick<Config, "limits" | "chat">,
+    /** Tells the counter drainer (when this process runs one) that changes were just written. */
+    readonly countersWritten: () => void,
   ) {}
 
   /**
@@ -71,7 +71,7 @@ export class RelationService {
     const followerId = this.viewer.require().userId;
     if (followerId === followeeId) throw badInput("you cannot follow yourself");
     if (!(await this.deps.userExists(followeeId))) throw notFound(`user ${followeeId} not found`);
-    if (await this.deps.store.insertFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, 1);
+    if (await this.deps.store.insertFollow(followerId, followeeId)) this.followsChanged(followerId);
     return { id: followeeId };
   }
 
@@ -79,19 +79,15 @@ export class RelationService {
     const followeeId = requireId(userId, "user");
     const followerId = this.viewer.require().userId;
     if (followerId === followeeId) throw badInput("you cannot unfollow yourself");
-    if (await this.deps.store.deleteFollow(followerId, followeeId)) await this.countFollow(followerId, followeeId, -1);
+    if (await this.deps.store.deleteFollow(followerId, followeeId)) this.followsChanged(followerId);
     return { id: followeeId };
   }
 
-  /** Enqueued only when a row really changed; the event id is unique to this change. */
-  private countFollow(followerId: number, followeeId: number, delta: 1 | -1): Promise<void> {
-    return enqueueCounterEvent(this.deps.queues, COUNTER_QUEUE, "follow", {
-      eventId: `follow-${this.deps.ids.next()}`,
-      changes: [
-        { userId: String(followerId), field: "followCount", delta },
-        { userId: String(followeeId), field: "followerCount", delta },
-      ],
-    });
+  /** After a follow or unfollow committed: whom the follower follows is cached, and counters changed. */
+  private followsChanged(followerId: number): void {
+    this.deps.caches.followeesOf.invalidate([followerId]);
+    this.loaders.relationOf.clearAll();
+    this.deps.countersWritten();
   }
 
   follows(
@@ -116,11 +112,11 @@ export class RelationService {
     const fromUserId = this.viewer.require().userId;
     const to = requireId(toUserId, "user");
     if (fromUserId === to) throw badInput("you cannot send a message to yourself");
-    const { config, words, store, ids, chatCache } = this.deps;
+    const { config, words, store, ids, caches } = this.deps;
     const content = words.mask(checkText(rawContent, "content", { max: config.limits.message }));
     if (!(await this.deps.userExists(to))) throw notFound(`user ${to} not found`);
     const message = await store.insertMessage({ id: ids.next(), fromUserId, toUserId: to, content });
-    await chatCache.append(fromUserId, to, [message]);
+    await caches.chat.append(fromUserId, to, [message]);
     return message;
   }
 
@@ -128,13 +124,13 @@ export class RelationService {
   async chat(withUserId: string, after: Date | null | undefined): Promise<MessageRecord[]> {
     const viewerId = this.viewer.require().userId;
     const otherId = requireId(withUserId, "user");
-    const { chatCache, store, config } = this.deps;
+    const { caches, store, config } = this.deps;
     if (after) {
-      const cached = await chatCache.after(viewerId, otherId, after.getTime());
+      const cached = await caches.chat.after(viewerId, otherId, after.getTime());
       if (cached) return cached;
     }
     const rows = await store.messages(viewerId, otherId, after ?? null, config.chat.pageMax);
-    if (!after) await chatCache.fill(viewerId, otherId, rows);
+    if (!after) await caches.chat.fill(viewerId, otherId, rows);
     return rows.reverse();
   }
 }

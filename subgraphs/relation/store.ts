@@ -1,9 +1,17 @@
-// The relation subgraph's store: the only code that touches its tables (follows, counters,
-// known users, messages), no rules.
-import { applyOnce, pruneLedger } from "../../platform/counters";
+// The relation subgraph's store: the only code that touches its tables (follows, counters and
+// their outbox, known users, messages), no rules. A follow or unfollow writes its counter
+// changes to the counter outbox in the same statement (see platform/counters.ts).
+import { sumChanges, type CounterChange as AnyCounterChange, type DrainResult } from "../../platform/counters";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
 import type { PrismaClient } from "../../generated/prisma/relation/client";
-import type { CounterChange, CounterJob } from "./jobs";
+
+export type CounterChange = AnyCounterChange<"user", "followCount" | "followerCount">;
+
+/** A user's follow counters. */
+export interface UserCounters {
+  followCount: number;
+  followerCount: number;
+}
 
 /**
  * A user as the relation subgraph's resolvers receive it: the id only. Its counters are
@@ -41,7 +49,10 @@ export interface MessageRecord {
 
 export type FollowDirection = "following" | "followers";
 
-const COUNTER_COLUMNS: Record<CounterChange["field"], string> = { followCount: "follow_count", followerCount: "follower_count" };
+const followChanges = (followerId: number, followeeId: number, delta: 1 | -1): CounterChange[] => [
+  { entity: "user", id: String(followerId), field: "followCount", delta },
+  { entity: "user", id: String(followeeId), field: "followerCount", delta },
+];
 
 /** Both users of a conversation, lower id first: how a conversation is keyed. */
 export const conversationOf = (a: number, b: number) => (a < b ? [a, b] : [b, a]) as [number, number];
@@ -49,29 +60,54 @@ export const conversationOf = (a: number, b: number) => (a < b ? [a, b] : [b, a]
 export class RelationStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /**
-   * Counters of many users and whether `viewerId` follows each, in one statement. Users
-   * without a counter row have zero counts.
-   */
-  async findRelations(viewerId: number | null, userIds: readonly number[]): Promise<UserRelation[]> {
-    const rows = await this.prisma.$queryRaw<
-      { user_id: bigint; follow_count: number | null; follower_count: number | null; is_follow: boolean }[]
-    >`
-      SELECT ids.id AS user_id, s.follow_count, s.follower_count,
-             EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${BigInt(viewerId ?? 0)} AND f.followee_id = ids.id) AS is_follow
-      FROM unnest(${userIds.map(BigInt)}::bigint[]) AS ids(id)
-      LEFT JOIN user_stats s ON s.user_id = ids.id`;
-    const byId = new Map(rows.map((row) => [Number(row.user_id), row]));
-    return userIds.map((id) => {
-      const row = byId.get(id);
-      return {
-        id,
-        // Counters may dip below zero for a moment while events apply out of order.
-        followCount: Math.max(0, row?.follow_count ?? 0),
-        followerCount: Math.max(0, row?.follower_count ?? 0),
-        isFollow: row?.is_follow ?? false,
-      };
+  /** Counters of many users, in the order asked, in one statement; users without a row have zeros. */
+  async findCounters(userIds: readonly number[]): Promise<UserCounters[]> {
+    const rows = await this.prisma.userStats.findMany({ where: { userId: { in: userIds.map(BigInt) } } });
+    const byId = new Map(rows.map((row) => [Number(row.userId), row]));
+    return userIds.map((id) => ({ followCount: byId.get(id)?.followCount ?? 0, followerCount: byId.get(id)?.followerCount ?? 0 }));
+  }
+
+  /** Everyone `userId` follows (what isFollow is answered from). */
+  async followeeIds(userId: number): Promise<Set<number>> {
+    const rows = await this.prisma.follow.findMany({ where: { followerId: BigInt(userId) }, select: { followeeId: true } });
+    return new Set(rows.map((row) => Number(row.followeeId)));
+  }
+
+  /** Records many announced users at once (bulk loads); idempotent. */
+  async rememberUsers(userIds: number[]): Promise<number> {
+    const { count } = await this.prisma.knownUser.createMany({ data: userIds.map((id) => ({ userId: BigInt(id) })), skipDuplicates: true });
+    return count;
+  }
+
+  /** Inserts many follows at once, skipping those that exist (bulk loads; counters are reconciled after). */
+  async insertFollows(follows: { followerId: number; followeeId: number; createdAt: Date }[]): Promise<number> {
+    const { count } = await this.prisma.follow.createMany({
+      data: follows.map((f) => ({ followerId: BigInt(f.followerId), followeeId: BigInt(f.followeeId), createdAt: f.createdAt })),
+      skipDuplicates: true,
     });
+    return count;
+  }
+
+  /** Inserts many messages at once, skipping ids that exist (bulk loads: times must already increase per conversation). */
+  async insertMessages(
+    messages: { id: number; fromUserId: number; toUserId: number; content: string; createdAt: Date }[],
+  ): Promise<number> {
+    const { count } = await this.prisma.message.createMany({
+      data: messages.map((m) => {
+        const [low, high] = conversationOf(m.fromUserId, m.toUserId);
+        return {
+          id: BigInt(m.id),
+          fromUserId: BigInt(m.fromUserId),
+          toUserId: BigInt(m.toUserId),
+          userLow: BigInt(low),
+          userHigh: BigInt(high),
+          content: m.content,
+          createdAt: m.createdAt,
+        };
+      }),
+      skipDuplicates: true,
+    });
+    return count;
   }
 
   /** Records a user the user subgraph announced (idempotent). */
@@ -83,19 +119,24 @@ export class RelationStore {
     return (await this.prisma.knownUser.findUnique({ where: { userId: BigInt(userId) } })) !== null;
   }
 
-  /** Inserts the follow; false when it was there already. */
+  /** Inserts the follow with its counter changes; false (and nothing written) when it was there already. */
   async insertFollow(followerId: number, followeeId: number): Promise<boolean> {
-    const { count } = await this.prisma.follow.createMany({
-      data: [{ followerId: BigInt(followerId), followeeId: BigInt(followeeId) }],
-      skipDuplicates: true,
-    });
-    return count === 1;
+    const written = await this.prisma.$executeRaw`
+      WITH inserted AS (
+        INSERT INTO follows (follower_id, followee_id) VALUES (${BigInt(followerId)}, ${BigInt(followeeId)}) ON CONFLICT DO NOTHING RETURNING follower_id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(followChanges(followerId, followeeId, 1))}::jsonb FROM inserted`;
+    return written === 1;
   }
 
-  /** Removes the follow; false when there was none. */
+  /** Removes the follow with its counter changes; false (and nothing written) when there was none. */
   async deleteFollow(followerId: number, followeeId: number): Promise<boolean> {
-    const { count } = await this.prisma.follow.deleteMany({ where: { followerId: BigInt(followerId), followeeId: BigInt(followeeId) } });
-    return count === 1;
+    const written = await this.prisma.$executeRaw`
+      WITH deleted AS (
+        DELETE FROM follows WHERE follower_id = ${BigInt(followerId)} AND followee_id = ${BigInt(followeeId)} RETURNING follower_id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(followChanges(followerId, followeeId, -1))}::jsonb FROM deleted`;
+    return written === 1;
   }
 
   /** Whom `userId` follows (`following`) or who follows them (`followers`), most recent first. */
@@ -192,23 +233,31 @@ export class RelationStore {
     return otherIds.map((id) => byOther.get(id) ?? null);
   }
 
-  /** Applies a counter event atomically and at most once (see platform/counters.ts). */
-  applyCounterEvent(event: CounterJob): Promise<boolean> {
-    return applyOnce(this.prisma, event.eventId, async (tx) => {
-      for (const change of event.changes) {
-        const column = COUNTER_COLUMNS[change.field];
-        await tx.$executeRawUnsafe(
-          `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
-           ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
-          BigInt(change.userId),
-          change.delta,
-        );
+  /** Applies up to `limit` pending counter changes, summed, and deletes them, in one transaction. */
+  drainCounterChanges(limit: number): Promise<DrainResult<CounterChange>> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: bigint; changes: CounterChange[] }[]>`
+        SELECT id, changes FROM counter_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      if (rows.length === 0) return { rows: 0, changes: [] };
+      const changes = sumChanges(rows.map((row) => row.changes));
+      const sums = new Map<string, UserCounters>();
+      for (const change of changes) {
+        const counters = sums.get(change.id) ?? { followCount: 0, followerCount: 0 };
+        counters[change.field] += change.delta;
+        sums.set(change.id, counters);
       }
+      if (sums.size > 0) {
+        await tx.$executeRaw`
+          INSERT INTO user_stats (user_id, follow_count, follower_count, updated_at)
+          SELECT d.id, d.follows, d.followers, now()
+          FROM unnest(${[...sums.keys()].map(BigInt)}::bigint[], ${[...sums.values()].map((d) => d.followCount)}::int[],
+                      ${[...sums.values()].map((d) => d.followerCount)}::int[]) AS d(id, follows, followers)
+          ON CONFLICT (user_id) DO UPDATE SET follow_count = user_stats.follow_count + excluded.follow_count,
+            follower_count = user_stats.follower_count + excluded.follower_count, updated_at = now()`;
+      }
+      await tx.$executeRaw`DELETE FROM counter_outbox WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`;
+      return { rows: rows.length, changes };
     });
-  }
-
-  pruneCounterEvents(appliedBefore: Date): Promise<number> {
-    return pruneLedger(this.prisma, appliedBefore);
   }
 
   /**
@@ -216,7 +265,10 @@ export class RelationStore {
    * counters were wrong (and are now right).
    */
   reconcileFollowCounts(): Promise<number> {
-    return this.prisma.$executeRaw`
+    return this.prisma.$transaction(async (tx) => {
+      // Writers of new changes wait; pending ones are included in the rows counted here.
+      await tx.$executeRaw`LOCK TABLE counter_outbox IN EXCLUSIVE MODE`;
+      const fixed = await tx.$executeRaw`
       WITH truth AS (
         SELECT coalesce(a.user_id, b.user_id) AS user_id, coalesce(a.n, 0) AS follow_count, coalesce(b.n, 0) AS follower_count
         FROM (SELECT follower_id AS user_id, count(*)::int AS n FROM follows GROUP BY follower_id) a
@@ -229,5 +281,8 @@ export class RelationStore {
       INSERT INTO user_stats (user_id, follow_count, follower_count, updated_at)
       SELECT user_id, follow_count, follower_count, now() FROM wrong
       ON CONFLICT (user_id) DO UPDATE SET follow_count = excluded.follow_count, follower_count = excluded.follower_count, updated_at = now()`;
+      await tx.$executeRaw`DELETE FROM counter_outbox`;
+      return fixed;
+    });
   }
 }

@@ -1,18 +1,30 @@
-// The relation subgraph's queue consumers: learning which users exist (the user subgraph's
-// `user-registered` events) and applying follow counters exactly once.
+// The relation subgraph's background work: learning which users exist (the user subgraph's
+// `user-registered` events) and the counter drainer (applies pending follow counter changes in
+// batches, then drops the cached counters).
 import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../lib/events";
-import { workCounterQueue } from "../../platform/counters";
+import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
 import type { SubgraphDeps } from "../../platform/subgraph";
-import { COUNTER_QUEUE, type CounterChange } from "./jobs";
-import type { RelationStore } from "./store";
+import type { RelationCaches } from "./caches";
+import type { CounterChange, RelationStore } from "./store";
 
-export async function startWorkers(deps: SubgraphDeps, store: RelationStore): Promise<void> {
-  deps.queues.work<UserRegisteredEvent, void>(USER_REGISTERED_QUEUE, (job) => store.rememberUser(job.data.userId), { concurrency: 4 });
-  await workCounterQueue<CounterChange>(
-    deps.queues,
-    COUNTER_QUEUE,
-    { apply: (event) => store.applyCounterEvent(event), prune: (before) => store.pruneCounterEvents(before) },
+export function createCounterDrainer(deps: SubgraphDeps, store: RelationStore, caches: RelationCaches): CounterDrainer<CounterChange> {
+  return new CounterDrainer<CounterChange>(
+    "relation",
+    (limit) => store.drainCounterChanges(limit),
+    ({ rows, changes }) => {
+      deps.metrics.counterChangesApplied.inc({ subgraph: "relation" }, rows);
+      caches.counters.invalidate(changes.map((change) => Number(change.id)));
+    },
     deps.config,
     deps.log,
   );
+}
+
+export function startWorkers(deps: SubgraphDeps, store: RelationStore, counters: CounterDrainer<CounterChange>): void {
+  deps.queues.work<UserRegisteredEvent, void>(USER_REGISTERED_QUEUE, (job) => store.rememberUser(job.data.userId), { concurrency: 4 });
+  const database = deps.database;
+  if (database) deps.metrics.countPending("relation", () => countPendingChanges(database));
+  listenForCounterWrites(deps.bus, "relation", counters);
+  counters.start();
+  deps.onClose(() => counters.stop());
 }

@@ -8,7 +8,7 @@ import { PrismaClient } from "../../generated/prisma/user/client";
 import { createLoaders, type UserLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { UserService, UserServiceDeps } from "./service";
-import { UserStore } from "./store";
+import { UserStore, type UserRecord } from "./store";
 
 export type UserContext = SubgraphContext<UserLoaders, UserService>;
 
@@ -23,10 +23,11 @@ export const subgraph = defineSubgraph<UserContext>({
       deps.queues,
       deps.config,
     );
+    const profiles = deps.cache<number, UserRecord>("profiles");
     return {
       resolvers,
       context: ({ viewer, log }) => {
-        const loaders = createLoaders(store);
+        const loaders = createLoaders(store, profiles);
         return { viewer, log, loaders, service: new UserService(shared, viewer, loaders) };
       },
     };

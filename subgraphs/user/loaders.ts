@@ -1,10 +1,17 @@
-// Per-request DataLoaders of the user subgraph: the only path from a user id to a row.
+// Per-request DataLoaders of the user subgraph: the only path from a user id to a row, through
+// the in-process cache of profiles (rows only change when a user is created, so a cached row
+// stays right; ids that do not exist are not cached).
 import DataLoader from "dataloader";
+import type { LocalCache } from "../../platform/local-cache";
 import type { UserRecord, UserStore } from "./store";
 
-export function createLoaders(store: UserStore) {
+export function createLoaders(store: UserStore, profiles: LocalCache<number, UserRecord>) {
   return {
-    userById: new DataLoader<number, UserRecord | null>((ids) => store.findByIds(ids)),
+    userById: new DataLoader<number, UserRecord | null>(async (ids) =>
+      (await profiles.loadMany(ids, async (missing) => (await store.findByIds(missing)).map((user) => user ?? undefined))).map(
+        (user) => user ?? null,
+      ),
+    ),
   };
 }
 

@@ -33,4 +33,13 @@ export class UserStore {
     const byId = new Map(rows.map((row) => [Number(row.id), row]));
     return ids.map((id) => byId.get(id) ?? null);
   }
+
+  /** Inserts many users at once, skipping ids or usernames that exist (bulk loads, e.g. demo data). */
+  async insertUsers(users: { id: number; username: string; passwordHash: string }[]): Promise<number> {
+    const { count } = await this.prisma.user.createMany({
+      data: users.map((user) => ({ ...user, id: BigInt(user.id) })),
+      skipDuplicates: true,
+    });
+    return count;
+  }
 }

@@ -93,18 +93,25 @@ describe("user subgraph", () => {
     assert.deepEqual(users.data?.users, [{ name: "frank" }, null, { name: "erin" }]);
     assert.equal((await user().execute(`{ user(id: "abc") { id } }`)).errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
 
-    const before = await stack.metric("db_statements_total", { database: "user" });
-    const entities = await user().execute<{ _entities: ({ name: string } | null)[] }>(
-      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { name } } }`,
-      {
-        r: [
-          { __typename: "User", id: a.user.id },
-          { __typename: "User", id: b.user.id },
-          { __typename: "User", id: "not-an-id" },
-        ],
-      },
-    );
-    assert.deepEqual(entities.data?._entities, [{ name: "erin" }, { name: "frank" }, null]);
-    assert.equal((await stack.metric("db_statements_total", { database: "user" })) - before, 1, "one statement for the whole batch");
+    // References from other subgraphs: fresh users in one statement, then from memory.
+    const [c, d] = [await register("gina"), await register("hugo")];
+    const statements = () => stack.metric("db_statements_total", { database: "user" });
+    const resolve = () =>
+      user().execute<{ _entities: ({ name: string } | null)[] }>(
+        `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { name } } }`,
+        {
+          r: [
+            { __typename: "User", id: c.user.id },
+            { __typename: "User", id: d.user.id },
+            { __typename: "User", id: "not-an-id" },
+          ],
+        },
+      );
+    let before = await statements();
+    assert.deepEqual((await resolve()).data?._entities, [{ name: "gina" }, { name: "hugo" }, null]);
+    assert.equal((await statements()) - before, 1, "one statement for the whole batch");
+    before = await statements();
+    assert.deepEqual((await resolve()).data?._entities, [{ name: "gina" }, { name: "hugo" }, null]);
+    assert.equal((await statements()) - before, 0, "profiles are cached: none the second time");
   });
 });

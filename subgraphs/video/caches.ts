@@ -1,40 +1,27 @@
-// The video subgraph's read-through caches: video rows (with their counts), whether a user
-// likes a video, and each video's first comment page. Writers invalidate after their commit,
-// at once and again a moment later (platform/cache.ts).
-import { CacheInvalidation, ReadThroughCache } from "../../platform/cache";
-import type { Config } from "../../platform/config";
-import type { KeyValueStore } from "../../platform/kv";
-import type { Logger } from "../../platform/logger";
-import type { Queues } from "../../platform/queues";
-import { CACHE_QUEUE } from "./jobs";
-import type { CommentConnectionRecord, VideoRecord } from "./store";
+// The video subgraph's in-process caches (platform/local-cache.ts): video rows with their
+// counts, users' counters, the videos each viewer likes, each video's first comment page and
+// the newest videos the feed starts from. Writers invalidate them after their commit; the
+// counter drainer invalidates the counts it changed.
+import type { SubgraphDeps } from "../../platform/subgraph";
+import type { LocalCache } from "../../platform/local-cache";
+import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoRecord } from "./store";
+
+/** The newest videos are one entry under this key. */
+export const NEWEST = "newest";
 
 export class VideoCaches {
-  readonly videos: ReadThroughCache<number, VideoRecord>;
-  readonly likes: ReadThroughCache<string, boolean>;
-  readonly firstCommentPages: ReadThroughCache<number, CommentConnectionRecord>;
-  readonly invalidation: CacheInvalidation;
+  readonly videos: LocalCache<number, VideoRecord>;
+  readonly users: LocalCache<number, UserRecord>;
+  /** What each viewer likes: isFavorite for any video is a set lookup. */
+  readonly likedBy: LocalCache<number, Set<number>>;
+  readonly firstCommentPages: LocalCache<number, CommentConnectionRecord>;
+  readonly newest: LocalCache<string, FeedEntry[]>;
 
-  constructor(store: KeyValueStore, queues: Queues, config: Pick<Config, "cache">, log: Logger) {
-    this.videos = new ReadThroughCache(store, config, "video", log);
-    this.likes = new ReadThroughCache(store, config, "like", log);
-    this.firstCommentPages = new ReadThroughCache(store, config, "comments-first-page", log);
-    this.invalidation = new CacheInvalidation(store, queues, CACHE_QUEUE, config, log);
-  }
-
-  static likeKey(userId: number, videoId: number): string {
-    return `${userId}-${videoId}`;
-  }
-
-  invalidateVideos(videoIds: number[]): Promise<void> {
-    return this.invalidation.delete(videoIds.map((id) => this.videos.key(id)));
-  }
-
-  invalidateLike(userId: number, videoId: number): Promise<void> {
-    return this.invalidation.delete([this.likes.key(VideoCaches.likeKey(userId, videoId))]);
-  }
-
-  invalidateComments(videoId: number): Promise<void> {
-    return this.invalidation.delete([this.firstCommentPages.key(videoId)]);
+  constructor(deps: Pick<SubgraphDeps, "cache">) {
+    this.videos = deps.cache("videos");
+    this.users = deps.cache("user-counters");
+    this.likedBy = deps.cache("liked-by");
+    this.firstCommentPages = deps.cache("first-comment-pages");
+    this.newest = deps.cache("newest-videos");
   }
 }

@@ -2,6 +2,7 @@
 // object storage. Built by the platform (platform/subgraph.ts) from the dependencies it injects.
 import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
+import { counterWriteSignal } from "../../platform/counters";
 import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
 import type { SubgraphContext } from "../../platform/viewer";
 import { MediaStorage } from "../../media/storage";
@@ -11,7 +12,7 @@ import { createLoaders, type VideoLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { VideoService, VideoServiceDeps } from "./service";
 import { VideoStore } from "./store";
-import { startWorkers } from "./workers";
+import { createCounterDrainer, startWorkers } from "./workers";
 
 export type VideoContext = SubgraphContext<VideoLoaders, VideoService>;
 
@@ -19,23 +20,39 @@ export const subgraph = defineSubgraph<VideoContext>({
   name: "video",
   uploads: (config) => ({ maxFileBytes: config.media.maxUploadBytes }),
   create(deps) {
-    const { config, log } = deps;
+    const { config } = deps;
     const store = new VideoStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
     const storage = new MediaStorage(config);
-    const caches = new VideoCaches(deps.kv, deps.queues, config, log);
+    const caches = new VideoCaches(deps);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
-    const shared = new VideoServiceDeps(store, caches, storage, new IdGenerator(config.idWorkerId), words, deps.queues, config);
+    let counters: ReturnType<typeof createCounterDrainer> | undefined;
+    const shared = new VideoServiceDeps(
+      store,
+      caches,
+      storage,
+      new IdGenerator(config.idWorkerId),
+      words,
+      deps.queues,
+      config,
+      counterWriteSignal(deps.bus, "video", () => counters),
+    );
     return {
       resolvers,
       context: ({ viewer, log: requestLog }) => {
         const loaders = createLoaders(store, caches, viewer.userId);
         return { viewer, log: requestLog, loaders, service: new VideoService(shared, viewer, loaders, requestLog) };
       },
-      startWorkers: () => startWorkers(deps, shared),
+      startWorkers: () => {
+        // Drained where the workers run; writes in this process only wake it up.
+        counters = createCounterDrainer(deps, shared);
+        startWorkers(deps, shared, counters);
+      },
+      settle: async () => counters?.drainAll(),
       reconcile: async () => {
-        const workCount = await store.reconcileWorkCounts();
-        const { videos, users } = await store.reconcileInteractionCounts();
-        return { workCount, videoCounts: videos, likeCounts: users };
+        const fixed = await store.reconcile();
+        caches.videos.invalidateAll();
+        caches.users.invalidateAll();
+        return fixed;
       },
     };
   },

@@ -1,26 +1,24 @@
-// Per-request DataLoaders of the video subgraph: the only path from an id to a row. Video
-// rows and likes are read through their caches.
+// Per-request DataLoaders of the video subgraph: the only path from an id to a row. Each goes
+// through its in-process cache first (caches.ts), and to the store in one batch for the rest.
 import DataLoader from "dataloader";
-import { VideoCaches } from "./caches";
+import type { VideoCaches } from "./caches";
 import type { FeedRow, UserRecord, VideoRecord, VideoStore } from "./store";
 
 export function createLoaders(store: VideoStore, caches: VideoCaches, viewerId: number | null) {
   const loaders = {
-    userById: new DataLoader<number, UserRecord>((userIds) => store.findUserStats(userIds)),
-    videoById: new DataLoader<number, VideoRecord | null>((videoIds) =>
-      caches.videos.loadMany(videoIds, (missing) => store.findVideos(missing)),
+    userById: new DataLoader<number, UserRecord>(async (userIds) =>
+      (await caches.users.loadMany(userIds, (missing) => store.findUserStats(missing))).map((user, i) => user ?? zeroCounts(userIds[i]!)),
+    ),
+    videoById: new DataLoader<number, VideoRecord | null>(async (videoIds) =>
+      (await caches.videos.loadMany(videoIds, async (missing) => (await store.findVideos(missing)).map((video) => video ?? undefined))).map(
+        (video) => video ?? null,
+      ),
     ),
     /** Whether the viewer likes each video (always false without a viewer, at no cost). */
     isFavorite: new DataLoader<number, boolean>(async (videoIds) => {
       if (viewerId === null) return videoIds.map(() => false);
-      const keys = videoIds.map((videoId) => VideoCaches.likeKey(viewerId, videoId));
-      const liked = await caches.likes.loadMany(keys, (missing) =>
-        store.findLikes(
-          viewerId,
-          missing.map((key) => Number(key.split("-")[1])),
-        ),
-      );
-      return liked.map((value) => value === true);
+      const liked = await caches.likedBy.load(viewerId, (id) => store.likedVideoIds(id));
+      return videoIds.map((videoId) => liked?.has(videoId) ?? false);
     }),
     /** Rows a joined query already read: later loads of the same ids cost nothing. */
     primeFeedRows(rows: FeedRow[]) {
@@ -34,5 +32,7 @@ export function createLoaders(store: VideoStore, caches: VideoCaches, viewerId: 
   };
   return loaders;
 }
+
+const zeroCounts = (id: number): UserRecord => ({ id, workCount: 0, favoriteCount: 0, totalFavorited: 0 });
 
 export type VideoLoaders = ReturnType<typeof createLoaders>;

@@ -1,6 +1,7 @@
-// The video subgraph's rules: feed paging, likes and comments (rows written synchronously,
-// caches invalidated after the commit, a counter event only when a row really changed), and
-// publishing (stored, then answered once the media worker has probed it and cut its cover).
+// The video subgraph's rules: feed paging, likes and comments (rows written synchronously
+// with their counter changes, only when a row really changed; caches invalidated after the
+// commit), and publishing (stored, then answered once the media worker has probed it and cut
+// its cover).
 import fs from "node:fs";
 import type { FileUpload } from "graphql-upload-minimal";
 import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
@@ -9,24 +10,25 @@ import { pageSize, readCursor } from "../../lib/pagination";
 import { checkText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
-import { enqueueCounterEvent } from "../../platform/counters";
 import type { Logger } from "../../platform/logger";
 import { JobTimeoutError, type Queues } from "../../platform/queues";
 import { receivedFileStream } from "../../platform/uploads";
 import type { Viewer } from "../../platform/viewer";
 import { videoKey, type MediaStorage } from "../../media/storage";
 import { spoolToFile } from "../../media/upload";
-import type { VideoCaches } from "./caches";
-import { COUNTER_QUEUE, MEDIA_QUEUE, mediaJobId, type CounterChange, type MediaJob, type MediaOutcome } from "./jobs";
+import { NEWEST, type VideoCaches } from "./caches";
+import { MEDIA_QUEUE, mediaJobId, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoLoaders } from "./loaders";
-import type {
-  CommentConnectionRecord,
-  CommentRecord,
-  FeedPageRecord,
-  UserRecord,
-  VideoConnectionRecord,
-  VideoRecord,
-  VideoStore,
+import {
+  feedPage,
+  type CommentConnectionRecord,
+  type CommentRecord,
+  type CounterChange,
+  type FeedPageRecord,
+  type UserRecord,
+  type VideoConnectionRecord,
+  type VideoRecord,
+  type VideoStore,
 } from "./store";
 
 /** What the service shares across requests (the workers use it too). */
@@ -38,19 +40,16 @@ export class VideoServiceDeps {
     readonly ids: IdGenerator,
     readonly words: SensitiveWordFilter,
     readonly queues: Queues,
-    readonly config: Pick<Config, "limits" | "media">,
+    readonly config: Pick<Config, "limits" | "media" | "localCache">,
+    /** Tells the counter drainer (when this process runs one) that changes were just written. */
+    readonly countersWritten: () => void,
   ) {}
 
   /** A video that exists and is not deleted, through the cache. */
   async requireVideo(videoId: number): Promise<VideoRecord> {
-    const video = await this.caches.videos.load(videoId, async (id) => (await this.store.findVideos([id]))[0] ?? null);
+    const video = await this.caches.videos.load(videoId, async (id) => (await this.store.findVideos([id]))[0] ?? undefined);
     if (!video) throw notFound(`video ${videoId} not found`);
     return video;
-  }
-
-  /** Enqueued only when a row really changed; the event id is unique to this change. */
-  count(kind: string, changes: CounterChange[]): Promise<void> {
-    return enqueueCounterEvent(this.queues, COUNTER_QUEUE, kind, { eventId: `${kind}-${this.ids.next()}`, changes });
   }
 }
 
@@ -69,10 +68,27 @@ export class VideoService {
     private readonly log: Logger,
   ) {}
 
-  /** Videos created strictly before `latestTime` (default now), newest first; one statement primes every loader. */
+  /**
+   * Videos created strictly before `latestTime` (default now), newest first. Pages among the
+   * newest videos come from memory (their rows, counts and likes from the caches); older pages
+   * from one joined statement that primes every loader.
+   */
   async feed(latestTime: Date | null | undefined, limit: number | null | undefined): Promise<FeedPageRecord> {
     const size = pageSize(limit, this.deps.config.limits);
-    const { rows, nextTime } = await this.deps.store.feed(latestTime ?? new Date(), size, this.viewer.userId);
+    const before = latestTime ?? new Date();
+    const { caches, store, config } = this.deps;
+    const newest = (await caches.newest.load(NEWEST, () => store.newestVideos(config.localCache.feedSize)))!;
+    const start = newest.findIndex((entry) => entry.createdAt < before);
+    // Served from memory when the page and the one video beyond it are all among the newest, or
+    // when the newest are all there is.
+    if (start >= 0 && (start + size + 1 <= newest.length || newest.length < config.localCache.feedSize)) {
+      const entries = feedPage(newest.slice(start, start + size + 1), size, (entry) => entry.createdAt);
+      const videos = await this.loaders.videoById.loadMany(entries.map((entry) => entry.id));
+      const found = videos.filter((video): video is VideoRecord => video !== null && !(video instanceof Error));
+      return { videos: found, nextTime: entries.at(-1)?.createdAt ?? null };
+    }
+    if (start < 0 && newest.length < config.localCache.feedSize) return { videos: [], nextTime: null };
+    const { rows, nextTime } = await store.feed(before, size, this.viewer.userId);
     this.loaders.primeFeedRows(rows);
     return { videos: rows.map((row) => row.video), nextTime };
   }
@@ -133,22 +149,23 @@ export class VideoService {
     const id = requireId(videoId, "video");
     const userId = this.viewer.require().userId;
     const video = await this.deps.requireVideo(id);
-    if (await this.deps.store.insertLike(userId, id)) {
-      await this.deps.caches.invalidateLike(userId, id);
-      await this.deps.count("like", likeChanges(video, userId, 1));
-    }
-    return this.deps.requireVideo(id);
+    if (await this.deps.store.insertLike(userId, id, likeChanges(video, userId, 1))) this.likesChanged(userId);
+    return video;
   }
 
   async unlikeVideo(videoId: string): Promise<VideoRecord> {
     const id = requireId(videoId, "video");
     const userId = this.viewer.require().userId;
     const video = await this.deps.requireVideo(id);
-    if (await this.deps.store.deleteLike(userId, id)) {
-      await this.deps.caches.invalidateLike(userId, id);
-      await this.deps.count("unlike", likeChanges(video, userId, -1));
-    }
-    return this.deps.requireVideo(id);
+    if (await this.deps.store.deleteLike(userId, id, likeChanges(video, userId, -1))) this.likesChanged(userId);
+    return video;
+  }
+
+  /** After a like or unlike committed: what the viewer likes is cached, and a counter changed. */
+  private likesChanged(userId: number): void {
+    this.deps.caches.likedBy.invalidate([userId]);
+    this.loaders.isFavorite.clearAll();
+    this.deps.countersWritten();
   }
 
   async addComment(videoId: string, rawContent: string): Promise<CommentRecord> {
@@ -157,9 +174,11 @@ export class VideoService {
     const { words, config, store, ids, caches } = this.deps;
     const content = words.mask(checkText(rawContent, "comment_text", { max: config.limits.comment }));
     await this.deps.requireVideo(id);
-    const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content });
-    await caches.invalidateComments(id);
-    await this.deps.count("comment", [{ entity: "video", id: String(id), field: "commentCount", delta: 1 }]);
+    const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content }, [
+      { entity: "video", id: String(id), field: "commentCount", delta: 1 },
+    ]);
+    caches.firstCommentPages.invalidate([id]);
+    this.deps.countersWritten();
     return comment;
   }
 
@@ -169,10 +188,11 @@ export class VideoService {
     const comment = await this.deps.store.findComment(id);
     if (!comment) throw notFound(`comment ${id} not found`);
     if (Number(comment.userId) !== userId) throw forbidden("only the comment's author can delete it");
-    if (!(await this.deps.store.softDeleteComment(id))) return true;
     const videoId = Number(comment.videoId);
-    await this.deps.caches.invalidateComments(videoId);
-    await this.deps.count("uncomment", [{ entity: "video", id: String(videoId), field: "commentCount", delta: -1 }]);
+    if (!(await this.deps.store.softDeleteComment(id, [{ entity: "video", id: String(videoId), field: "commentCount", delta: -1 }])))
+      return true;
+    this.deps.caches.firstCommentPages.invalidate([videoId]);
+    this.deps.countersWritten();
     return true;
   }
 

@@ -1,9 +1,12 @@
 // The video subgraph's store: the only code that touches its tables (videos, likes,
-// comments, counters), no rules.
-import { applyOnce, pruneLedger } from "../../platform/counters";
+// comments, counters and their outbox), no rules. Every write that changes a counter writes
+// the change to the counter outbox in the same statement (see platform/counters.ts).
+import { sumChanges, type CounterChange as AnyCounterChange, type DrainResult } from "../../platform/counters";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
 import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
-import type { CounterChange, CounterJob } from "./jobs";
+
+export type CounterChange =
+  AnyCounterChange<"user", "workCount" | "favoriteCount" | "totalFavorited"> | AnyCounterChange<"video", "favoriteCount" | "commentCount">;
 
 /** What the video subgraph knows about a user: counters computed from its own rows. */
 export interface UserRecord {
@@ -37,16 +40,11 @@ export interface NewVideo {
   height: number;
 }
 
-/** Counter columns a counter event may change, by the name used in events. */
-const USER_COUNTER_COLUMNS: Record<Extract<CounterChange, { entity: "user" }>["field"], string> = {
-  workCount: "work_count",
-  favoriteCount: "favorite_count",
-  totalFavorited: "total_favorited",
-};
-const VIDEO_COUNTER_COLUMNS: Record<Extract<CounterChange, { entity: "video" }>["field"], string> = {
-  favoriteCount: "favorite_count",
-  commentCount: "comment_count",
-};
+/** A video's place in the feed: what the newest-videos cache keeps. */
+export interface FeedEntry {
+  id: number;
+  createdAt: Date;
+}
 
 /** Feed rows joined with what the feed shows about them, so one statement serves a whole page. */
 export interface FeedRow {
@@ -113,12 +111,8 @@ export class VideoStore {
   }
 
   /**
-   * A feed page: videos created strictly before `before`, newest first, at most `limit`.
-   *
-   * A page never ends inside a second that has more videos beyond the page, so a client that
-   * passes the oldest creation time back (in seconds or in milliseconds) sees every video
-   * exactly once. Only when a whole page falls within one second does it end at a millisecond
-   * boundary instead (exact for millisecond clients).
+   * A feed page: videos created strictly before `before`, newest first, at most `limit`, with
+   * what the feed shows about them, in one statement (see `feedPage` for where a page ends).
    */
   async feed(before: Date, limit: number, viewerId: number | null): Promise<{ rows: FeedRow[]; nextTime: Date | null }> {
     const raw = await this.prisma.$queryRaw<RawFeedRow[]>`
@@ -130,17 +124,19 @@ export class VideoStore {
       WHERE v.is_deleted = false AND v.created_at < ${before}
       ORDER BY v.created_at DESC, v.id DESC
       LIMIT ${limit + 1}`;
-    const rows = raw.map(toFeedRow);
-    let page = rows.slice(0, limit);
-    const beyond = rows[limit];
-    if (beyond) {
-      const beyondMs = beyond.video.createdAt.getTime();
-      const sameSecond = (row: FeedRow) => Math.floor(row.video.createdAt.getTime() / SECOND_MS) === Math.floor(beyondMs / SECOND_MS);
-      const wholeSeconds = page.filter((row) => !sameSecond(row));
-      const wholeMilliseconds = page.filter((row) => row.video.createdAt.getTime() !== beyondMs);
-      page = wholeSeconds.length > 0 ? wholeSeconds : wholeMilliseconds.length > 0 ? wholeMilliseconds : page;
-    }
-    return { rows: page, nextTime: page.at(-1)?.video.createdAt ?? null };
+    const rows = feedPage(raw.map(toFeedRow), limit, (row) => row.video.createdAt);
+    return { rows, nextTime: rows.at(-1)?.video.createdAt ?? null };
+  }
+
+  /** The newest videos (ids and times), newest first: what the feed serves from memory. */
+  async newestVideos(count: number): Promise<FeedEntry[]> {
+    const rows = await this.prisma.video.findMany({
+      where: { isDeleted: false },
+      select: { id: true, createdAt: true },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: count,
+    });
+    return rows.map((row) => ({ id: Number(row.id), createdAt: row.createdAt }));
   }
 
   /** One author's videos, newest first, after an opaque cursor. */
@@ -153,19 +149,30 @@ export class VideoStore {
     return pageOf(rows, first, (row) => row);
   }
 
-  /** Inserts the like; false when it was there already. */
-  async insertLike(userId: number, videoId: number): Promise<boolean> {
-    const { count } = await this.prisma.like.createMany({
-      data: [{ userId: BigInt(userId), videoId: BigInt(videoId) }],
-      skipDuplicates: true,
-    });
-    return count === 1;
+  /** Inserts the like with its counter changes; false (and nothing written) when it was there already. */
+  async insertLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
+    const written = await this.prisma.$executeRaw`
+      WITH inserted AS (
+        INSERT INTO likes (user_id, video_id) VALUES (${BigInt(userId)}, ${BigInt(videoId)}) ON CONFLICT DO NOTHING RETURNING video_id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM inserted`;
+    return written === 1;
   }
 
-  /** Removes the like; false when there was none. */
-  async deleteLike(userId: number, videoId: number): Promise<boolean> {
-    const { count } = await this.prisma.like.deleteMany({ where: { userId: BigInt(userId), videoId: BigInt(videoId) } });
-    return count === 1;
+  /** Removes the like with its counter changes; false (and nothing written) when there was none. */
+  async deleteLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
+    const written = await this.prisma.$executeRaw`
+      WITH deleted AS (
+        DELETE FROM likes WHERE user_id = ${BigInt(userId)} AND video_id = ${BigInt(videoId)} RETURNING video_id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM deleted`;
+    return written === 1;
+  }
+
+  /** Every video `userId` likes (what isFavorite is answered from). */
+  async likedVideoIds(userId: number): Promise<Set<number>> {
+    const rows = await this.prisma.like.findMany({ where: { userId: BigInt(userId) }, select: { videoId: true } });
+    return new Set(rows.map((row) => Number(row.videoId)));
   }
 
   /** Videos `userId` likes, most recently liked first (deleted videos left out). */
@@ -180,23 +187,32 @@ export class VideoStore {
     return { ...page, nodes: videos.filter((video): video is VideoRecord => video !== null) };
   }
 
-  async insertComment(comment: { id: number; videoId: number; userId: number; content: string }): Promise<CommentRecord> {
-    return this.prisma.comment.create({
-      data: { id: BigInt(comment.id), videoId: BigInt(comment.videoId), userId: BigInt(comment.userId), content: comment.content },
-    });
+  /** Inserts the comment with its counter changes, in one transaction. */
+  async insertComment(
+    comment: { id: number; videoId: number; userId: number; content: string },
+    changes: CounterChange[],
+  ): Promise<CommentRecord> {
+    const [created] = await this.prisma.$transaction([
+      this.prisma.comment.create({
+        data: { id: BigInt(comment.id), videoId: BigInt(comment.videoId), userId: BigInt(comment.userId), content: comment.content },
+      }),
+      this.prisma.$executeRaw`INSERT INTO counter_outbox (changes) VALUES (${JSON.stringify(changes)}::jsonb)`,
+    ]);
+    return created;
   }
 
   async findComment(commentId: number): Promise<CommentRecord | null> {
     return this.prisma.comment.findFirst({ where: { id: BigInt(commentId), isDeleted: false } });
   }
 
-  /** Soft-deletes; false when it was deleted already. */
-  async softDeleteComment(commentId: number): Promise<boolean> {
-    const { count } = await this.prisma.comment.updateMany({
-      where: { id: BigInt(commentId), isDeleted: false },
-      data: { isDeleted: true },
-    });
-    return count === 1;
+  /** Soft-deletes with its counter changes; false (and nothing written) when it was deleted already. */
+  async softDeleteComment(commentId: number, changes: CounterChange[]): Promise<boolean> {
+    const written = await this.prisma.$executeRaw`
+      WITH deleted AS (
+        UPDATE comments SET is_deleted = true WHERE id = ${BigInt(commentId)} AND is_deleted = false RETURNING id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM deleted`;
+    return written === 1;
   }
 
   /** A video's comments, newest first, after an opaque cursor. */
@@ -209,49 +225,129 @@ export class VideoStore {
     return pageOf(rows, first, (row) => row);
   }
 
-  /** Inserts a processed video; false when it already exists (a retried media job). */
-  async insertVideo(video: NewVideo): Promise<boolean> {
+  /** Inserts many videos at once, skipping ids that exist (bulk loads; counters are reconciled after). */
+  async insertVideos(videos: (NewVideo & { createdAt: Date })[]): Promise<number> {
     const { count } = await this.prisma.video.createMany({
-      data: [{ ...video, id: BigInt(video.id), authorId: BigInt(video.authorId) }],
+      data: videos.map((video) => ({ ...video, id: BigInt(video.id), authorId: BigInt(video.authorId) })),
       skipDuplicates: true,
     });
-    return count === 1;
+    return count;
   }
 
-  pruneCounterEvents(appliedBefore: Date): Promise<number> {
-    return pruneLedger(this.prisma, appliedBefore);
+  /** Inserts many likes at once, skipping those that exist (bulk loads; counters are reconciled after). */
+  async insertLikes(likes: { userId: number; videoId: number; createdAt: Date }[]): Promise<number> {
+    const { count } = await this.prisma.like.createMany({
+      data: likes.map((like) => ({ userId: BigInt(like.userId), videoId: BigInt(like.videoId), createdAt: like.createdAt })),
+      skipDuplicates: true,
+    });
+    return count;
   }
 
-  /** Applies a counter event atomically and at most once (see platform/counters.ts). */
-  applyCounterEvent(event: CounterJob): Promise<boolean> {
-    return applyOnce(this.prisma, event.eventId, async (tx) => {
-      for (const change of event.changes) {
-        const id = BigInt(change.id);
-        if (change.entity === "user") {
-          const column = USER_COUNTER_COLUMNS[change.field];
-          await tx.$executeRawUnsafe(
-            `INSERT INTO user_stats (user_id, ${column}, updated_at) VALUES ($1, $2, now())
-             ON CONFLICT (user_id) DO UPDATE SET ${column} = user_stats.${column} + $2, updated_at = now()`,
-            id,
-            change.delta,
-          );
+  /** Inserts many comments at once, skipping ids that exist (bulk loads; counters are reconciled after). */
+  async insertComments(comments: { id: number; videoId: number; userId: number; content: string; createdAt: Date }[]): Promise<number> {
+    const { count } = await this.prisma.comment.createMany({
+      data: comments.map((c) => ({ ...c, id: BigInt(c.id), videoId: BigInt(c.videoId), userId: BigInt(c.userId) })),
+      skipDuplicates: true,
+    });
+    return count;
+  }
+
+  /** Inserts a processed video and counts it for its author; false (and nothing written) when it exists (a retried media job). */
+  async insertVideo(video: NewVideo): Promise<boolean> {
+    const changes: CounterChange[] = [{ entity: "user", id: String(video.authorId), field: "workCount", delta: 1 }];
+    const written = await this.prisma.$executeRaw`
+      WITH inserted AS (
+        INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height)
+        VALUES (${BigInt(video.id)}, ${BigInt(video.authorId)}, ${video.title}, ${video.playKey}, ${video.coverKey},
+                ${video.durationMs}, ${video.width}, ${video.height})
+        ON CONFLICT DO NOTHING RETURNING id
+      )
+      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM inserted`;
+    return written === 1;
+  }
+
+  /**
+   * Applies up to `limit` pending counter changes: sums them per counter, applies the sums and
+   * deletes the rows, in one transaction (see platform/counters.ts).
+   */
+  drainCounterChanges(limit: number): Promise<DrainResult<CounterChange>> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: bigint; changes: CounterChange[] }[]>`
+        SELECT id, changes FROM counter_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+      if (rows.length === 0) return { rows: 0, changes: [] };
+      const changes = sumChanges(rows.map((row) => row.changes));
+      const videos = new Map<string, { favoriteCount: number; commentCount: number }>();
+      const users = new Map<string, { workCount: number; favoriteCount: number; totalFavorited: number }>();
+      for (const change of changes) {
+        if (change.entity === "video") {
+          const sums = videos.get(change.id) ?? { favoriteCount: 0, commentCount: 0 };
+          sums[change.field] += change.delta;
+          videos.set(change.id, sums);
         } else {
-          const column = VIDEO_COUNTER_COLUMNS[change.field];
-          await tx.$executeRawUnsafe(`UPDATE videos SET ${column} = ${column} + $2, updated_at = now() WHERE id = $1`, id, change.delta);
+          const sums = users.get(change.id) ?? { workCount: 0, favoriteCount: 0, totalFavorited: 0 };
+          sums[change.field] += change.delta;
+          users.set(change.id, sums);
         }
       }
+      if (videos.size > 0) {
+        await tx.$executeRaw`
+          UPDATE videos v SET favorite_count = v.favorite_count + d.favorites, comment_count = v.comment_count + d.comments, updated_at = now()
+          FROM unnest(${[...videos.keys()].map(BigInt)}::bigint[], ${[...videos.values()].map((d) => d.favoriteCount)}::int[],
+                      ${[...videos.values()].map((d) => d.commentCount)}::int[]) AS d(id, favorites, comments)
+          WHERE v.id = d.id`;
+      }
+      if (users.size > 0) {
+        await tx.$executeRaw`
+          INSERT INTO user_stats (user_id, work_count, favorite_count, total_favorited, updated_at)
+          SELECT d.id, d.works, d.favorites, d.received, now()
+          FROM unnest(${[...users.keys()].map(BigInt)}::bigint[], ${[...users.values()].map((d) => d.workCount)}::int[],
+                      ${[...users.values()].map((d) => d.favoriteCount)}::int[], ${[...users.values()].map((d) => BigInt(d.totalFavorited))}::bigint[])
+               AS d(id, works, favorites, received)
+          ON CONFLICT (user_id) DO UPDATE SET work_count = user_stats.work_count + excluded.work_count,
+            favorite_count = user_stats.favorite_count + excluded.favorite_count,
+            total_favorited = user_stats.total_favorited + excluded.total_favorited, updated_at = now()`;
+      }
+      await tx.$executeRaw`DELETE FROM counter_outbox WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`;
+      return { rows: rows.length, changes };
     });
   }
 
-  /** Recomputes work_count from the videos; returns how many users' counters were wrong. */
-  reconcileWorkCounts(): Promise<number> {
-    return reconcileWorkCounts(this.prisma);
+  /**
+   * Recomputes every counter from the rows it counts and drops the pending changes they
+   * already include, in one transaction that holds writers of new changes off meanwhile.
+   * Returns how many rows were wrong, by counter.
+   */
+  reconcile(): Promise<{ workCount: number; videoCounts: number; likeCounts: number }> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`LOCK TABLE counter_outbox IN EXCLUSIVE MODE`;
+      const workCount = await reconcileWorkCounts(tx);
+      const { videos, users } = await reconcileInteractionCounts(tx);
+      await tx.$executeRaw`DELETE FROM counter_outbox`;
+      return { workCount, videoCounts: videos, likeCounts: users };
+    });
   }
+}
 
-  /** Recomputes the like and comment counters from the rows; how many rows were wrong. */
-  reconcileInteractionCounts(): Promise<{ videos: number; users: number }> {
-    return reconcileInteractionCounts(this.prisma);
-  }
+/** The raw-SQL part of a Prisma client or transaction. */
+type RawSql = Pick<PrismaClient, "$executeRaw">;
+
+/**
+ * Where a feed page ends, given `rows` (newest first, `limit + 1` of them when more exist).
+ *
+ * A page never ends inside a second that has more videos beyond the page, so a client that
+ * passes the oldest creation time back (in seconds or in milliseconds) sees every video
+ * exactly once. Only when a whole page falls within one second does it end at a millisecond
+ * boundary instead (exact for millisecond clients).
+ */
+export function feedPage<Row>(rows: Row[], limit: number, createdAt: (row: Row) => Date): Row[] {
+  const page = rows.slice(0, limit);
+  const beyond = rows[limit];
+  if (!beyond) return page;
+  const beyondMs = createdAt(beyond).getTime();
+  const sameSecond = (row: Row) => Math.floor(createdAt(row).getTime() / SECOND_MS) === Math.floor(beyondMs / SECOND_MS);
+  const wholeSeconds = page.filter((row) => !sameSecond(row));
+  const wholeMilliseconds = page.filter((row) => createdAt(row).getTime() !== beyondMs);
+  return wholeSeconds.length > 0 ? wholeSeconds : wholeMilliseconds.length > 0 ? wholeMilliseconds : page;
 }
 
 function toFeedRow(row: RawFeedRow): FeedRow {
@@ -282,7 +378,7 @@ function toFeedRow(row: RawFeedRow): FeedRow {
 }
 
 /** Recomputes work_count from the videos; returns how many users' counters were wrong. */
-async function reconcileWorkCounts(prisma: PrismaClient): Promise<number> {
+async function reconcileWorkCounts(prisma: RawSql): Promise<number> {
   return prisma.$executeRaw`
     WITH truth AS (
       SELECT author_id AS user_id, count(*)::int AS work_count FROM videos WHERE is_deleted = false GROUP BY author_id
@@ -301,7 +397,7 @@ async function reconcileWorkCounts(prisma: PrismaClient): Promise<number> {
  * comment_count, each user's favorite_count (likes given) and total_favorited (likes received).
  * Returns how many rows were wrong.
  */
-async function reconcileInteractionCounts(prisma: PrismaClient): Promise<{ videos: number; users: number }> {
+async function reconcileInteractionCounts(prisma: RawSql): Promise<{ videos: number; users: number }> {
   const videos = await prisma.$executeRaw`
     UPDATE videos v SET favorite_count = t.favorites, comment_count = t.comments, updated_at = now()
     FROM (

@@ -1,14 +1,34 @@
-// The video subgraph's queue consumers: the media worker (probe, cover, row, counter event),
-// the counter worker (applies counter events exactly once, then drops the cached counts) and
-// the delayed second deletes of cache entries.
-import { enqueueCounterEvent, workCounterQueue } from "../../platform/counters";
+// The video subgraph's background work: the media worker (probe, cover, row) and the counter
+// drainer (applies pending counter changes in batches, then drops the cached counts).
+import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
 import type { SubgraphDeps } from "../../platform/subgraph";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
 import { configureMediaBinaries } from "../../media/probe";
-import { COUNTER_QUEUE, MEDIA_QUEUE, type CounterChange, type MediaJob, type MediaOutcome } from "./jobs";
+import { NEWEST } from "./caches";
+import { MEDIA_QUEUE, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoServiceDeps } from "./service";
+import type { CounterChange } from "./store";
 
-export async function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps): Promise<void> {
+export function createCounterDrainer(
+  deps: SubgraphDeps,
+  shared: Pick<VideoServiceDeps, "store" | "caches">,
+): CounterDrainer<CounterChange> {
+  const { store, caches } = shared;
+  return new CounterDrainer<CounterChange>(
+    "video",
+    (limit) => store.drainCounterChanges(limit),
+    ({ rows, changes }) => {
+      deps.metrics.counterChangesApplied.inc({ subgraph: "video" }, rows);
+      // Counts are cached with their video and their user: drop what changed.
+      caches.videos.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)));
+      caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id)));
+    },
+    deps.config,
+    deps.log,
+  );
+}
+
+export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, counters: CounterDrainer<CounterChange>): void {
   const { config, log, queues } = deps;
   const { store, storage, caches } = shared;
   configureMediaBinaries(config);
@@ -25,31 +45,20 @@ export async function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps)
         log.info({ videoId, reason: error.message }, "upload rejected");
         return { published: false, error: { code: "BAD_USER_INPUT", message: error.message } };
       }
-      // Both steps are idempotent, so a job retried after a crash between them is harmless.
-      await store.insertVideo({ id: videoId, authorId, title, ...processed });
-      // A fixed event id: a retried job cannot count the video twice.
-      await enqueueCounterEvent<CounterChange>(queues, COUNTER_QUEUE, "publish", {
-        eventId: `publish:${videoId}`,
-        changes: [{ entity: "user", id: String(authorId), field: "workCount", delta: 1 }],
-      });
+      // Idempotent (a retried job writes nothing twice), and counted in the same statement.
+      if (await store.insertVideo({ id: videoId, authorId, title, ...processed })) {
+        caches.newest.invalidate([NEWEST]);
+        counters.kick();
+      }
       log.info({ videoId, authorId, durationMs: processed.durationMs }, "video published");
       return { published: true };
     },
     { concurrency: config.media.workerConcurrency },
   );
 
-  await workCounterQueue<CounterChange>(
-    queues,
-    COUNTER_QUEUE,
-    { apply: (event) => store.applyCounterEvent(event), prune: (before) => store.pruneCounterEvents(before) },
-    config,
-    log,
-    // Counts are cached with their video: drop those entries once the new counts are committed.
-    async (event) => {
-      const videoIds = event.changes.filter((change) => change.entity === "video").map((change) => Number(change.id));
-      if (videoIds.length > 0) await caches.invalidateVideos(videoIds);
-    },
-  );
-
-  caches.invalidation.work();
+  const database = deps.database;
+  if (database) deps.metrics.countPending("video", () => countPendingChanges(database));
+  listenForCounterWrites(deps.bus, "video", counters);
+  counters.start();
+  deps.onClose(() => counters.stop());
 }
