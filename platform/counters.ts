@@ -117,8 +117,13 @@ export class CounterDrainer<Change extends CounterChange> {
     for (;;) {
       const result = await this.drain(this.config.counters.drainBatch);
       if (result.rows > 0) await this.afterDrain(result);
-      if (result.rows < this.config.counters.drainBatch) return;
+      if (result.rows < this.config.counters.drainBatch) break;
     }
+    // Nothing is pending now: a wake-up scheduled before is not needed.
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    this.schedule(this.config.counters.drainIntervalMs);
   }
 
   async stop(): Promise<void> {

@@ -111,14 +111,28 @@ export interface LocalCacheOptions {
   ttlMs: number;
 }
 
+/** Loads values for keys, in the order asked; `undefined` for a key that has no value (not cached). */
+export type BatchLoader<Key, Value> = (keys: Key[]) => Promise<(Value | undefined)[]>;
+
+interface Waiting<Value> {
+  resolve(value: Value | undefined): void;
+  reject(error: unknown): void;
+}
+
 /**
- * One named cache: values by key, loaded in batches for the keys that are missing. A loader
- * answers `undefined` for a key that has no value; that is not cached (a later read asks again).
+ * One named cache: values by key. Misses are loaded in batches across every request in flight
+ * (the keys missed during one turn of the event loop go to the loader together, and a key
+ * already being loaded is waited for, not loaded twice), so under load a miss costs a share
+ * of one query, not a query.
  */
 export class LocalCache<Key extends string | number, Value> {
   private readonly entries = new Map<Key, { value: Value; expiresAt: number }>();
   /** Loads in flight, by key: an invalidation marks them, and marked ones are not stored. */
-  private readonly loading = new Map<Key, { stale: boolean }[]>();
+  private readonly loading = new Map<Key, { stale: boolean; waiters: Waiting<Value>[] }>();
+  private readonly waiting = new Map<Key, Waiting<Value>[]>();
+  private queued: Key[] = [];
+  /** While warming: keys invalidated since it started (or every key), which it must not store. */
+  private invalidatedWhileWarming: Set<Key> | "all" | undefined;
   private readonly hits: { inc(count: number): void } | undefined;
   private readonly misses: { inc(count: number): void } | undefined;
 
@@ -126,6 +140,7 @@ export class LocalCache<Key extends string | number, Value> {
     readonly name: string,
     private readonly options: LocalCacheOptions,
     private readonly bus: InvalidationBus,
+    private readonly loader: BatchLoader<Key, Value>,
     lookups?: Counter<"cache" | "result">,
   ) {
     bus.subscribe(name, (keys) => this.drop(keys));
@@ -147,41 +162,63 @@ export class LocalCache<Key extends string | number, Value> {
     return this.fresh(key, Date.now());
   }
 
-  /** Values in the order asked (undefined where none): cached ones at once, the rest from `load`. */
-  async loadMany(keys: readonly Key[], load: (missing: Key[]) => Promise<(Value | undefined)[]>): Promise<(Value | undefined)[]> {
+  /** Values in the order asked (undefined where none): cached ones at once, the rest loaded. */
+  async loadMany(keys: readonly Key[]): Promise<(Value | undefined)[]> {
     const now = Date.now();
     const values = keys.map((key) => this.fresh(key, now));
-    const missing = keys.filter((_, i) => values[i] === undefined);
-    if (keys.length > missing.length) this.hits?.inc(keys.length - missing.length);
-    if (missing.length === 0) return values;
-    this.misses?.inc(missing.length);
-    const tokens = missing.map((key) => {
-      const token = { stale: false };
-      this.loading.set(key, [...(this.loading.get(key) ?? []), token]);
-      return token;
+    let missing = 0;
+    const loads = keys.map((key, i) => {
+      if (values[i] !== undefined) return values[i];
+      missing += 1;
+      return this.enqueue(key);
     });
-    let loaded: (Value | undefined)[];
-    try {
-      loaded = await load(missing);
-    } finally {
-      missing.forEach((key, i) => {
-        const pending = (this.loading.get(key) ?? []).filter((token) => token !== tokens[i]);
-        if (pending.length > 0) this.loading.set(key, pending);
-        else this.loading.delete(key);
-      });
-    }
-    const byKey = new Map<Key, Value | undefined>();
-    missing.forEach((key, i) => {
-      const value = loaded[i];
-      byKey.set(key, value);
-      if (value !== undefined && !tokens[i]!.stale) this.store(key, value, now);
-    });
-    return keys.map((key, i) => values[i] ?? byKey.get(key));
+    if (keys.length > missing) this.hits?.inc(keys.length - missing);
+    if (missing === 0) return values;
+    this.misses?.inc(missing);
+    return Promise.all(loads);
   }
 
-  async load(key: Key, load: (key: Key) => Promise<Value | undefined>): Promise<Value | undefined> {
-    const [value] = await this.loadMany([key], async ([missing]) => [await load(missing!)]);
-    return value;
+  async load(key: Key): Promise<Value | undefined> {
+    return this.fresh(key, Date.now()) ?? (await this.loadMany([key]))[0];
+  }
+
+  private enqueue(key: Key): Promise<Value | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.waiting.get(key);
+      if (waiting) return void waiting.push({ resolve, reject });
+      this.waiting.set(key, [{ resolve, reject }]);
+      if (this.queued.length === 0) setImmediate(() => void this.flush());
+      this.queued.push(key);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const keys = this.queued;
+    this.queued = [];
+    // Requests for a key being loaded join its waiters, until an invalidation: then the load
+    // may predate the write, and later requests start a load of their own.
+    const tokens = keys.map((key) => {
+      const token = { stale: false, waiters: this.waiting.get(key) ?? [] };
+      this.loading.set(key, token);
+      return token;
+    });
+    const now = Date.now();
+    let loaded: (Value | undefined)[] | undefined;
+    let failure: unknown;
+    try {
+      loaded = await this.loader(keys);
+    } catch (error) {
+      failure = error;
+    }
+    keys.forEach((key, i) => {
+      const token = tokens[i]!;
+      if (this.loading.get(key) === token) this.loading.delete(key);
+      if (this.waiting.get(key) === token.waiters) this.waiting.delete(key);
+      if (!loaded) return token.waiters.forEach((waiter) => waiter.reject(failure));
+      const value = loaded[i];
+      if (value !== undefined && !token.stale) this.store(key, value, now);
+      token.waiters.forEach((waiter) => waiter.resolve(value));
+    });
   }
 
   private store(key: Key, value: Value, now: number): void {
@@ -200,17 +237,50 @@ export class LocalCache<Key extends string | number, Value> {
     this.bus.publish(this.name, [EVERYTHING]);
   }
 
+  /**
+   * Fills the cache in bulk (at start, so the first requests find what they need): `load`
+   * answers entries read from the database; any key invalidated while it ran is left out.
+   */
+  async warm(load: () => Promise<[Key, Value][]>): Promise<number> {
+    this.invalidatedWhileWarming = new Set();
+    try {
+      const entries = await load();
+      // Changed by drop() while the load ran (TypeScript cannot see that across the await).
+      const invalidated = this.invalidatedWhileWarming as Set<Key> | "all" | undefined;
+      if (invalidated === "all" || invalidated === undefined) return 0;
+      const now = Date.now();
+      let stored = 0;
+      for (const [key, value] of entries) {
+        if (invalidated.has(key) || this.entries.has(key) || stored >= this.options.maxEntries) continue;
+        this.store(key, value, now);
+        stored += 1;
+      }
+      return stored;
+    } finally {
+      this.invalidatedWhileWarming = undefined;
+    }
+  }
+
+  private markStale(key: Key): void {
+    if (this.invalidatedWhileWarming instanceof Set) this.invalidatedWhileWarming.add(key);
+    const token = this.loading.get(key);
+    if (!token) return;
+    token.stale = true;
+    if (this.waiting.get(key) === token.waiters) this.waiting.delete(key);
+  }
+
   private drop(keys: string[] | "all"): void {
     if (keys === "all") {
+      if (this.invalidatedWhileWarming) this.invalidatedWhileWarming = "all";
       this.entries.clear();
-      for (const tokens of this.loading.values()) for (const token of tokens) token.stale = true;
+      for (const key of this.loading.keys()) this.markStale(key);
       return;
     }
     for (const text of keys) {
       // Keys travel as text; numeric ids are stored as numbers.
       for (const candidate of (/^\d+$/.test(text) ? [Number(text), text] : [text]) as Key[]) {
         this.entries.delete(candidate);
-        for (const token of this.loading.get(candidate) ?? []) token.stale = true;
+        this.markStale(candidate);
       }
     }
   }

@@ -13,7 +13,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { KeyValueStore } from "./kv";
-import { LocalCache, type InvalidationBus } from "./local-cache";
+import { LocalCache, type BatchLoader, type InvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import type { Queues } from "./queues";
@@ -53,8 +53,8 @@ export interface SubgraphDeps extends Platform {
   prisma<Client>(create: (adapter: SqlDriverAdapterFactory) => Client): Client;
   /** Registers cleanup run when the subgraph closes (in reverse order). */
   onClose(close: () => Promise<unknown> | unknown): void;
-  /** An in-process cache of this subgraph, invalidated in every process through the bus. */
-  cache<Key extends string | number, Value>(name: string): LocalCache<Key, Value>;
+  /** An in-process cache of this subgraph, invalidated in every process through the bus; misses go to `load` in batches. */
+  cache<Key extends string | number, Value>(name: string, load: BatchLoader<Key, Value>): LocalCache<Key, Value>;
 }
 
 export interface SubgraphParts<Context> {
@@ -67,6 +67,8 @@ export interface SubgraphParts<Context> {
   reconcile?(): Promise<Record<string, number>>;
   /** Finishes background work this process has pending (counter changes), for tests and tools. */
   settle?(): Promise<void>;
+  /** Fills its caches in bulk after start; how many entries, by cache. */
+  warm?(): Promise<Record<string, number>>;
 }
 
 export interface SubgraphDefinition<Context = unknown> {
@@ -86,6 +88,7 @@ export interface BuiltSubgraph<Context = unknown> {
   startWorkers(): Promise<void>;
   reconcile(): Promise<Record<string, number>>;
   settle(): Promise<void>;
+  warm(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -142,7 +145,8 @@ export async function buildSubgraph<Context>(
       return client;
     },
     onClose: (closer) => void closers.push(closer),
-    cache: (name) => new LocalCache(`${entry.name}:${name}`, platform.config.localCache, platform.bus, platform.metrics.cacheLookups),
+    cache: (name, load) =>
+      new LocalCache(`${entry.name}:${name}`, platform.config.localCache, platform.bus, load, platform.metrics.cacheLookups),
   };
   try {
     const parts = await definition.create(deps);
@@ -160,6 +164,7 @@ export async function buildSubgraph<Context>(
       },
       reconcile: async () => (parts.reconcile ? parts.reconcile() : {}),
       settle: async () => parts.settle?.(),
+      warm: async () => (parts.warm ? parts.warm() : {}),
       close,
     };
   } catch (error) {

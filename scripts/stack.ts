@@ -74,6 +74,18 @@ function stopWorkersFirst(platform: Platform, resources: Resources): void {
   resources.add("queues", platform.queues, (queues) => queues.close());
 }
 
+/**
+ * Fills the subgraphs' caches from their databases once they serve, so the first requests
+ * after a start find the hot entities in memory; serving does not wait for it.
+ */
+function warmInBackground(subgraphs: BuiltSubgraph[], log: Logger): void {
+  const started = Date.now();
+  void Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await subgraph.warm()] as const)).then(
+    (warmed) => log.info({ ms: Date.now() - started, entries: Object.fromEntries(warmed) }, "caches warmed"),
+    (error: unknown) => log.warn({ err: error }, "could not warm the caches; they fill as requests come"),
+  );
+}
+
 /** Starts everything `resources` closes again, or closes what was started when start-up fails. */
 async function guarded<T extends Stoppable>(start: (resources: Resources) => Promise<Omit<T, "close">>, log: Logger): Promise<T> {
   const resources = new Resources();
@@ -98,6 +110,7 @@ export function startSubgraphService(
     const subgraph = await openSubgraph(entry, platform, resources);
     if (workersInSubgraphProcess(config, entry)) await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
+    warmInBackground([subgraph], log);
     const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
     return { name: server.name, url: server.url, port: server.port };
   }, log);
@@ -185,6 +198,7 @@ export function startColocated(
       if (workersInSubgraphProcess(config, SUBGRAPHS[index]!)) await subgraph.startWorkers();
     }
     stopWorkersFirst(platform, resources);
+    warmInBackground(subgraphs, log);
     const locations = Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
     const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) =>
       g.close(),

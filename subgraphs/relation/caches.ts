@@ -9,7 +9,7 @@ import type { Config } from "../../platform/config";
 import type { LocalCache } from "../../platform/local-cache";
 import type { Logger } from "../../platform/logger";
 import type { SubgraphDeps } from "../../platform/subgraph";
-import { conversationOf, type MessageRecord, type UserCounters } from "./store";
+import { conversationOf, type MessageRecord, type RelationStore, type UserCounters } from "./store";
 
 export class RelationCaches {
   readonly counters: LocalCache<number, UserCounters>;
@@ -18,10 +18,11 @@ export class RelationCaches {
 
   constructor(
     deps: Pick<SubgraphDeps, "cache">,
+    store: RelationStore,
     readonly chat: ChatCache,
   ) {
-    this.counters = deps.cache("follow-counters");
-    this.followeesOf = deps.cache("followees");
+    this.counters = deps.cache("follow-counters", (ids) => store.findCounters(ids));
+    this.followeesOf = deps.cache("followees", (ids) => store.followeeIds(ids));
   }
 }
 

@@ -20,7 +20,7 @@ export const subgraph = defineSubgraph<RelationContext>({
   create(deps) {
     const { config, log } = deps;
     const store = new RelationStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
-    const caches = new RelationCaches(deps, deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache);
+    const caches = new RelationCaches(deps, store, deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
     let counters: ReturnType<typeof createCounterDrainer> | undefined;
     const shared = new RelationServiceDeps(
@@ -44,6 +44,7 @@ export const subgraph = defineSubgraph<RelationContext>({
         startWorkers(deps, store, counters);
       },
       settle: async () => counters?.drainAll(),
+      warm: async () => ({ followCounters: await caches.counters.warm(() => store.recentCounters(config.localCache.maxEntries)) }),
       reconcile: async () => {
         const followCounts = await store.reconcileFollowCounts();
         caches.counters.invalidateAll();

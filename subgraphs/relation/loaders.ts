@@ -10,8 +10,8 @@ export function createLoaders(store: RelationStore, caches: RelationCaches, view
     /** Counters of a user and whether the viewer follows them. */
     relationOf: new DataLoader<number, UserRelation>(async (userIds) => {
       const [counters, followees] = await Promise.all([
-        caches.counters.loadMany(userIds, (missing) => store.findCounters(missing)),
-        viewerId === null ? undefined : caches.followeesOf.load(viewerId, (id) => store.followeeIds(id)),
+        caches.counters.loadMany(userIds),
+        viewerId === null ? undefined : caches.followeesOf.load(viewerId),
       ]);
       return userIds.map((id, i) => ({
         id,

@@ -67,10 +67,21 @@ export class RelationStore {
     return userIds.map((id) => ({ followCount: byId.get(id)?.followCount ?? 0, followerCount: byId.get(id)?.followerCount ?? 0 }));
   }
 
-  /** Everyone `userId` follows (what isFollow is answered from). */
-  async followeeIds(userId: number): Promise<Set<number>> {
-    const rows = await this.prisma.follow.findMany({ where: { followerId: BigInt(userId) }, select: { followeeId: true } });
-    return new Set(rows.map((row) => Number(row.followeeId)));
+  /** Counters of the most recently active users, up to `limit` (to warm their cache). */
+  async recentCounters(limit: number): Promise<[number, UserCounters][]> {
+    const rows = await this.prisma.userStats.findMany({ orderBy: { updatedAt: "desc" }, take: limit });
+    return rows.map((row) => [Number(row.userId), { followCount: row.followCount, followerCount: row.followerCount }]);
+  }
+
+  /** Everyone each of these users follows (what isFollow is answered from), in one statement. */
+  async followeeIds(userIds: readonly number[]): Promise<Set<number>[]> {
+    const rows = await this.prisma.follow.findMany({
+      where: { followerId: { in: userIds.map(BigInt) } },
+      select: { followerId: true, followeeId: true },
+    });
+    const sets = new Map(userIds.map((id) => [id, new Set<number>()]));
+    for (const row of rows) sets.get(Number(row.followerId))?.add(Number(row.followeeId));
+    return userIds.map((id) => sets.get(id)!);
   }
 
   /** Records many announced users at once (bulk loads); idempotent. */

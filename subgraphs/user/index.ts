@@ -23,11 +23,18 @@ export const subgraph = defineSubgraph<UserContext>({
       deps.queues,
       deps.config,
     );
-    const profiles = deps.cache<number, UserRecord>("profiles");
+    const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
+      (await store.findByIds(ids)).map((user) => user ?? undefined),
+    );
     return {
       resolvers,
+      warm: async () => ({
+        profiles: await profiles.warm(async () =>
+          (await store.recentUsers(deps.config.localCache.maxEntries)).map((user) => [Number(user.id), user]),
+        ),
+      }),
       context: ({ viewer, log }) => {
-        const loaders = createLoaders(store, profiles);
+        const loaders = createLoaders(profiles);
         return { viewer, log, loaders, service: new UserService(shared, viewer, loaders) };
       },
     };

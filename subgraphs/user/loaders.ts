@@ -3,15 +3,11 @@
 // stays right; ids that do not exist are not cached).
 import DataLoader from "dataloader";
 import type { LocalCache } from "../../platform/local-cache";
-import type { UserRecord, UserStore } from "./store";
+import type { UserRecord } from "./store";
 
-export function createLoaders(store: UserStore, profiles: LocalCache<number, UserRecord>) {
+export function createLoaders(profiles: LocalCache<number, UserRecord>) {
   return {
-    userById: new DataLoader<number, UserRecord | null>(async (ids) =>
-      (await profiles.loadMany(ids, async (missing) => (await store.findByIds(missing)).map((user) => user ?? undefined))).map(
-        (user) => user ?? null,
-      ),
-    ),
+    userById: new DataLoader<number, UserRecord | null>(async (ids) => (await profiles.loadMany(ids)).map((user) => user ?? null)),
   };
 }
 

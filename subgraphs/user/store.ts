@@ -27,6 +27,11 @@ export class UserStore {
     return this.prisma.user.findUnique({ where: { username } });
   }
 
+  /** The newest users, up to `limit` (to warm the cache of profiles). */
+  recentUsers(limit: number): Promise<UserRecord[]> {
+    return this.prisma.user.findMany({ select: PUBLIC_COLUMNS, orderBy: { id: "desc" }, take: limit });
+  }
+
   /** One statement for any number of ids; the result lines up with `ids` (null where none). */
   async findByIds(ids: readonly number[]): Promise<(UserRecord | null)[]> {
     const rows = await this.prisma.user.findMany({ where: { id: { in: ids.map(BigInt) } }, select: PUBLIC_COLUMNS });

@@ -4,7 +4,8 @@
 // counter drainer invalidates the counts it changed.
 import type { SubgraphDeps } from "../../platform/subgraph";
 import type { LocalCache } from "../../platform/local-cache";
-import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoRecord } from "./store";
+import type { Config } from "../../platform/config";
+import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoRecord, VideoStore } from "./store";
 
 /** The newest videos are one entry under this key. */
 export const NEWEST = "newest";
@@ -17,11 +18,13 @@ export class VideoCaches {
   readonly firstCommentPages: LocalCache<number, CommentConnectionRecord>;
   readonly newest: LocalCache<string, FeedEntry[]>;
 
-  constructor(deps: Pick<SubgraphDeps, "cache">) {
-    this.videos = deps.cache("videos");
-    this.users = deps.cache("user-counters");
-    this.likedBy = deps.cache("liked-by");
-    this.firstCommentPages = deps.cache("first-comment-pages");
-    this.newest = deps.cache("newest-videos");
+  constructor(deps: Pick<SubgraphDeps, "cache">, store: VideoStore, config: Pick<Config, "limits" | "localCache">) {
+    this.videos = deps.cache("videos", async (ids) => (await store.findVideos(ids)).map((video) => video ?? undefined));
+    this.users = deps.cache("user-counters", (ids) => store.findUserStats(ids));
+    this.likedBy = deps.cache("liked-by", (ids) => store.likedVideoIds(ids));
+    this.firstCommentPages = deps.cache("first-comment-pages", (ids) =>
+      Promise.all(ids.map((id) => store.comments(id, config.limits.listDefault, null))),
+    );
+    this.newest = deps.cache("newest-videos", (keys) => Promise.all(keys.map(() => store.newestVideos(config.localCache.feedSize))));
   }
 }

@@ -7,7 +7,7 @@ import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
 import type { SubgraphContext } from "../../platform/viewer";
 import { MediaStorage } from "../../media/storage";
 import { PrismaClient } from "../../generated/prisma/video/client";
-import { VideoCaches } from "./caches";
+import { NEWEST, VideoCaches } from "./caches";
 import { createLoaders, type VideoLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { VideoService, VideoServiceDeps } from "./service";
@@ -23,7 +23,7 @@ export const subgraph = defineSubgraph<VideoContext>({
     const { config } = deps;
     const store = new VideoStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
     const storage = new MediaStorage(config);
-    const caches = new VideoCaches(deps);
+    const caches = new VideoCaches(deps, store, config);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
     let counters: ReturnType<typeof createCounterDrainer> | undefined;
     const shared = new VideoServiceDeps(
@@ -39,7 +39,7 @@ export const subgraph = defineSubgraph<VideoContext>({
     return {
       resolvers,
       context: ({ viewer, log: requestLog }) => {
-        const loaders = createLoaders(store, caches, viewer.userId);
+        const loaders = createLoaders(caches, viewer.userId);
         return { viewer, log: requestLog, loaders, service: new VideoService(shared, viewer, loaders, requestLog) };
       },
       startWorkers: () => {
@@ -48,6 +48,14 @@ export const subgraph = defineSubgraph<VideoContext>({
         startWorkers(deps, shared, counters);
       },
       settle: async () => counters?.drainAll(),
+      warm: async () => {
+        const { maxEntries } = config.localCache;
+        await caches.newest.load(NEWEST);
+        return {
+          videos: await caches.videos.warm(async () => (await store.recentVideos(maxEntries)).map((video) => [Number(video.id), video])),
+          userCounters: await caches.users.warm(async () => (await store.recentUserStats(maxEntries)).map((user) => [user.id, user])),
+        };
+      },
       reconcile: async () => {
         const fixed = await store.reconcile();
         caches.videos.invalidateAll();

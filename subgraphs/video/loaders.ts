@@ -2,22 +2,20 @@
 // through its in-process cache first (caches.ts), and to the store in one batch for the rest.
 import DataLoader from "dataloader";
 import type { VideoCaches } from "./caches";
-import type { FeedRow, UserRecord, VideoRecord, VideoStore } from "./store";
+import type { FeedRow, UserRecord, VideoRecord } from "./store";
 
-export function createLoaders(store: VideoStore, caches: VideoCaches, viewerId: number | null) {
+export function createLoaders(caches: VideoCaches, viewerId: number | null) {
   const loaders = {
     userById: new DataLoader<number, UserRecord>(async (userIds) =>
-      (await caches.users.loadMany(userIds, (missing) => store.findUserStats(missing))).map((user, i) => user ?? zeroCounts(userIds[i]!)),
+      (await caches.users.loadMany(userIds)).map((user, i) => user ?? zeroCounts(userIds[i]!)),
     ),
     videoById: new DataLoader<number, VideoRecord | null>(async (videoIds) =>
-      (await caches.videos.loadMany(videoIds, async (missing) => (await store.findVideos(missing)).map((video) => video ?? undefined))).map(
-        (video) => video ?? null,
-      ),
+      (await caches.videos.loadMany(videoIds)).map((video) => video ?? null),
     ),
     /** Whether the viewer likes each video (always false without a viewer, at no cost). */
     isFavorite: new DataLoader<number, boolean>(async (videoIds) => {
       if (viewerId === null) return videoIds.map(() => false);
-      const liked = await caches.likedBy.load(viewerId, (id) => store.likedVideoIds(id));
+      const liked = await caches.likedBy.load(viewerId);
       return videoIds.map((videoId) => liked?.has(videoId) ?? false);
     }),
     /** Rows a joined query already read: later loads of the same ids cost nothing. */

@@ -47,7 +47,7 @@ export class VideoServiceDeps {
 
   /** A video that exists and is not deleted, through the cache. */
   async requireVideo(videoId: number): Promise<VideoRecord> {
-    const video = await this.caches.videos.load(videoId, async (id) => (await this.store.findVideos([id]))[0] ?? undefined);
+    const video = await this.caches.videos.load(videoId);
     if (!video) throw notFound(`video ${videoId} not found`);
     return video;
   }
@@ -77,7 +77,7 @@ export class VideoService {
     const size = pageSize(limit, this.deps.config.limits);
     const before = latestTime ?? new Date();
     const { caches, store, config } = this.deps;
-    const newest = (await caches.newest.load(NEWEST, () => store.newestVideos(config.localCache.feedSize)))!;
+    const newest = (await caches.newest.load(NEWEST))!;
     const start = newest.findIndex((entry) => entry.createdAt < before);
     // Served from memory when the page and the one video beyond it are all among the newest, or
     // when the newest are all there is.
@@ -139,7 +139,7 @@ export class VideoService {
     const cursor = readCursor(after);
     const videoId = Number(video.id);
     if (!cursor && size === limits.listDefault) {
-      const page = await this.deps.caches.firstCommentPages.load(videoId, () => this.deps.store.comments(videoId, size, null));
+      const page = await this.deps.caches.firstCommentPages.load(videoId);
       if (page) return page;
     }
     return this.deps.store.comments(videoId, size, cursor);

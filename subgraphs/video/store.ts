@@ -93,6 +93,22 @@ export class VideoStore {
     });
   }
 
+  /** Counters of the most recently active users, up to `limit` (to warm their cache). */
+  async recentUserStats(limit: number): Promise<UserRecord[]> {
+    const rows = await this.prisma.userStats.findMany({ orderBy: { updatedAt: "desc" }, take: limit });
+    return rows.map((row) => ({
+      id: Number(row.userId),
+      workCount: Math.max(0, row.workCount),
+      favoriteCount: Math.max(0, row.favoriteCount),
+      totalFavorited: Math.max(0, Number(row.totalFavorited)),
+    }));
+  }
+
+  /** The newest videos, whole rows, up to `limit` (to warm their cache). */
+  recentVideos(limit: number): Promise<VideoRecord[]> {
+    return this.prisma.video.findMany({ where: { isDeleted: false }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: limit });
+  }
+
   /** Videos by id in the order asked; null for ids that do not exist or were deleted. */
   async findVideos(videoIds: readonly number[]): Promise<(VideoRecord | null)[]> {
     const rows = await this.prisma.video.findMany({ where: { id: { in: videoIds.map(BigInt) }, isDeleted: false } });
@@ -169,10 +185,15 @@ export class VideoStore {
     return written === 1;
   }
 
-  /** Every video `userId` likes (what isFavorite is answered from). */
-  async likedVideoIds(userId: number): Promise<Set<number>> {
-    const rows = await this.prisma.like.findMany({ where: { userId: BigInt(userId) }, select: { videoId: true } });
-    return new Set(rows.map((row) => Number(row.videoId)));
+  /** Every video each of these users likes (what isFavorite is answered from), in one statement. */
+  async likedVideoIds(userIds: readonly number[]): Promise<Set<number>[]> {
+    const rows = await this.prisma.like.findMany({
+      where: { userId: { in: userIds.map(BigInt) } },
+      select: { userId: true, videoId: true },
+    });
+    const sets = new Map(userIds.map((id) => [id, new Set<number>()]));
+    for (const row of rows) sets.get(Number(row.userId))?.add(Number(row.videoId));
+    return userIds.map((id) => sets.get(id)!);
   }
 
   /** Videos `userId` likes, most recently liked first (deleted videos left out). */
