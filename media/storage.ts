@@ -80,9 +80,13 @@ export class MediaStorage {
   }
 
   publicUrl(key: string): string {
-    return `${this.config.storage.publicBaseUrl}/${key.split("/").map(encodeURIComponent).join("/")}`;
+    // Our keys are plain (`videos/<id>.mp4`); only others need escaping, segment by segment.
+    const path = SAFE_KEY.test(key) ? key : key.split("/").map(encodeURIComponent).join("/");
+    return `${this.config.storage.publicBaseUrl}/${path}`;
   }
 }
+
+const SAFE_KEY = /^[A-Za-z0-9._/-]+$/;
 
 export const videoKey = (videoId: number | bigint | string) => `videos/${videoId}.mp4`;
 export const coverKey = (videoId: number | bigint | string) => `covers/${videoId}.jpg`;

@@ -40,6 +40,7 @@ const stackVariables = {
   DATABASE_POOL_SIZE: positiveInt.default(10),
   DATABASE_MIGRATE_ON_START: bool.optional(),
   DATA_DIR: z.string().min(1).default("data"),
+  EMBEDDED_DATABASE_SYNC_COMMIT: bool.default(false),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   REDIS_PREFIX: z
     .string()
@@ -93,7 +94,7 @@ const stackVariables = {
   QUEUE_LOCK_MS: positiveInt.default(30_000),
   COUNTER_DRAIN_INTERVAL_MS: positiveInt.default(30_000),
   COUNTER_DRAIN_BATCH: positiveInt.default(1000),
-  COUNTER_KICK_DELAY_MS: z.coerce.number().int().min(0).default(5),
+  COUNTER_KICK_DELAY_MS: z.coerce.number().int().min(0).default(50),
   CHAT_CACHE_SIZE: positiveInt.default(200),
   CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
   CHAT_PAGE_MAX: positiveInt.default(500),
@@ -158,7 +159,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const databaseUrl = own[`${entry.envPrefix}_DATABASE_URL`] as string | undefined;
       const database: DatabaseConfig = databaseUrl
         ? { kind: "postgres", url: databaseUrl }
-        : { kind: "embedded", dataDir: path.join(dataDir, "postgres"), schema: entry.name };
+        : {
+            kind: "embedded",
+            dataDir: path.join(dataDir, "postgres"),
+            schema: entry.name,
+            synchronousCommit: e.EMBEDDED_DATABASE_SYNC_COMMIT,
+          };
       const url = (own[`${entry.envPrefix}_SUBGRAPH_URL`] as string | undefined) ?? local(ownPort);
       return [entry.name, Object.freeze({ port: ownPort, url, database })];
     }),
@@ -271,7 +277,7 @@ export interface SubgraphConfig {
 export type DatabaseConfig =
   | { readonly kind: "postgres"; readonly url: string }
   /** One embedded PGlite instance per data directory, one schema per subgraph in it. */
-  | { readonly kind: "embedded"; readonly dataDir: string; readonly schema: string }
+  | { readonly kind: "embedded"; readonly dataDir: string; readonly schema: string; readonly synchronousCommit: boolean }
   /** The same in memory, for the fast tests: nothing is written to disk. */
   | { readonly kind: "memory"; readonly instance: string; readonly schema: string };
 

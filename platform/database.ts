@@ -25,7 +25,10 @@ const UNDEFINED_DATABASE = "3D000";
 
 export async function openDatabase(spec: DatabaseConfig, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
   if (spec.kind === "postgres") return openPostgres(spec.url, options);
-  return openEmbedded(spec.kind === "embedded" ? { dataDir: spec.dataDir } : { memory: spec.instance }, spec.schema);
+  return openEmbedded(
+    spec.kind === "embedded" ? { dataDir: spec.dataDir, synchronousCommit: spec.synchronousCommit } : { memory: spec.instance },
+    spec.schema,
+  );
 }
 
 async function openPostgres(url: string, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
@@ -73,7 +76,10 @@ async function createDatabase(url: string): Promise<void> {
   }
 }
 
-async function openEmbedded(location: { dataDir: string } | { memory: string }, schema: string): Promise<Database> {
+async function openEmbedded(
+  location: { dataDir: string; synchronousCommit: boolean } | { memory: string },
+  schema: string,
+): Promise<Database> {
   const embedded = await openEmbeddedSchema(location, schema);
   return {
     description: embedded.description,

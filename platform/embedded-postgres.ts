@@ -14,9 +14,13 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory } from "@prisma/driver-a
 
 /**
  * Small buffers: a development database holds megabytes, and PGlite's defaults cost about
- * 130 MB of memory more per instance.
+ * 130 MB of memory more per instance. Unless `synchronousCommit`, a commit is acknowledged
+ * before its WAL reaches the disk: a crash of the process may lose its last fraction of a
+ * second of writes (a stop loses nothing, and nothing is ever corrupted), for about 15% more
+ * writes per second on the one thread everything shares.
  */
-const POSTGRESQL_CONF = ["shared_buffers=32MB", "work_mem=4MB", "maintenance_work_mem=16MB"].join("\n");
+const postgresqlConf = (synchronousCommit: boolean) =>
+  ["shared_buffers=32MB", "work_mem=4MB", "maintenance_work_mem=16MB", `synchronous_commit=${synchronousCommit ? "on" : "off"}`].join("\n");
 
 /** The queries a scoped handle offers: PGlite's own signatures, as the Prisma adapter calls them. */
 type Queryable = Pick<PGlite, "query" | "exec">;
@@ -125,8 +129,11 @@ async function emptyClusterTemplate(): Promise<Blob> {
   return new Blob([fs.readFileSync(file)]);
 }
 
-async function openInstance(key: string, location: { dataDir: string } | { memory: true }): Promise<SharedInstance> {
-  const options: PGliteOptions = { postgresqlconf: POSTGRESQL_CONF };
+async function openInstance(
+  key: string,
+  location: { dataDir: string; synchronousCommit: boolean } | { memory: true },
+): Promise<SharedInstance> {
+  const options: PGliteOptions = { postgresqlconf: postgresqlConf("synchronousCommit" in location && location.synchronousCommit) };
   if (!("dataDir" in location)) {
     const db = new PGlite({ ...options, loadDataDir: await emptyClusterTemplate() });
     await db.waitReady;
@@ -155,11 +162,14 @@ export interface EmbeddedDatabase {
  * Opens `schema` on the shared instance for `location` (a data directory, or an in-memory
  * name), starting the instance for its first user and closing it after its last.
  */
-export async function openEmbeddedSchema(location: { dataDir: string } | { memory: string }, schema: string): Promise<EmbeddedDatabase> {
+export async function openEmbeddedSchema(
+  location: { dataDir: string; synchronousCommit: boolean } | { memory: string },
+  schema: string,
+): Promise<EmbeddedDatabase> {
   const key = "dataDir" in location ? path.resolve(location.dataDir) : `memory:${location.memory}`;
   let opening = instances.get(key);
   if (!opening) {
-    opening = openInstance(key, "dataDir" in location ? { dataDir: key } : { memory: true });
+    opening = openInstance(key, "dataDir" in location ? { dataDir: key, synchronousCommit: location.synchronousCommit } : { memory: true });
     instances.set(key, opening);
     opening.catch(() => instances.delete(key));
   }

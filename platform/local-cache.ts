@@ -8,6 +8,7 @@
 //   everything, so a missed message cannot keep a value stale for long.
 import type { Redis } from "ioredis";
 import type { Counter } from "prom-client";
+import type { MaybePromise } from "../lib/maybe";
 import type { Logger } from "./logger";
 
 /** A cache name or key meaning "all of them". */
@@ -288,4 +289,14 @@ export class LocalCache<Key extends string | number, Value> {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** The cached value at once (no promise for GraphQL to wait on), or `load`'s when it is not cached. */
+export function cachedOr<Key extends string | number, Value>(
+  cache: LocalCache<Key, Value>,
+  key: Key,
+  load: (key: Key) => Promise<Value>,
+): MaybePromise<Value> {
+  const value = cache.get(key);
+  return value !== undefined ? value : load(key);
 }

@@ -81,7 +81,7 @@ describe("embedded PGlite database", () => {
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it("migrates, serves Prisma, reports unique violations, and keeps data across a reopen", async () => {
-    let database = await openDatabase({ kind: "embedded", dataDir, schema: "user" }, { poolSize: 1 });
+    let database = await openDatabase({ kind: "embedded", dataDir, schema: "user", synchronousCommit: true }, { poolSize: 1 });
     await migrate(database, migrationsDir(subgraphEntry("user")));
     let prisma = new PrismaClient({ adapter: database.adapter });
     await prisma.user.create({ data: { id: 1n, username: "kept", passwordHash: "h" } });
@@ -91,7 +91,7 @@ describe("embedded PGlite database", () => {
     await prisma.$disconnect();
     await database.close();
 
-    database = await openDatabase({ kind: "embedded", dataDir, schema: "user" }, { poolSize: 1 });
+    database = await openDatabase({ kind: "embedded", dataDir, schema: "user", synchronousCommit: true }, { poolSize: 1 });
     assert.deepEqual(await migrate(database, migrationsDir(subgraphEntry("user"))), []);
     prisma = new PrismaClient({ adapter: database.adapter });
     assert.equal((await prisma.user.findUnique({ where: { username: "kept" } }))?.id, 1n);
@@ -100,8 +100,8 @@ describe("embedded PGlite database", () => {
   });
 
   it("keeps each subgraph in its own schema of one instance, with its own migration history", async () => {
-    const first = await openDatabase({ kind: "embedded", dataDir, schema: "first" }, { poolSize: 1 });
-    const second = await openDatabase({ kind: "embedded", dataDir, schema: "second" }, { poolSize: 1 });
+    const first = await openDatabase({ kind: "embedded", dataDir, schema: "first", synchronousCommit: true }, { poolSize: 1 });
+    const second = await openDatabase({ kind: "embedded", dataDir, schema: "second", synchronousCommit: true }, { poolSize: 1 });
     try {
       const migrations = migrationsDir(subgraphEntry("user"));
       assert.ok((await migrate(first, migrations)).length > 0);

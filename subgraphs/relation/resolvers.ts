@@ -1,4 +1,5 @@
 // Resolvers of the relation subgraph: arguments in, one service call, result out.
+import { then } from "../../lib/maybe";
 import { DateTimeScalar } from "../../lib/scalars";
 import type { Resolvers } from "../../generated/graphql/relation";
 
@@ -15,9 +16,9 @@ export const resolvers: Resolvers = {
   User: {
     __resolveReference: (reference, { service }) => service.reference(reference.id),
     id: (user) => String(user.id),
-    followCount: async (user, _args, { service }) => (await service.relationOf(user)).followCount,
-    followerCount: async (user, _args, { service }) => (await service.relationOf(user)).followerCount,
-    isFollow: async (user, _args, { service }) => (await service.relationOf(user)).isFollow,
+    followCount: (user, _args, { service }) => then(service.relationOf(user), (relation) => relation.followCount),
+    followerCount: (user, _args, { service }) => then(service.relationOf(user), (relation) => relation.followerCount),
+    isFollow: (user, _args, { service }) => then(service.relationOf(user), (relation) => relation.isFollow),
     following: (user, { first, after }, { service }) => service.follows("following", user, first, after),
     followers: (user, { first, after }, { service }) => service.follows("followers", user, first, after),
     friends: (user, { first, after }, { service }) => service.friends(user, first, after),

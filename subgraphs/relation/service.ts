@@ -10,6 +10,7 @@ import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Queues } from "../../platform/queues";
 import type { Viewer } from "../../platform/viewer";
+import type { MaybePromise } from "../../lib/maybe";
 import type { RelationCaches } from "./caches";
 import type { RelationLoaders } from "./loaders";
 import type {
@@ -62,7 +63,20 @@ export class RelationService {
   }
 
   /** The user's counters and whether the viewer follows them (batched across the response). */
-  relationOf(user: UserRecord): Promise<UserRelation> {
+  relationOf(user: UserRecord): MaybePromise<UserRelation> {
+    const { counters, followeesOf } = this.deps.caches;
+    const viewerId = this.viewer.userId;
+    const cached = counters.get(user.id);
+    const followees = viewerId === null ? undefined : followeesOf.get(viewerId);
+    if (cached && (viewerId === null || followees)) {
+      // Counters may dip below zero for a moment while changes apply out of order.
+      return {
+        id: user.id,
+        followCount: Math.max(0, cached.followCount),
+        followerCount: Math.max(0, cached.followerCount),
+        isFollow: followees?.has(user.id) ?? false,
+      };
+    }
     return this.loaders.relationOf.load(user.id);
   }
 

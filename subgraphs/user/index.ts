@@ -16,15 +16,16 @@ export const subgraph = defineSubgraph<UserContext>({
   name: "user",
   create(deps) {
     const store = new UserStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
+    const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
+      (await store.findByIds(ids)).map((user) => user ?? undefined),
+    );
     const shared = new UserServiceDeps(
       store,
       new SessionStore(deps.config, deps.kv),
       new IdGenerator(deps.config.idWorkerId),
       deps.queues,
       deps.config,
-    );
-    const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
-      (await store.findByIds(ids)).map((user) => user ?? undefined),
+      profiles,
     );
     return {
       resolvers,

@@ -9,7 +9,9 @@ import { checkText } from "../../lib/text";
 import type { Config } from "../../platform/config";
 import type { Queues } from "../../platform/queues";
 import type { SessionStore } from "../../platform/sessions";
+import { cachedOr, type LocalCache } from "../../platform/local-cache";
 import type { Viewer } from "../../platform/viewer";
+import type { MaybePromise } from "../../lib/maybe";
 import type { UserLoaders } from "./loaders";
 import type { UserRecord, UserStore } from "./store";
 
@@ -24,6 +26,7 @@ export class UserServiceDeps {
     readonly ids: IdGenerator,
     readonly queues: Queues,
     readonly config: Pick<Config, "limits" | "auth">,
+    readonly profiles: LocalCache<number, UserRecord>,
   ) {
     this.decoyHash = this.hash("decoy-password-for-unknown-users");
   }
@@ -59,9 +62,9 @@ export class UserService {
   }
 
   /** An entity reference from another subgraph: null for an id that cannot exist. */
-  async reference(id: unknown): Promise<UserRecord | null> {
+  reference(id: unknown): MaybePromise<UserRecord | null> {
     const userId = parseId(id);
-    return userId === undefined ? null : this.loaders.userById.load(userId);
+    return userId === undefined ? null : cachedOr(this.deps.profiles, userId, (key) => this.loaders.userById.load(key));
   }
 
   user(id: string): Promise<UserRecord | null> {

@@ -1,17 +1,18 @@
-// The video subgraph's in-process caches (platform/local-cache.ts): video rows with their
+// The video subgraph's in-process caches (platform/local-cache.ts): video rows, videos'
 // counts, users' counters, the videos each viewer likes, each video's first comment page and
 // the newest videos the feed starts from. Writers invalidate them after their commit; the
-// counter drainer invalidates the counts it changed.
+// counter drainer invalidates the counts it changed (a video's row never changes with them).
 import type { SubgraphDeps } from "../../platform/subgraph";
 import type { LocalCache } from "../../platform/local-cache";
 import type { Config } from "../../platform/config";
-import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoRecord, VideoStore } from "./store";
+import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoCounts, VideoRecord, VideoStore } from "./store";
 
 /** The newest videos are one entry under this key. */
 export const NEWEST = "newest";
 
 export class VideoCaches {
   readonly videos: LocalCache<number, VideoRecord>;
+  readonly counts: LocalCache<number, VideoCounts>;
   readonly users: LocalCache<number, UserRecord>;
   /** What each viewer likes: isFavorite for any video is a set lookup. */
   readonly likedBy: LocalCache<number, Set<number>>;
@@ -20,6 +21,7 @@ export class VideoCaches {
 
   constructor(deps: Pick<SubgraphDeps, "cache">, store: VideoStore, config: Pick<Config, "limits" | "localCache">) {
     this.videos = deps.cache("videos", async (ids) => (await store.findVideos(ids)).map((video) => video ?? undefined));
+    this.counts = deps.cache("video-counts", (ids) => store.findVideoCounts(ids));
     this.users = deps.cache("user-counters", (ids) => store.findUserStats(ids));
     this.likedBy = deps.cache("liked-by", (ids) => store.likedVideoIds(ids));
     this.firstCommentPages = deps.cache("first-comment-pages", (ids) =>

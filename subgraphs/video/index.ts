@@ -11,7 +11,7 @@ import { NEWEST, VideoCaches } from "./caches";
 import { createLoaders, type VideoLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { VideoService, VideoServiceDeps } from "./service";
-import { VideoStore } from "./store";
+import { VideoStore, type VideoRecord } from "./store";
 import { createCounterDrainer, startWorkers } from "./workers";
 
 export type VideoContext = SubgraphContext<VideoLoaders, VideoService>;
@@ -52,13 +52,22 @@ export const subgraph = defineSubgraph<VideoContext>({
         const { maxEntries } = config.localCache;
         await caches.newest.load(NEWEST);
         return {
-          videos: await caches.videos.warm(async () => (await store.recentVideos(maxEntries)).map((video) => [Number(video.id), video])),
+          ...(await (async () => {
+            // Counts change; rows do not: the read happens inside the counts' warm-up, which
+            // leaves out what a drain changed meanwhile.
+            let recent: VideoRecord[] = [];
+            const videoCounts = await caches.counts.warm(async () => {
+              recent = await store.recentVideos(maxEntries);
+              return recent.map((video) => [Number(video.id), { favoriteCount: video.favoriteCount, commentCount: video.commentCount }]);
+            });
+            return { videoCounts, videos: await caches.videos.warm(async () => recent.map((video) => [Number(video.id), video])) };
+          })()),
           userCounters: await caches.users.warm(async () => (await store.recentUserStats(maxEntries)).map((user) => [user.id, user])),
         };
       },
       reconcile: async () => {
         const fixed = await store.reconcile();
-        caches.videos.invalidateAll();
+        caches.counts.invalidateAll();
         caches.users.invalidateAll();
         return fixed;
       },

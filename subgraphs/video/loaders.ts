@@ -2,7 +2,7 @@
 // through its in-process cache first (caches.ts), and to the store in one batch for the rest.
 import DataLoader from "dataloader";
 import type { VideoCaches } from "./caches";
-import type { FeedRow, UserRecord, VideoRecord } from "./store";
+import type { FeedRow, UserRecord, VideoCounts, VideoRecord } from "./store";
 
 export function createLoaders(caches: VideoCaches, viewerId: number | null) {
   const loaders = {
@@ -11,6 +11,9 @@ export function createLoaders(caches: VideoCaches, viewerId: number | null) {
     ),
     videoById: new DataLoader<number, VideoRecord | null>(async (videoIds) =>
       (await caches.videos.loadMany(videoIds)).map((video) => video ?? null),
+    ),
+    countsOf: new DataLoader<number, VideoCounts>(async (videoIds) =>
+      (await caches.counts.loadMany(videoIds)).map((counts) => counts ?? { favoriteCount: 0, commentCount: 0 }),
     ),
     /** Whether the viewer likes each video (always false without a viewer, at no cost). */
     isFavorite: new DataLoader<number, boolean>(async (videoIds) => {
@@ -23,6 +26,7 @@ export function createLoaders(caches: VideoCaches, viewerId: number | null) {
       for (const row of rows) {
         const id = Number(row.video.id);
         loaders.videoById.prime(id, row.video);
+        loaders.countsOf.prime(id, { favoriteCount: row.video.favoriteCount, commentCount: row.video.commentCount });
         loaders.isFavorite.prime(id, row.isFavorite);
         loaders.userById.prime(row.authorStats.id, row.authorStats);
       }

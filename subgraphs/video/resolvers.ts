@@ -1,5 +1,6 @@
 // Resolvers of the video subgraph: arguments in, one service call, result out.
 import { GraphQLUpload } from "graphql-upload-minimal";
+import { then } from "../../lib/maybe";
 import { DateTimeScalar } from "../../lib/scalars";
 import type { Resolvers } from "../../generated/graphql/video";
 
@@ -30,9 +31,8 @@ export const resolvers: Resolvers = {
     playUrl: (video, _args, { service }) => service.playUrl(video),
     coverUrl: (video, _args, { service }) => service.coverUrl(video),
     isFavorite: (video, _args, { service }) => service.isFavorite(video),
-    // Counters may dip below zero for a moment while counter events apply out of order.
-    favoriteCount: (video) => Math.max(0, video.favoriteCount),
-    commentCount: (video) => Math.max(0, video.commentCount),
+    favoriteCount: (video, _args, { service }) => then(service.counts(video), (counts) => counts.favoriteCount),
+    commentCount: (video, _args, { service }) => then(service.counts(video), (counts) => counts.commentCount),
     comments: (video, { first, after }, { service }) => service.comments(video, first, after),
   },
   Comment: {

@@ -13,7 +13,9 @@ import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
 import { JobTimeoutError, type Queues } from "../../platform/queues";
 import { receivedFileStream } from "../../platform/uploads";
+import { cachedOr } from "../../platform/local-cache";
 import type { Viewer } from "../../platform/viewer";
+import { then, type MaybePromise } from "../../lib/maybe";
 import { videoKey, type MediaStorage } from "../../media/storage";
 import { spoolToFile } from "../../media/upload";
 import { NEWEST, type VideoCaches } from "./caches";
@@ -27,6 +29,7 @@ import {
   type FeedPageRecord,
   type UserRecord,
   type VideoConnectionRecord,
+  type VideoCounts,
   type VideoRecord,
   type VideoStore,
 } from "./store";
@@ -98,22 +101,36 @@ export class VideoService {
   }
 
   /** An entity reference from another subgraph: null for an id that cannot exist. */
-  async videoReference(id: unknown): Promise<VideoRecord | null> {
+  videoReference(id: unknown): MaybePromise<VideoRecord | null> {
     const videoId = parseId(id);
-    return videoId === undefined ? null : this.loaders.videoById.load(videoId);
+    return videoId === undefined ? null : cachedOr(this.deps.caches.videos, videoId, (key) => this.loaders.videoById.load(key));
   }
 
-  async userReference(id: unknown): Promise<UserRecord | null> {
+  userReference(id: unknown): MaybePromise<UserRecord | null> {
     const userId = parseId(id);
-    return userId === undefined ? null : this.loaders.userById.load(userId);
+    return userId === undefined ? null : this.user(userId);
   }
 
-  user(userId: number | bigint): Promise<UserRecord> {
-    return this.loaders.userById.load(Number(userId));
+  user(userId: number | bigint): MaybePromise<UserRecord> {
+    return cachedOr(this.deps.caches.users, Number(userId), (key) => this.loaders.userById.load(key));
   }
 
-  isFavorite(video: VideoRecord): Promise<boolean> {
-    return this.loaders.isFavorite.load(Number(video.id));
+  /** Its like and comment counts (which may dip below zero for a moment while changes apply out of order). */
+  counts(video: VideoRecord): MaybePromise<VideoCounts> {
+    return then(
+      cachedOr(this.deps.caches.counts, Number(video.id), (key) => this.loaders.countsOf.load(key)),
+      (counts) => ({
+        favoriteCount: Math.max(0, counts.favoriteCount),
+        commentCount: Math.max(0, counts.commentCount),
+      }),
+    );
+  }
+
+  isFavorite(video: VideoRecord): MaybePromise<boolean> {
+    const viewerId = this.viewer.userId;
+    if (viewerId === null) return false;
+    const liked = this.deps.caches.likedBy.get(viewerId);
+    return liked ? liked.has(Number(video.id)) : this.loaders.isFavorite.load(Number(video.id));
   }
 
   playUrl(video: VideoRecord): string {

@@ -2,6 +2,7 @@
 // comments, counters and their outbox), no rules. Every write that changes a counter writes
 // the change to the counter outbox in the same statement (see platform/counters.ts).
 import { sumChanges, type CounterChange as AnyCounterChange, type DrainResult } from "../../platform/counters";
+import { WriteBatcher } from "../../platform/write-batch";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
 import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
 
@@ -38,6 +39,20 @@ export interface NewVideo {
   durationMs: number;
   width: number;
   height: number;
+}
+
+interface LikeWrite {
+  kind: "like" | "unlike";
+  key: string;
+  userId: number;
+  videoId: number;
+  changes: CounterChange[];
+}
+
+/** A video's counts: they change with every like and comment, its row otherwise never. */
+export interface VideoCounts {
+  favoriteCount: number;
+  commentCount: number;
 }
 
 /** A video's place in the feed: what the newest-videos cache keeps. */
@@ -116,6 +131,16 @@ export class VideoStore {
     return videoIds.map((id) => byId.get(id) ?? null);
   }
 
+  /** The counts of videos by id, in the order asked (undefined for ids that do not exist). */
+  async findVideoCounts(videoIds: readonly number[]): Promise<(VideoCounts | undefined)[]> {
+    const rows = await this.prisma.video.findMany({
+      where: { id: { in: videoIds.map(BigInt) } },
+      select: { id: true, favoriteCount: true, commentCount: true },
+    });
+    const byId = new Map(rows.map((row) => [Number(row.id), { favoriteCount: row.favoriteCount, commentCount: row.commentCount }]));
+    return videoIds.map((id) => byId.get(id));
+  }
+
   /** Which of these videos `userId` likes, in the order asked. */
   async findLikes(userId: number, videoIds: readonly number[]): Promise<boolean[]> {
     const rows = await this.prisma.like.findMany({
@@ -166,24 +191,54 @@ export class VideoStore {
   }
 
   /** Inserts the like with its counter changes; false (and nothing written) when it was there already. */
-  async insertLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
-    const written = await this.prisma.$executeRaw`
-      WITH inserted AS (
-        INSERT INTO likes (user_id, video_id) VALUES (${BigInt(userId)}, ${BigInt(videoId)}) ON CONFLICT DO NOTHING RETURNING video_id
-      )
-      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM inserted`;
-    return written === 1;
+  insertLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
+    return this.likeWrites.write({ kind: "like", key: `${userId}:${videoId}`, userId, videoId, changes });
   }
 
   /** Removes the like with its counter changes; false (and nothing written) when there was none. */
-  async deleteLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
-    const written = await this.prisma.$executeRaw`
-      WITH deleted AS (
-        DELETE FROM likes WHERE user_id = ${BigInt(userId)} AND video_id = ${BigInt(videoId)} RETURNING video_id
-      )
-      INSERT INTO counter_outbox (changes) SELECT ${JSON.stringify(changes)}::jsonb FROM deleted`;
-    return written === 1;
+  deleteLike(userId: number, videoId: number, changes: CounterChange[]): Promise<boolean> {
+    return this.likeWrites.write({ kind: "unlike", key: `${userId}:${videoId}`, userId, videoId, changes });
   }
+
+  /** Likes and unlikes requested together, one statement per run of one kind (platform/write-batch.ts). */
+  private readonly likeWrites = new WriteBatcher<LikeWrite, boolean>(async (kind, writes) => {
+    const users = writes.map((write) => BigInt(write.userId));
+    const videos = writes.map((write) => BigInt(write.videoId));
+    const changes = writes.map((write) => JSON.stringify(write.changes));
+    // Pairs are distinct within a run (the batcher keeps repeats for later rounds); the counter
+    // changes of every row that really changed go to the outbox as one row.
+    const changed =
+      kind === "like"
+        ? await this.prisma.$queryRaw<{ user_id: bigint; video_id: bigint }[]>`
+            WITH input AS (
+              SELECT * FROM unnest(${users}::bigint[], ${videos}::bigint[], ${changes}::text[]) WITH ORDINALITY AS t(user_id, video_id, changes, n)
+            ), first AS (
+              SELECT DISTINCT ON (user_id, video_id) user_id, video_id, changes FROM input ORDER BY user_id, video_id, n
+            ), written AS (
+              INSERT INTO likes (user_id, video_id) SELECT user_id, video_id FROM first ON CONFLICT DO NOTHING RETURNING user_id, video_id
+            ), counted AS (
+              INSERT INTO counter_outbox (changes)
+              SELECT jsonb_agg(change) FROM written JOIN first USING (user_id, video_id), jsonb_array_elements(first.changes::jsonb) AS change
+              HAVING count(*) > 0
+            )
+            SELECT user_id, video_id FROM written`
+        : await this.prisma.$queryRaw<{ user_id: bigint; video_id: bigint }[]>`
+            WITH input AS (
+              SELECT * FROM unnest(${users}::bigint[], ${videos}::bigint[], ${changes}::text[]) WITH ORDINALITY AS t(user_id, video_id, changes, n)
+            ), first AS (
+              SELECT DISTINCT ON (user_id, video_id) user_id, video_id, changes FROM input ORDER BY user_id, video_id, n
+            ), written AS (
+              DELETE FROM likes USING first WHERE likes.user_id = first.user_id AND likes.video_id = first.video_id
+              RETURNING likes.user_id, likes.video_id
+            ), counted AS (
+              INSERT INTO counter_outbox (changes)
+              SELECT jsonb_agg(change) FROM written JOIN first USING (user_id, video_id), jsonb_array_elements(first.changes::jsonb) AS change
+              HAVING count(*) > 0
+            )
+            SELECT user_id, video_id FROM written`;
+    const done = new Set(changed.map((row) => `${row.user_id}:${row.video_id}`));
+    return writes.map((write) => done.delete(`${write.userId}:${write.videoId}`));
+  });
 
   /** Every video each of these users likes (what isFavorite is answered from), in one statement. */
   async likedVideoIds(userIds: readonly number[]): Promise<Set<number>[]> {

@@ -19,8 +19,8 @@ export function createCounterDrainer(
     (limit) => store.drainCounterChanges(limit),
     ({ rows, changes }) => {
       deps.metrics.counterChangesApplied.inc({ subgraph: "video" }, rows);
-      // Counts are cached with their video and their user: drop what changed.
-      caches.videos.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)));
+      // Drop the cached counts that changed (the videos' rows stay).
+      caches.counts.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)));
       caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id)));
     },
     deps.config,
