@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { RouteHandlerMethod } from "fastify";
+import type { FastifyInstance, RouteHandlerMethod } from "fastify";
 import { Counter } from "prom-client";
 import { formatErrorFor } from "../platform/error-format";
 import { createHttpServer, listen } from "../platform/http";
@@ -97,6 +97,8 @@ export async function startGateway(
   platform: Platform,
   subgraphs: SubgraphLocations,
   port = platform.config.ports.gateway,
+  /** Routes the process adds on this port (the co-located stack's administration). */
+  extraRoutes?: (app: FastifyInstance) => void,
 ): Promise<RunningService & { gateway: Gateway }> {
   const { config, log, metrics } = platform;
   const gateway = await createGateway(platform, subgraphs);
@@ -111,6 +113,7 @@ export async function startGateway(
         context: (request) => gateway.context(request.headers.authorization, request.id, request.log as Logger),
       }) as RouteHandlerMethod,
     });
+    extraRoutes?.(app);
     serveWebClient(app, log);
     const listening = await listen(app, config.host, port);
     log.info({ port: listening.port, sandbox: config.graphql.sandbox }, `gateway listening on ${listening.baseUrl}/graphql`);

@@ -19,16 +19,24 @@ export interface InvalidationBus {
   publish(cache: string, keys: readonly (string | number)[]): void;
   /** Hands this process's invalidations of `cache` to `drop` ("all" after a lost connection). */
   subscribe(cache: string, drop: (keys: string[] | "all") => void): void;
+  /** Calls `then` after every cache dropped everything (to fill them again). */
+  afterDropEverything(then: () => void): void;
   close(): Promise<void>;
 }
 
 /** A bus within one process (the fast tests, tools): nobody else holds a copy. */
 export class LocalInvalidationBus implements InvalidationBus {
   private readonly subscribers = new Map<string, ((keys: string[] | "all") => void)[]>();
+  private readonly refills: (() => void)[] = [];
 
   /** Every cache forgets everything. */
   protected dropEverything(): void {
     for (const drops of this.subscribers.values()) for (const drop of drops) drop("all");
+    for (const refill of this.refills) refill();
+  }
+
+  afterDropEverything(then: () => void): void {
+    this.refills.push(then);
   }
 
   publish(cache: string, keys: readonly (string | number)[]): void {

@@ -16,6 +16,8 @@ import { loadConfig, type Config } from "../platform/config";
 import { openDatabase, type Database } from "../platform/database";
 import { createLogger } from "../platform/logger";
 import { migrate } from "../platform/migrations";
+import { EmbeddedDatabaseBusyError } from "../platform/embedded-postgres";
+import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import { EVERYTHING } from "../platform/local-cache";
 import { connectRedis } from "../platform/redis";
 import { subgraphEntry } from "../platform/registry";
@@ -158,21 +160,38 @@ async function dropCaches(config: Config): Promise<void> {
   }
 }
 
-export async function seedDemo(config: Config = loadConfig()): Promise<Record<string, number>> {
-  const log = createLogger({ logLevel: "warn" }, "seed-demo");
-  const started = Date.now();
-  // A bar per table on a terminal; one line per table when the output is a log.
+/** How a seeding tells its progress: a counter per table, and a closing summary. */
+export interface SeedProgress {
+  table(what: string, total: number): { increment(count: number): void };
+  done(summary: string): void;
+}
+
+/** Progress for a terminal (a bar per table) or a log (a line per table). */
+export function consoleProgress(): SeedProgress & { stop(): void } {
   const bars = process.stderr.isTTY
     ? new MultiBar(
         { format: " {bar} {percentage}% | {what} {value}/{total}", hideCursor: true, clearOnComplete: false },
         Presets.shades_classic,
       )
     : undefined;
-  const progress = (what: string, total: number) => {
-    if (bars) return bars.create(total, 0, { what: what.padEnd(9) });
-    let done = 0;
-    return { increment: (count: number) => void ((done += count) === total && process.stderr.write(`seeded ${what}: ${total}\n`)) };
+  return {
+    table: (what, total) => {
+      if (bars) return bars.create(total, 0, { what: what.padEnd(9) });
+      let done = 0;
+      return { increment: (count: number) => void ((done += count) === total && process.stderr.write(`seeded ${what}: ${total}\n`)) };
+    },
+    done: (summary) => {
+      bars?.stop();
+      process.stdout.write(`\n${summary}\n`);
+    },
+    stop: () => bars?.stop(),
   };
+}
+
+export async function seedDemo(config: Config, report: SeedProgress): Promise<Record<string, number>> {
+  const log = createLogger({ logLevel: "warn" }, "seed-demo");
+  const started = Date.now();
+  const progress = (what: string, total: number) => report.table(what, total);
   const inserted: Record<string, number> = {};
 
   // Media first: with the embedded storage and no stack running, serve it for the upload.
@@ -312,26 +331,80 @@ export async function seedDemo(config: Config = loadConfig()): Promise<Record<st
       messageBar.increment(batch.length);
     }
   } finally {
-    bars?.stop();
     await Promise.all([userClient.$disconnect(), videoClient.$disconnect(), relationClient.$disconnect()]);
     await Promise.all([userDb!.close(), videoDb!.close(), relationDb!.close()]);
   }
 
   const fixed = await reconcile(config);
   await dropCaches(config);
-  process.stdout.write(
-    `\nseeded in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+  report.done(
+    `seeded in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
       Object.entries(inserted)
         .map(([what, count]) => `${count} ${what}`)
         .join(", ") +
       ` new; counters recomputed (${Object.values(fixed).reduce((a, b) => a + b, 0)} rows set); caches dropped\n` +
-      `log in as demo_00001 … demo_${String(COUNTS.users).padStart(5, "0")} with the password "${DEMO_PASSWORD}"\n`,
+      `log in as demo_00001 … demo_${String(COUNTS.users).padStart(5, "0")} with the password "${DEMO_PASSWORD}"`,
   );
   return inserted;
 }
 
+/** The path on the gateway's port where a co-located stack seeds itself (outside production). */
+export const SEED_ROUTE = "/admin/seed-demo";
+
+/**
+ * Seeds through the running co-located stack, which owns the embedded database: the seeding
+ * runs in its process and streams its progress back, a JSON line at a time.
+ */
+async function seedThroughStack(config: Config): Promise<void> {
+  const progress = consoleProgress();
+  const tables = new Map<string, { increment(count: number): void }>();
+  let response: Response;
+  try {
+    response = await fetch(`http://127.0.0.1:${config.ports.gateway}${SEED_ROUTE}`, {
+      method: "POST",
+      headers: { [INTERNAL_SECRET_HEADER]: config.auth.internalSecret },
+    });
+  } catch (error) {
+    throw new Error(`the running stack did not answer on port ${config.ports.gateway} (${(error as Error).message})`, { cause: error });
+  }
+  if (!response.ok || !response.body)
+    throw new Error(`the running stack refused to seed: HTTP ${response.status} ${await response.text()}`);
+  let buffered = "";
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    buffered += Buffer.from(chunk).toString("utf8");
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = JSON.parse(buffered.slice(0, newline)) as {
+        table?: string;
+        total?: number;
+        increment?: number;
+        done?: string;
+        error?: string;
+      };
+      buffered = buffered.slice(newline + 1);
+      if (line.error) throw new Error(line.error);
+      if (line.table && line.total !== undefined) tables.set(line.table, progress.table(line.table, line.total));
+      if (line.table && line.increment) tables.get(line.table)?.increment(line.increment);
+      if (line.done) return progress.done(line.done);
+    }
+  }
+  progress.stop();
+  throw new Error("the running stack stopped answering before the seeding finished");
+}
+
 if (require.main === module) {
-  seedDemo().catch((error: Error) => {
+  const config = loadConfig();
+  const progress = consoleProgress();
+  seedDemo(config, progress).catch(async (error: Error) => {
+    progress.stop();
+    // The embedded database is open in a running stack: let that stack do the seeding.
+    if (error instanceof EmbeddedDatabaseBusyError) {
+      process.stderr.write("the embedded database is open in a running stack: seeding through it\n");
+      return seedThroughStack(config).catch((failure: Error) => {
+        process.stderr.write(`seed:demo failed: ${failure.message}\n`);
+        process.exit(1);
+      });
+    }
     process.stderr.write(`seed:demo failed: ${error.message}\n`);
     process.exit(1);
   });

@@ -12,10 +12,13 @@ import { SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
 import { openPlatform } from "../platform/runtime";
 import { buildSubgraph, hasDatabase, loadDefinition, type BuiltSubgraph, type Platform } from "../platform/subgraph";
 import { openSubgraphDatabase } from "../platform/subgraph-database";
-import { startSubgraphServer, type RunningService } from "../platform/subgraph-host";
+import { secretMatches, startSubgraphServer, type RunningService } from "../platform/subgraph-host";
+import { INTERNAL_SECRET_HEADER } from "../platform/headers";
+import type { FastifyInstance } from "fastify";
 import { startGateway } from "../gateway/server";
 import { startStorageServer } from "../media/storage-server";
 import { HttpGatewayExecutor, LocalGatewayExecutor } from "../rest-adapter/gateway-client";
+import { seedDemo, SEED_ROUTE } from "./seed-demo";
 import { startRestAdapter } from "../rest-adapter/server";
 
 export type ServiceKind = "storage" | "subgraph" | "workers" | "gateway" | "rest-adapter";
@@ -75,16 +78,57 @@ function stopWorkersFirst(platform: Platform, resources: Resources): void {
 }
 
 /**
+ * `npm run seed:demo` while this process holds the embedded database: the seeding runs here,
+ * streaming its progress as JSON lines. Only for callers holding the internal secret, and
+ * never in production.
+ */
+function adminRoutes(app: FastifyInstance, config: Config): void {
+  app.post(SEED_ROUTE, async (request, reply) => {
+    if (!secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)) {
+      return reply.code(403).send({ error: "this route only answers callers holding the internal secret" });
+    }
+    reply.hijack();
+    reply.raw.writeHead(200, { "content-type": "application/x-ndjson" });
+    const send = (line: object) => reply.raw.write(`${JSON.stringify(line)}\n`);
+    try {
+      await seedDemo(config, {
+        table: (table, total) => {
+          send({ table, total });
+          return { increment: (increment) => send({ table, increment }) };
+        },
+        done: (done) => send({ done }),
+      });
+    } catch (error) {
+      send({ error: (error as Error).message });
+    }
+    reply.raw.end();
+  });
+}
+
+/**
  * Fills the subgraphs' caches from their databases once they serve, so the first requests
  * after a start find the hot entities in memory; serving does not wait for it.
  */
-function warmInBackground(subgraphs: BuiltSubgraph[], log: Logger): void {
-  const started = Date.now();
-  void Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await subgraph.warm()] as const)).then(
-    (warmed) => log.info({ ms: Date.now() - started, entries: Object.fromEntries(warmed) }, "caches warmed"),
-    (error: unknown) => log.warn({ err: error }, "could not warm the caches; they fill as requests come"),
-  );
+function warmInBackground(subgraphs: BuiltSubgraph[], platform: Platform): void {
+  const warm = () => {
+    const started = Date.now();
+    void Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await subgraph.warm()] as const)).then(
+      (warmed) => platform.log.info({ ms: Date.now() - started, entries: Object.fromEntries(warmed) }, "caches warmed"),
+      (error: unknown) => platform.log.warn({ err: error }, "could not warm the caches; they fill as requests come"),
+    );
+  };
+  warm();
+  // Told to forget everything (bulk changes such as seed:demo, a lost bus connection): fill them again.
+  let again: NodeJS.Timeout | undefined;
+  platform.bus.afterDropEverything(() => {
+    clearTimeout(again);
+    again = setTimeout(warm, REWARM_DELAY_MS);
+    again.unref();
+  });
 }
+
+/** Wait after a "drop everything" before warming again (bulk changes often come in bursts). */
+const REWARM_DELAY_MS = 1000;
 
 /** Starts everything `resources` closes again, or closes what was started when start-up fails. */
 async function guarded<T extends Stoppable>(start: (resources: Resources) => Promise<Omit<T, "close">>, log: Logger): Promise<T> {
@@ -110,7 +154,7 @@ export function startSubgraphService(
     const subgraph = await openSubgraph(entry, platform, resources);
     if (workersInSubgraphProcess(config, entry)) await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
-    warmInBackground([subgraph], log);
+    warmInBackground([subgraph], platform);
     const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
     return { name: server.name, url: server.url, port: server.port };
   }, log);
@@ -198,10 +242,14 @@ export function startColocated(
       if (workersInSubgraphProcess(config, SUBGRAPHS[index]!)) await subgraph.startWorkers();
     }
     stopWorkersFirst(platform, resources);
-    warmInBackground(subgraphs, log);
+    warmInBackground(subgraphs, platform);
     const locations = Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-    const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) =>
-      g.close(),
+    const gateway = resources.add(
+      "gateway",
+      await startGateway(platform, locations, ports.gateway ?? config.ports.gateway, (app) => {
+        if (!config.production) adminRoutes(app, config);
+      }),
+      (g) => g.close(),
     );
     const rest = resources.add(
       "rest-adapter",
