@@ -4,8 +4,9 @@
 // subgraph's store in bulk (the same tables, no counter events), then recomputes every counter
 // from the rows (the same reconciliation as `npm run reconcile`), so counters are exact.
 // Deterministic: ids, names and times come from fixed seeds, so running it twice adds nothing.
-// With the embedded database the stack must be stopped (the database has one owner); with
-// PostgreSQL it may run beside a running stack. SEED_SCALE (default 1) scales every count.
+// The embedded database has one owner: when a running stack holds it, that stack does the
+// seeding (see seedThroughStack); with PostgreSQL it runs beside a running stack. SEED_SCALE
+// (default 1) scales every count.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
