@@ -1,5 +1,7 @@
 // Establishes the caller of a GraphQL request from `Authorization: Bearer <token>`, once per
 // request; the subgraphs receive the result (the viewer) and trust nothing else.
+import type { GraphQLError } from "graphql";
+import type { Deadline } from "../platform/deadline";
 import type { Logger } from "../platform/logger";
 import type { SessionStore } from "../platform/sessions";
 import { Viewer } from "../platform/viewer";
@@ -9,6 +11,23 @@ export interface GatewayContext {
   viewer: Viewer;
   requestId: string;
   log: Logger;
+  /** When the caller stops waiting; every subgraph call gets what is left of it. */
+  deadline: Deadline;
+  /** The caller's address, for per-address rate limits. */
+  clientIp: string;
+  /** Subgraph fetches made so far (bounded by GRAPHQL_MAX_FETCHES). */
+  fetches: number;
+  /** Set when the query plan needs more fetches than allowed: every fetch refuses with it. */
+  refusal?: GraphQLError;
+}
+
+/** What the edge knows about a request when it builds the context. */
+export interface RequestFacts {
+  authorization: string | undefined;
+  requestId: string;
+  log: Logger;
+  clientIp: string;
+  deadline: Deadline;
 }
 
 export async function authenticate(sessions: SessionStore, authorization: string | undefined): Promise<Viewer> {

@@ -5,22 +5,45 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo
 import { GraphQLError } from "graphql";
 import { Agent, request } from "undici";
 import type { Config } from "../platform/config";
-import { AUTH_FAILURE_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "../platform/headers";
+import {
+  AUTH_FAILURE_HEADER,
+  DEADLINE_HEADER,
+  INTERNAL_SECRET_HEADER,
+  REQUEST_ID_HEADER,
+  SESSION_ID_HEADER,
+  VIEWER_ID_HEADER,
+} from "../platform/headers";
 import type { Readable } from "node:stream";
 import type { Counter } from "prom-client";
-import { AppError } from "../lib/errors";
+import { AppError, unavailable } from "../lib/errors";
 import { fileOf, findUploads, multipartBody, receivedFileStream } from "../platform/uploads";
 import type { GatewayContext } from "./auth";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
 export function createSubgraphAgent(config: Config): Agent {
+  // Each call is bounded by its request's deadline (an abort signal); these are a backstop.
+  const longest = config.requestTimeoutMs + config.media.publishTimeoutMs;
   return new Agent({
     connections: config.subgraphClient.connections,
     keepAliveTimeout: 30_000,
-    headersTimeout: config.subgraphClient.timeoutMs,
-    bodyTimeout: config.subgraphClient.timeoutMs,
+    connectTimeout: Math.min(5_000, config.requestTimeoutMs),
+    headersTimeout: longest,
+    bodyTimeout: longest,
   });
+}
+
+/**
+ * Checks a subgraph call against its request before it is made: a plan over the fetch limit,
+ * too many fetches so far, or a caller whose deadline passed or who went away.
+ */
+export function admitFetch(context: GatewayContext, subgraph: string, maxFetches: number): void {
+  if (context.refusal) throw context.refusal;
+  context.fetches += 1;
+  if (context.fetches > maxFetches) {
+    throw new GraphQLError(`the request made more than ${maxFetches} subgraph fetches`, { extensions: { code: "QUERY_TOO_COMPLEX" } });
+  }
+  if (context.deadline.expired) throw unavailable(`the ${subgraph} service did not answer in time, please retry`);
 }
 
 const isRequestContext = (context: unknown): context is GatewayContext =>
@@ -44,6 +67,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // Health checks run without a request context.
     if (!isRequestContext(context)) return headers;
     headers[REQUEST_ID_HEADER] = context.requestId;
+    headers[DEADLINE_HEADER] = String(Math.floor(context.deadline.remainingMs));
     const { signedIn, tokenFailure } = context.viewer;
     if (signedIn) {
       headers[VIEWER_ID_HEADER] = String(signedIn.userId);
@@ -55,6 +79,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   async process({ request: subgraphRequest, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    const requestContext = isRequestContext(context) ? context : undefined;
+    if (requestContext) admitFetch(requestContext, this.name, this.config.graphql.maxFetches);
     this.fetches.inc({ subgraph: this.name });
     const operation = {
       query: subgraphRequest.query,
@@ -85,23 +111,32 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       headers["apollo-require-preflight"] = "true";
       body = multipart.body;
     }
-    const unavailable = (detail: string) =>
+    const failed = (detail: string) =>
       new GraphQLError(`subgraph ${this.name} ${detail}`, { extensions: { code: "SUBGRAPH_UNAVAILABLE", subgraph: this.name } });
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, { method: "POST", headers, body, dispatcher: this.agent });
+      const response = await request(this.url, {
+        method: "POST",
+        headers,
+        body,
+        dispatcher: this.agent,
+        ...(requestContext && { signal: requestContext.deadline.signal }),
+      });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
       if (uploadError instanceof AppError) throw uploadError;
-      throw unavailable(`could not be reached (${(error as Error).message})`);
+      if (requestContext?.deadline.expired) throw unavailable(`the ${this.name} service did not answer in time, please retry`);
+      throw failed(`could not be reached (${(error as Error).message})`);
     }
-    if (statusCode < 200 || statusCode >= 300) throw unavailable(`answered HTTP ${statusCode}`);
+    // A subgraph answers GraphQL errors with 200 (and 400 for a malformed operation, as JSON);
+    // anything else (a proxy's 502, a 503 while it starts) is not an answer.
+    if (statusCode >= 500 || statusCode === 429) throw failed(`answered HTTP ${statusCode}`);
     try {
       return JSON.parse(text) as SubgraphResponse;
     } catch {
-      throw unavailable("answered with a body that is not JSON");
+      throw failed(`answered HTTP ${statusCode} with a body that is not JSON`);
     }
   }
 }

@@ -6,11 +6,13 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { execute, parse, validate, type DocumentNode, type GraphQLFormattedError } from "graphql";
 import type { Counter } from "prom-client";
+import { Deadline } from "../platform/deadline";
 import { formatErrorFor } from "../platform/error-format";
 import type { Logger } from "../platform/logger";
 import type { BuiltSubgraph } from "../platform/subgraph";
 import { Viewer } from "../platform/viewer";
 import type { GatewayContext } from "./auth";
+import { admitFetch } from "./data-source";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
@@ -28,6 +30,7 @@ export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext
     readonly subgraph: BuiltSubgraph,
     private readonly log: Logger,
     private readonly fetches: Counter<"subgraph">,
+    private readonly maxFetches: number,
   ) {
     this.formatError = formatErrorFor(log);
   }
@@ -50,13 +53,14 @@ export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext
   }
 
   async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    if (isRequestContext(context)) admitFetch(context, this.subgraph.name, this.maxFetches);
     this.fetches.inc({ subgraph: this.subgraph.name });
     const document = this.document(request.query!);
     if (!("kind" in document)) return { errors: document };
     // Health checks and the like run without a request context: an anonymous caller.
     const scope = isRequestContext(context)
-      ? { viewer: context.viewer, requestId: context.requestId, log: context.log }
-      : { viewer: Viewer.anonymous, requestId: "internal", log: this.log };
+      ? { viewer: context.viewer, requestId: context.requestId, log: context.log, deadline: context.deadline }
+      : { viewer: Viewer.anonymous, requestId: "internal", log: this.log, deadline: Deadline.none() };
     const result = await execute({
       schema: this.subgraph.schema,
       document,

@@ -9,18 +9,29 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { FastifyInstance, RouteHandlerMethod } from "fastify";
+import { GraphQLScalarType } from "graphql";
 import { Counter } from "prom-client";
+import { unauthenticated } from "../lib/errors";
+import { checkDateTimeInput } from "../lib/scalars";
+import { describeTokenFailure } from "../platform/viewer";
 import { formatErrorFor } from "../platform/error-format";
+import { reachable } from "../platform/health";
 import { createHttpServer, listen } from "../platform/http";
+import { platformReadiness } from "../platform/runtime";
 import type { Logger } from "../platform/logger";
 import { SessionStore } from "../platform/sessions";
 import type { BuiltSubgraph, Platform } from "../platform/subgraph";
 import type { RunningService } from "../platform/subgraph-host";
 import { readSupergraph } from "../platform/supergraph";
 import { acceptGraphQLUploads } from "../platform/uploads";
-import { authenticate, type GatewayContext } from "./auth";
+import { Deadline, requestTimeout } from "../platform/deadline";
+import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER } from "../platform/headers";
+import { secretMatches } from "../platform/subgraph-host";
+import { authenticate, type GatewayContext, type RequestFacts } from "./auth";
 import { createSubgraphAgent, SubgraphDataSource } from "./data-source";
 import { LocalSubgraphDataSource } from "./local-data-source";
+import { queryCostPlugin } from "./query-cost";
+import { createGatewayLimiters, fetchLimitCheck, rateLimitPlugin } from "./request-limits";
 import { serveWebClient } from "./web-client";
 
 /** Where the gateway finds each subgraph: a URL (split mode) or the subgraph itself (co-located). */
@@ -30,7 +41,7 @@ export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   readonly sessions: SessionStore;
   /** Builds a request's context, as the HTTP route does. */
-  context(authorization: string | undefined, requestId: string, log: Logger): Promise<GatewayContext>;
+  context(facts: RequestFacts): Promise<GatewayContext>;
   close(): Promise<void>;
 }
 
@@ -52,22 +63,40 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
       if (location === undefined) throw new Error(`the supergraph names subgraph "${name}", which this process cannot reach`);
       return typeof location === "string"
         ? new SubgraphDataSource(name, location, config, agent, fetches)
-        : new LocalSubgraphDataSource(location, log, fetches);
+        : new LocalSubgraphDataSource(location, log, fetches, config.graphql.maxFetches);
     },
+    experimental_didResolveQueryPlan: fetchLimitCheck(config.graphql.maxFetches),
   });
+  // The supergraph's DateTime is an opaque scalar to the gateway: give it the subgraphs' rules so a
+  // malformed one is refused with BAD_USER_INPUT before any planning.
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    const dateTime = apiSchema.getType("DateTime");
+    if (dateTime instanceof GraphQLScalarType) checkDateTimeInput(dateTime);
+  });
+  // Depth and aliases as validation rules (HTTP 400); size and cost are measured by queryCostPlugin,
+  // which knows variables and defaults; the token limit is the parser's own (a syntax error, 400).
   const armor = new ApolloArmor({
     maxDepth: { n: config.graphql.maxDepth },
     maxAliases: { n: config.graphql.maxAliases },
-    costLimit: { maxCost: config.graphql.maxCost },
-    maxTokens: { n: config.graphql.maxTokens },
+    costLimit: { enabled: false },
+    maxTokens: { enabled: false },
+    maxDirectives: { n: 20 },
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     ...armor,
+    parseOptions: { maxTokens: config.graphql.maxTokens },
     introspection: config.graphql.sandbox,
     plugins: [
       ...armor.plugins,
+      queryCostPlugin({
+        maxCost: config.graphql.maxCost,
+        maxItems: config.graphql.maxItems,
+        listDefault: config.limits.listDefault,
+        listMax: config.limits.listMax,
+      }),
+      rateLimitPlugin(createGatewayLimiters(config, platform.limits)),
       config.graphql.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -80,10 +109,13 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   return {
     apollo,
     sessions,
-    context: async (authorization, requestId, requestLog) => ({
+    context: async ({ authorization, requestId, log: requestLog, clientIp, deadline }) => ({
       viewer: await authenticate(sessions, authorization),
       requestId,
       log: requestLog,
+      clientIp,
+      deadline,
+      fetches: 0,
     }),
     close: async () => {
       await apollo.stop();
@@ -103,14 +135,50 @@ export async function startGateway(
   const { config, log, metrics } = platform;
   const gateway = await createGateway(platform, subgraphs);
   try {
-    const app = createHttpServer({ config, log, metrics });
+    const app = createHttpServer({
+      config,
+      log,
+      metrics,
+      // Ready when Redis (sessions) answers and every subgraph does: reachable over HTTP, or ready in this process.
+      readiness: () => ({
+        ...platformReadiness(platform),
+        ...Object.assign(
+          {},
+          ...Object.entries(subgraphs).map(([name, location]) =>
+            typeof location === "string" ? { [name]: () => reachable(location) } : location.readiness(),
+          ),
+        ),
+      }),
+    });
     app.route({
       url: "/graphql",
       method: ["GET", "POST", "OPTIONS"],
       // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
-      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes),
+      // Only a signed-in caller may send a file: the token is checked before the body is read.
+      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, async (request) => {
+        const viewer = await authenticate(gateway.sessions, request.headers.authorization);
+        return viewer.signedIn ? undefined : unauthenticated(describeTokenFailure(viewer.tokenFailure));
+      }),
       handler: fastifyApolloHandler(gateway.apollo, {
-        context: (request) => gateway.context(request.headers.authorization, request.id, request.log as Logger),
+        context: (request, reply) => {
+          const deadline = new Deadline(requestTimeout(config, request.headers["content-type"]));
+          // The caller hung up before the answer: stop its work at the next fetch or resolver.
+          reply.raw.once("close", () => {
+            if (!reply.raw.writableFinished) deadline.abort();
+          });
+          return gateway.context({
+            authorization: request.headers.authorization,
+            requestId: request.id,
+            log: request.log as Logger,
+            // The REST adapter (holding the internal secret) names the client it serves.
+            clientIp:
+              typeof request.headers[CLIENT_IP_HEADER] === "string" &&
+              secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)
+                ? request.headers[CLIENT_IP_HEADER]
+                : request.ip,
+            deadline,
+          });
+        },
       }) as RouteHandlerMethod,
     });
     extraRoutes?.(app);

@@ -26,7 +26,7 @@ describe("the web client on the gateway", () => {
     fs.writeFileSync(path.join(root, "assets", "index-1a2b3c.js.gz"), gzipSync(SCRIPT));
     app = Fastify();
     app.post("/graphql", async () => ({ data: null }));
-    app.get("/health", async () => ({ status: "ok" }));
+    app.get("/healthz", async () => ({ status: "ok" }));
     serveWebClient(app, log, root);
     await app.ready();
   });
@@ -59,8 +59,8 @@ describe("the web client on the gateway", () => {
 
   it("never shadows the API or turns a missing file into HTML", async () => {
     assert.equal((await app.inject({ method: "POST", url: "/graphql" })).statusCode, 200);
-    assert.deepEqual((await app.inject({ method: "GET", url: "/health" })).json(), { status: "ok" });
-    for (const url of ["/graphql/anything", "/metrics", "/assets/index-old.js", "/favicon.ico"]) {
+    assert.deepEqual((await app.inject({ method: "GET", url: "/healthz" })).json(), { status: "ok" });
+    for (const url of ["/graphql/anything", "/metrics", "/readyz", "/assets/index-old.js", "/favicon.ico"]) {
       const response = await app.inject({ method: "GET", url });
       assert.equal(response.statusCode, 404, url);
       assert.match(String(response.headers["content-type"]), /^application\/json/, url);

@@ -16,7 +16,7 @@ const REVALIDATE = "no-cache";
 /** Anything else in dist (none today) may change under the same name. */
 const SHORT = "public, max-age=300";
 /** Server routes a client route must never shadow. */
-const SERVER_PATHS = ["/graphql", "/health", "/metrics"];
+const SERVER_PATHS = ["/graphql", "/healthz", "/readyz", "/metrics"];
 
 function isClientRoute(request: FastifyRequest): boolean {
   if (request.method !== "GET" && request.method !== "HEAD") return false;

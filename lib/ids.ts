@@ -1,7 +1,7 @@
 // Time-ordered 53-bit ids without a database round trip, so every id is a safe JavaScript integer.
 //
 // Layout (most significant first): 41 bits of milliseconds since ID_EPOCH_MS (good until 2093),
-// 5 bits of worker id (0-31, from config, one per process that creates rows), 7 bits of
+// 5 bits of worker id (0-31, one per process that creates rows: leased, see platform/worker-id.ts), 7 bits of
 // sequence (128 ids per millisecond per worker).
 
 import { badInput } from "./errors";
@@ -19,19 +19,31 @@ const TIME_FACTOR = 2 ** (WORKER_BITS + SEQUENCE_BITS);
 
 export type Clock = () => number;
 
+/** Where a generator reads its worker id (a lease may move a process to another one). */
+export interface WorkerIdSource {
+  readonly current: number;
+}
+
 export class IdGenerator {
   private lastMs = -1;
   private sequence = 0;
+  private readonly worker: WorkerIdSource;
 
   constructor(
-    readonly workerId: number,
+    workerId: number | WorkerIdSource,
     private readonly clock: Clock = Date.now,
     /** How far (ms) the clock may step back before we stop waiting and run on logical time. */
     private readonly maxBackwardWaitMs = 5,
   ) {
-    if (!Number.isInteger(workerId) || workerId < 0 || workerId > MAX_WORKER) {
-      throw new RangeError(`worker id must be an integer in 0..${MAX_WORKER}, got ${workerId}`);
+    this.worker = typeof workerId === "number" ? { current: workerId } : workerId;
+    const id = this.worker.current;
+    if (!Number.isInteger(id) || id < 0 || id > MAX_WORKER) {
+      throw new RangeError(`worker id must be an integer in 0..${MAX_WORKER}, got ${id}`);
     }
+  }
+
+  get workerId(): number {
+    return this.worker.current;
   }
 
   /** Returns the next id: strictly greater than every id this generator returned before. */
@@ -55,7 +67,7 @@ export class IdGenerator {
     }
     if (now > MAX_TIME) throw new RangeError("id time bits exhausted");
     this.lastMs = now;
-    return now * TIME_FACTOR + this.workerId * WORKER_FACTOR + this.sequence;
+    return now * TIME_FACTOR + this.worker.current * WORKER_FACTOR + this.sequence;
   }
 
   private waitUntil(targetMs: number): number {

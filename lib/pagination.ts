@@ -67,3 +67,11 @@ export function pageOf<Row, Node = Row>(
     nextCursor: hasMore && last ? encodeCursor(cursorOf(last)) : null,
   };
 }
+
+/** The first `size` nodes of a (cached) larger first page, as if that size had been asked for. */
+export function firstPageOf<Node>(page: Page<Node>, size: number, cursorOf: (node: Node) => Cursor): Page<Node> {
+  if (size >= page.nodes.length) return page;
+  const nodes = page.nodes.slice(0, size);
+  const last = nodes.at(-1);
+  return { nodes, hasMore: true, nextCursor: last ? encodeCursor(cursorOf(last)) : null };
+}

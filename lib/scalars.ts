@@ -9,6 +9,22 @@ function toDate(value: unknown): Date {
   return date;
 }
 
+/**
+ * The same rules for an edge that forwards values as they came (the gateway): a malformed
+ * DateTime is refused there, before planning, and a good one passes on unchanged.
+ */
+export function checkDateTimeInput(type: GraphQLScalarType): void {
+  type.parseValue = (value) => {
+    toDate(value);
+    return value;
+  };
+  type.parseLiteral = (ast) => {
+    if (ast.kind !== Kind.STRING) throw badInput("DateTime must be an ISO-8601 string");
+    toDate(ast.value);
+    return ast.value;
+  };
+}
+
 /** ISO-8601 with milliseconds on the way out; a Date on the way in. */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: "DateTime",

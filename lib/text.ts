@@ -15,8 +15,24 @@ export function codePointLength(text: string): number {
 export function checkText(value: string, field: string, limits: { min?: number; max: number; singleLine?: boolean }): string {
   const min = limits.min ?? 1;
   const length = codePointLength(value);
-  if (length < min || value.trim() === "") throw badInput(`${field} must not be empty`);
+  if (length === 0 || value.trim() === "") throw badInput(`${field} must not be empty`);
+  if (length < min) throw badInput(`${field} is too short (at least ${min} characters)`);
   if (length > limits.max) throw badInput(`${field} is too long (at most ${limits.max} characters, got ${length})`);
   if (CONTROL.test(value) || (limits.singleLine && /[\r\n\t]/.test(value))) throw badInput(`${field} contains control characters`);
   return value;
+}
+
+// Invisible format characters: bidi overrides and isolates (which make "resu" read as "user"),
+// zero-width joiners and spaces, the BOM. Names that others read must not hide anything.
+const INVISIBLE = /\p{Cf}/u;
+
+/**
+ * A name as it is stored and compared: NFKC-normalised (so look-alike compatibility forms such
+ * as full-width "ｕｓｅｒ" are the same name as "user"), then checked like any single-line text,
+ * with invisible format characters refused.
+ */
+export function normalizeName(value: string, field: string, limits: { max: number }): string {
+  const normalized = value.normalize("NFKC");
+  if (INVISIBLE.test(normalized)) throw badInput(`${field} contains invisible or direction-changing characters`);
+  return checkText(normalized, field, { max: limits.max, singleLine: true });
 }

@@ -51,6 +51,11 @@ export class MediaStorage {
     }
   }
 
+  /** Whether the storage answers and holds the bucket (readiness). */
+  async check(): Promise<void> {
+    if (!(await this.client.bucketExists(this.bucket))) throw new Error(`bucket ${this.bucket} does not exist`);
+  }
+
   async putFile(key: string, file: string, contentType: string): Promise<void> {
     this.bucketReady ??= this.ensureBucket().catch((error: unknown) => {
       this.bucketReady = undefined;

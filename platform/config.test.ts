@@ -5,7 +5,8 @@ import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from "./config";
 describe("loadConfig", () => {
   it("has working defaults: the documented ports and embedded databases", () => {
     const config = loadConfig({});
-    assert.deepEqual(config.ports, { rest: 8080, gateway: 4000 });
+    assert.deepEqual(config.ports, { rest: 8080, gateway: 4000, metrics: 9464 });
+    assert.equal(config.host, "127.0.0.1", "only this machine, unless HOST says otherwise");
     assert.deepEqual(
       Object.fromEntries(Object.entries(config.subgraphs).map(([name, subgraph]) => [name, subgraph.port])),
       { user: 4001, video: 4002, relation: 4003 },
@@ -30,8 +31,24 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ NODE_ENV: "production" }), /JWT_SECRET/);
     assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEVELOPMENT_JWT_SECRET }), /JWT_SECRET/);
     assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) }), /INTERNAL_SECRET/);
+    assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31), INTERNAL_SECRET: "y".repeat(40) }), /32 bytes/);
     const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) });
     assert.equal(config.graphql.sandbox, false, "no Sandbox in production");
+  });
+
+  it("has production defaults for rate limits and passwords, and development ones a test suite fits in", () => {
+    const secrets = { JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) };
+    const production = loadConfig({ NODE_ENV: "production", ...secrets });
+    const development = loadConfig({});
+    assert.equal(production.limits.passwordMin, 8);
+    assert.equal(development.limits.passwordMin, 1);
+    assert.ok(production.rateLimits.loginPerIpPerMinute <= 60);
+    assert.ok(development.rateLimits.registerPerIpPerHour >= 1000 && development.rateLimits.writesPerUserPerMinute >= 5000);
+    // Guessing one account's password is limited in every mode.
+    assert.equal(development.rateLimits.loginFailuresPerAccount, production.rateLimits.loginFailuresPerAccount);
+    assert.ok(development.rateLimits.loginFailuresPerAccount <= 50);
+    assert.equal(loadConfig({ NODE_ENV: "production", PASSWORD_MIN_LENGTH: "12", ...secrets }).limits.passwordMin, 12);
+    assert.deepEqual(loadConfig({ TRUST_PROXY: "10.0.0.0/8, 127.0.0.1" }).trustProxy, ["10.0.0.0/8", "127.0.0.1"]);
   });
 
   it("uses PostgreSQL when a database URL is given", () => {

@@ -33,9 +33,10 @@ function subgraphVariables(entry: SubgraphEntry) {
 const stackVariables = {
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).default("127.0.0.1"),
   REST_PORT: port.default(8080),
   GATEWAY_PORT: port.default(4000),
+  METRICS_PORT: port.default(9464),
   GATEWAY_URL: optionalUrl,
   DATABASE_POOL_SIZE: positiveInt.default(10),
   DATABASE_MIGRATE_ON_START: bool.optional(),
@@ -50,7 +51,7 @@ const stackVariables = {
   JWT_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
   SESSION_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
   INTERNAL_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
-  ID_WORKER_ID: z.coerce.number().int().min(0).max(31).default(0),
+  ID_WORKER_ID: z.coerce.number().int().min(0).max(31).optional(),
   SENSITIVE_WORDS_FILE: z.string().min(1).default("lib/sensitive-words.txt"),
   USERNAME_MAX_LENGTH: positiveInt.default(32),
   PASSWORD_MAX_LENGTH: positiveInt.default(32),
@@ -59,14 +60,19 @@ const stackVariables = {
   MESSAGE_MAX_LENGTH: positiveInt.default(1000),
   LIST_LIMIT_DEFAULT: positiveInt.default(30),
   LIST_LIMIT_MAX: positiveInt.default(100),
+  LEGACY_LIST_MAX: positiveInt.default(5000),
   ARGON2_MEMORY_KIB: positiveInt.default(19456),
   ARGON2_TIME_COST: positiveInt.default(2),
   GRAPHQL_MAX_DEPTH: positiveInt.default(10),
   GRAPHQL_MAX_ALIASES: positiveInt.default(15),
-  GRAPHQL_MAX_COST: positiveInt.default(5000),
+  GRAPHQL_MAX_COST: positiveInt.default(20_000),
+  GRAPHQL_MAX_ITEMS: positiveInt.default(2_000),
+  GRAPHQL_MAX_FETCHES: positiveInt.default(24),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
   SANDBOX_ENABLED: bool.optional(),
-  SUBGRAPH_TIMEOUT_MS: positiveInt.default(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(10_000),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
   SUBGRAPH_CONNECTIONS: positiveInt.default(64),
   REQUEST_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
   REQUEST_URL_MAX_BYTES: positiveInt.default(64 * 1024),
@@ -101,6 +107,13 @@ const stackVariables = {
   LOCAL_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
   LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
   FEED_CACHE_SIZE: positiveInt.default(600),
+  TRUST_PROXY: z.string().min(1).optional(),
+  RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: positiveInt.optional(),
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: positiveInt.optional(),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(20),
+  RATE_LIMIT_LOGIN_LOCKOUT_SECONDS: positiveInt.default(15 * 60),
+  RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: positiveInt.optional(),
+  PASSWORD_MIN_LENGTH: positiveInt.optional(),
   COMMENT_TIME_ZONE: z
     .string()
     .refine((zone) => {
@@ -147,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
     throw new ConfigError("JWT_SECRET: production refuses the development secret; set a random value of 32+ characters");
   }
+  if (production && Buffer.byteLength(e.JWT_SECRET) < 32) {
+    throw new ConfigError("JWT_SECRET: production needs at least 32 bytes (e.g. `openssl rand -base64 48`)");
+  }
   if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
     throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
   }
@@ -175,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     logLevel: e.LOG_LEVEL,
     host: e.HOST,
-    ports: { rest: e.REST_PORT, gateway: e.GATEWAY_PORT },
+    ports: { rest: e.REST_PORT, gateway: e.GATEWAY_PORT, metrics: e.METRICS_PORT },
     gatewayUrl: e.GATEWAY_URL ?? local(e.GATEWAY_PORT),
     /** Port, URL and database of each subgraph of the registry, by name. */
     subgraphs: Object.freeze(subgraphs),
@@ -191,27 +207,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       internalSecret: e.INTERNAL_SECRET,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
     },
+    /** A pinned id-generator worker id; unset, each process leases a free one from Redis. */
     idWorkerId: e.ID_WORKER_ID,
     sensitiveWordsFile: path.resolve(projectRoot, e.SENSITIVE_WORDS_FILE),
     limits: {
       username: e.USERNAME_MAX_LENGTH,
       password: e.PASSWORD_MAX_LENGTH,
+      /** Shortest password accepted at registration (8 in production, 1 elsewhere, unless set). */
+      passwordMin: e.PASSWORD_MIN_LENGTH ?? (production ? 8 : 1),
       title: e.TITLE_MAX_LENGTH,
       comment: e.COMMENT_MAX_LENGTH,
       message: e.MESSAGE_MAX_LENGTH,
       listDefault: e.LIST_LIMIT_DEFAULT,
       listMax: e.LIST_LIMIT_MAX,
+      /** Most items a legacy list answers (read page by page; the app cannot page). */
+      legacyListMax: e.LEGACY_LIST_MAX,
       requestBodyBytes: e.REQUEST_BODY_LIMIT_BYTES,
       requestUrlBytes: e.REQUEST_URL_MAX_BYTES,
     },
     graphql: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
+      /** Field resolutions a request may cause, lists counted by their effective size down the nesting. */
       maxCost: e.GRAPHQL_MAX_COST,
+      /** Objects a request may return. */
+      maxItems: e.GRAPHQL_MAX_ITEMS,
+      /** Subgraph fetches one request's query plan may make. */
+      maxFetches: e.GRAPHQL_MAX_FETCHES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       sandbox: e.SANDBOX_ENABLED ?? !production,
     },
-    subgraphClient: { timeoutMs: e.SUBGRAPH_TIMEOUT_MS, connections: e.SUBGRAPH_CONNECTIONS },
+    /** How long a request may take from the edge to its answer (a publish gets the media time on top). */
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    subgraphClient: { connections: e.SUBGRAPH_CONNECTIONS },
+    database: { statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS },
+    /** Which proxies' X-Forwarded-For names the client: unset trusts none; "true" any, or addresses/CIDRs. */
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    rateLimits: {
+      loginPerIpPerMinute: e.RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE ?? (production ? 30 : 6000),
+      registerPerIpPerHour: e.RATE_LIMIT_REGISTER_PER_IP_PER_HOUR ?? (production ? 20 : 100_000),
+      /** Failed logins one account may take before it is locked for `loginLockoutSeconds` (every mode). */
+      loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
+      loginLockoutSeconds: e.RATE_LIMIT_LOGIN_LOCKOUT_SECONDS,
+      writesPerUserPerMinute: e.RATE_LIMIT_WRITES_PER_USER_PER_MINUTE ?? (production ? 300 : 100_000),
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     // Whether subgraph processes also run their BullMQ workers (always, with an embedded database).
     workersInProcess: e.WORKERS_IN_PROCESS,
@@ -265,6 +304,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pageMax: e.CHAT_PAGE_MAX,
     },
   });
+}
+
+function parseTrustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 export interface SubgraphConfig {

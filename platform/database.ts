@@ -23,7 +23,16 @@ export interface Database {
 
 const UNDEFINED_DATABASE = "3D000";
 
-export async function openDatabase(spec: DatabaseConfig, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
+export interface DatabaseOptions {
+  poolSize: number;
+  createIfMissing?: boolean;
+  /** Statements running longer are cancelled by PostgreSQL (none when unset: tools, migrations). */
+  statementTimeoutMs?: number;
+  /** Longest wait for a connection, new or from the pool (unset: wait as long as it takes). */
+  connectTimeoutMs?: number;
+}
+
+export async function openDatabase(spec: DatabaseConfig, options: DatabaseOptions): Promise<Database> {
   if (spec.kind === "postgres") return openPostgres(spec.url, options);
   return openEmbedded(
     spec.kind === "embedded" ? { dataDir: spec.dataDir, synchronousCommit: spec.synchronousCommit } : { memory: spec.instance },
@@ -31,8 +40,13 @@ export async function openDatabase(spec: DatabaseConfig, options: { poolSize: nu
   );
 }
 
-async function openPostgres(url: string, options: { poolSize: number; createIfMissing?: boolean }): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize });
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    ...(options.statementTimeoutMs !== undefined && { statement_timeout: options.statementTimeoutMs }),
+    ...(options.connectTimeoutMs !== undefined && { connectionTimeoutMillis: options.connectTimeoutMs }),
+  });
   // An idle client losing its connection emits on the pool; without a listener that is a crash.
   pool.on("error", () => undefined);
   try {

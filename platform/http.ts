@@ -1,10 +1,12 @@
 // The Fastify instance every service starts from: request ids that follow a request across
-// hops, one log line per request, Prometheus metrics, a health route, and a bounded shutdown.
+// hops, one log line per request, Prometheus metrics (served on a port of their own, see
+// metrics-server.ts), health routes, timeouts on every connection, and a bounded shutdown.
 import type { AddressInfo } from "node:net";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "./config";
 import { REQUEST_ID_HEADER } from "./headers";
 import { requestIdFrom, type Logger } from "./logger";
+import { healthRoutes, type ReadinessChecks } from "./health";
 import type { Metrics } from "./metrics";
 
 export interface HttpServerOptions {
@@ -17,10 +19,12 @@ export interface HttpServerOptions {
   clientErrorResponse?: (error: Error & { code?: string }) => { status: number; body: string };
   /** Treat `/a/b` and `/a/b/` as one route (the legacy app is not consistent). */
   ignoreTrailingSlash?: boolean;
+  /** What `/readyz` checks (read on each probe, so it may be filled in after start). */
+  readiness?: () => ReadinessChecks;
 }
 
-/** Probes and scrapes: counted in metrics, not worth a log line each. */
-const QUIET_ROUTES = new Set(["/health", "/metrics"]);
+/** Probes: counted in metrics, not worth a log line each. */
+const QUIET_ROUTES = new Set(["/healthz", "/readyz"]);
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const { config, log, metrics, maxHeaderBytes, clientErrorResponse } = options;
@@ -30,8 +34,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
     genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     bodyLimit: config.limits.requestBodyBytes,
-    http: maxHeaderBytes ? { maxHeaderSize: maxHeaderBytes } : {},
+    trustProxy: config.trustProxy,
+    // A client must send its headers promptly and its whole request (an upload included)
+    // within the upload time; a connection idle that long is closed. Handlers are bounded by
+    // their own deadline (a publish waits for the media worker), which these outlast.
+    connectionTimeout: longestExchangeMs(config),
+    requestTimeout: longestExchangeMs(config),
     keepAliveTimeout: 65_000,
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, ...(maxHeaderBytes && { maxHeaderSize: maxHeaderBytes }) },
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false },
     ...(clientErrorResponse && {
@@ -60,12 +70,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       "request",
     );
   });
-  app.get("/health", async () => ({ status: "ok" }));
-  app.get("/metrics", async (_request, reply) => {
-    reply.header("content-type", metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  healthRoutes(app, options.readiness ?? (() => ({})));
   return app;
+}
+
+/** Longest a client may take to send its request headers. */
+const HEADERS_TIMEOUT_MS = 15_000;
+
+/** Longest an exchange may last on one connection: the slowest request (a publish) plus slack. */
+export function longestExchangeMs(config: Pick<Config, "requestTimeoutMs" | "media">): number {
+  return config.requestTimeoutMs + config.media.publishTimeoutMs + 30_000;
 }
 
 /** Listens and returns the base URL (with the real port when `port` is 0). */

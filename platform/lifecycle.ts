@@ -26,6 +26,8 @@ export class Resources {
 }
 
 export interface Stoppable {
+  /** Where this service's process serves GET /metrics (its own port, METRICS_PORT). */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,8 @@ export class Metrics {
   readonly counterChangesApplied: Counter<"subgraph">;
   /** Counter changes written and not applied yet, by subgraph (read from each outbox on scrape). */
   private readonly pendingSources = new Map<string, () => Promise<number>>();
+  /** Events written to an event outbox and not relayed to their queues yet, by subgraph. */
+  private readonly pendingEventSources = new Map<string, () => Promise<number>>();
 
   constructor(service: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service });
@@ -56,6 +58,21 @@ export class Metrics {
         for (const [subgraph, count] of sources) this.set({ subgraph }, await count().catch(() => -1));
       },
     });
+    const eventSources = this.pendingEventSources;
+    new Gauge({
+      name: "outbox_events_pending",
+      help: "Events written to a subgraph's event outbox and not relayed to their queues yet",
+      labelNames: ["subgraph"],
+      registers: [this.registry],
+      async collect() {
+        for (const [subgraph, count] of eventSources) this.set({ subgraph }, await count().catch(() => -1));
+      },
+    });
+  }
+
+  /** Reports a subgraph's events waiting for the relay in `outbox_events_pending`. */
+  countPendingEvents(subgraph: string, count: () => Promise<number>): void {
+    this.pendingEventSources.set(subgraph, count);
   }
 
   /** Reports a subgraph's pending counter changes in `counter_changes_pending`. */

@@ -47,12 +47,15 @@ export class MigrationError extends Error {
 export async function migrate(database: Database, migrationsDir: string): Promise<string[]> {
   const migrations = readMigrations(migrationsDir);
   return database.withSession(async (session) => {
+    // A migration (or waiting for another process's) may take longer than a request's statements may.
+    await session.exec("SET statement_timeout = 0");
     await session.query("SELECT pg_advisory_lock($1)", [ADVISORY_LOCK_KEY]);
     try {
       await session.exec(CREATE_TABLE);
       return await applyPending(session, migrations);
     } finally {
       await session.query("SELECT pg_advisory_unlock($1)", [ADVISORY_LOCK_KEY]);
+      await session.exec("RESET statement_timeout");
     }
   });
 }

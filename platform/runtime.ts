@@ -1,11 +1,14 @@
 // What one process shares among the services it runs (see Platform in subgraph.ts): on Redis
 // for every running stack, or in memory for the fast test tier and tools that run without it.
 import type { Config } from "./config";
+import type { ReadinessChecks } from "./health";
 import { MemoryKeyValueStore, RedisKeyValueStore } from "./kv";
 import { LocalInvalidationBus, RedisInvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import { Metrics } from "./metrics";
 import { BullQueues, MemoryQueues } from "./queues";
+import { createLimiterFactory } from "./rate-limits";
+import { fixedWorkerId, WorkerIdLease } from "./worker-id";
 import { connectRedis } from "./redis";
 import type { Platform } from "./subgraph";
 
@@ -29,6 +32,8 @@ export async function openPlatform(config: Config, log: Logger, service: string)
   const queues = new BullQueues(config, redis, workerRedis, log);
   const bus = new RedisInvalidationBus(redis, subscriber, config.redis.prefix, log);
   await bus.start();
+  const workerId =
+    config.idWorkerId !== undefined ? fixedWorkerId(config.idWorkerId) : await WorkerIdLease.acquire(redis, config.redis.prefix, log);
   return {
     config,
     log,
@@ -37,7 +42,10 @@ export async function openPlatform(config: Config, log: Logger, service: string)
     queues,
     redis,
     bus,
+    limits: createLimiterFactory(redis, config.redis.prefix, log),
+    workerId,
     close: async () => {
+      await workerId.release();
       await queues.close();
       await bus.close();
       await workerRedis.quit().catch(() => workerRedis.disconnect());
@@ -57,6 +65,15 @@ export function memoryPlatform(config: Config, log: Logger, service: string): Op
     queues,
     redis: null,
     bus: new LocalInvalidationBus(),
+    limits: createLimiterFactory(null, config.redis.prefix, log),
+    // Nothing is shared without Redis: one process, one generator per subgraph.
+    workerId: fixedWorkerId(config.idWorkerId ?? 0),
     close: () => queues.close(),
   };
+}
+
+/** Readiness of what the platform itself depends on: Redis, where it has one. */
+export function platformReadiness(platform: Pick<Platform, "redis">): ReadinessChecks {
+  const redis = platform.redis;
+  return redis ? { redis: () => redis.ping() } : {};
 }

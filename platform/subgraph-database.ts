@@ -15,7 +15,12 @@ export async function openSubgraphDatabase(config: Config, entry: SubgraphEntry,
   const spec = config.subgraphs[entry.name]!.database;
   const shouldMigrate = config.migrateOnStart ?? spec.kind === "embedded";
   const started = Date.now();
-  const database = await openDatabase(spec, { poolSize: config.databasePoolSize, createIfMissing: shouldMigrate });
+  const database = await openDatabase(spec, {
+    poolSize: config.databasePoolSize,
+    createIfMissing: shouldMigrate,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+  });
   try {
     if (shouldMigrate) {
       const applied = await migrate(database, migrationsDir(entry));

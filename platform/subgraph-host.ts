@@ -8,8 +8,11 @@ import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations
 import type { RouteHandlerMethod } from "fastify";
 import { parseId } from "../lib/ids";
 import { formatErrorFor } from "./error-format";
-import { AUTH_FAILURE_HEADER, INTERNAL_SECRET_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "./headers";
+import type { Config } from "./config";
+import { Deadline } from "./deadline";
+import { AUTH_FAILURE_HEADER, DEADLINE_HEADER, INTERNAL_SECRET_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "./headers";
 import { createHttpServer, listen } from "./http";
+import { platformReadiness } from "./runtime";
 import type { Logger } from "./logger";
 import type { BuiltSubgraph, Platform } from "./subgraph";
 import { acceptGraphQLUploads } from "./uploads";
@@ -19,6 +22,8 @@ export interface RunningService {
   readonly name: string;
   readonly url: string;
   readonly port: number;
+  /** Where its process serves GET /metrics (its own port). */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -39,13 +44,18 @@ export function viewerFromHeaders(headers: Record<string, string | string[] | un
   return typeof failure === "string" ? new Viewer(null, failure) : Viewer.anonymous;
 }
 
+/** The longest a call may run here, whatever the gateway says: a subgraph taking uploads waits for the media worker. */
+function callTimeout(config: Config, subgraph: BuiltSubgraph): number {
+  return config.requestTimeoutMs + (subgraph.uploads ? config.media.publishTimeoutMs : 0);
+}
+
 export async function startSubgraphServer(
   subgraph: BuiltSubgraph,
-  platform: Pick<Platform, "config" | "log" | "metrics">,
+  platform: Pick<Platform, "config" | "log" | "metrics" | "redis">,
   port: number,
 ): Promise<RunningService> {
   const { config, log, metrics } = platform;
-  const app = createHttpServer({ config, log, metrics });
+  const app = createHttpServer({ config, log, metrics, readiness: () => ({ ...platformReadiness(platform), ...subgraph.readiness() }) });
   const apollo = new ApolloServer<BaseContext>({
     schema: subgraph.schema,
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), fastifyApolloDrainPlugin(app)],
@@ -70,8 +80,19 @@ export async function startSubgraphServer(
     },
     ...(receiveUploads && { preValidation: receiveUploads }),
     handler: fastifyApolloHandler(apollo, {
-      context: async (request) =>
-        subgraph.context({ viewer: viewerFromHeaders(request.headers), requestId: request.id, log: request.log as Logger }) as BaseContext,
+      context: async (request, reply) => {
+        const deadline = Deadline.fromHeader(request.headers[DEADLINE_HEADER], callTimeout(config, subgraph));
+        // The gateway gave up on this call (its deadline, or its own caller left): stop working on it.
+        reply.raw.once("close", () => {
+          if (!reply.raw.writableFinished) deadline.abort("the gateway stopped waiting");
+        });
+        return subgraph.context({
+          viewer: viewerFromHeaders(request.headers),
+          requestId: request.id,
+          log: request.log as Logger,
+          deadline,
+        }) as BaseContext;
+      },
     }) as RouteHandlerMethod,
   });
 

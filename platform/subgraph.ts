@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
-import { parse, type DocumentNode, type GraphQLSchema } from "graphql";
+import { defaultFieldResolver, isObjectType, parse, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Redis } from "ioredis";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Config } from "./config";
@@ -17,7 +17,11 @@ import { LocalCache, type BatchLoader, type InvalidationBus } from "./local-cach
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import type { Queues } from "./queues";
+import type { LimiterFactory } from "./rate-limits";
+import type { WorkerIdSource } from "../lib/ids";
 import type { SubgraphEntry } from "./registry";
+import type { Deadline } from "./deadline";
+import type { ReadinessChecks } from "./health";
 import type { RequestScope } from "./viewer";
 
 /** What one process shares among the services it runs: Redis (or memory), queues, metrics. */
@@ -31,6 +35,10 @@ export interface Platform {
   redis: Redis | null;
   /** Carries cache invalidations to every process (and this one). */
   bus: InvalidationBus;
+  /** Makes rate limiters shared by every process (on Redis; in memory without it). */
+  limits: LimiterFactory;
+  /** This process's id-generator worker id: leased from Redis, or pinned by ID_WORKER_ID. */
+  workerId: WorkerIdSource;
 }
 
 /** The part of a generated Prisma client the platform relies on. */
@@ -65,10 +73,14 @@ export interface SubgraphParts<Context> {
   startWorkers?(): Promise<void> | void;
   /** Recomputes its counters from the rows; how many were wrong, by counter (`npm run reconcile`). */
   reconcile?(): Promise<Record<string, number>>;
+  /** Re-sends what other subgraphs may have missed (events); how many, by kind (`npm run reconcile`). */
+  repair?(): Promise<Record<string, number>>;
   /** Finishes background work this process has pending (counter changes), for tests and tools. */
   settle?(): Promise<void>;
   /** Fills its caches in bulk after start; how many entries, by cache. */
   warm?(): Promise<Record<string, number>>;
+  /** Readiness checks of its own beyond its database (e.g. object storage). */
+  readiness?: ReadinessChecks;
 }
 
 export interface SubgraphDefinition<Context = unknown> {
@@ -87,8 +99,11 @@ export interface BuiltSubgraph<Context = unknown> {
   context(scope: RequestScope): Context;
   startWorkers(): Promise<void>;
   reconcile(): Promise<Record<string, number>>;
+  repair(): Promise<Record<string, number>>;
   settle(): Promise<void>;
   warm(): Promise<Record<string, number>>;
+  /** What must answer for it to serve: its database and its own checks (see health.ts). */
+  readiness(): ReadinessChecks;
   close(): Promise<void>;
 }
 
@@ -151,24 +166,55 @@ export async function buildSubgraph<Context>(
   try {
     const parts = await definition.create(deps);
     const schema = buildSubgraphSchema({ typeDefs: readSdl(entry), resolvers: parts.resolvers as GraphQLResolverMap<unknown> });
+    const deadlines = new WeakMap<object, Deadline>();
+    stopAtDeadline(schema, deadlines);
     let workersStarted = false;
     return {
       name: entry.name,
       schema,
       uploads: definition.uploads?.(platform.config),
-      context: (scope) => parts.context(scope),
+      context: (scope) => {
+        const context = parts.context(scope);
+        deadlines.set(context as object, scope.deadline);
+        return context;
+      },
       startWorkers: async () => {
         if (workersStarted || !parts.startWorkers) return;
         workersStarted = true;
         await parts.startWorkers();
       },
       reconcile: async () => (parts.reconcile ? parts.reconcile() : {}),
+      repair: async () => (parts.repair ? parts.repair() : {}),
       settle: async () => parts.settle?.(),
       warm: async () => (parts.warm ? parts.warm() : {}),
+      readiness: () => ({
+        ...(database && { [`${entry.name}-database`]: () => database.withSession((session) => session.query("SELECT 1")) }),
+        ...parts.readiness,
+      }),
       close,
     };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Makes every resolver of the schema (the `_entities` lookup included) check its request's
+ * deadline first, so a request whose caller gave up or ran out of time stops at its next field
+ * instead of fanning out further. Fields resolved by property access are left alone (they do
+ * no work).
+ */
+function stopAtDeadline(schema: GraphQLSchema, deadlines: WeakMap<object, Deadline>): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve = field.resolve;
+      if (!resolve || resolve === defaultFieldResolver) continue;
+      field.resolve = (source, args, context, info) => {
+        deadlines.get(context as object)?.check();
+        return resolve(source, args, context, info);
+      };
+    }
   }
 }

@@ -3,24 +3,35 @@
 // file crosses every hop without being held whole in memory.
 import { randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
-import type { FastifyInstance, preValidationHookHandler } from "fastify";
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from "fastify";
 import { processRequest, Upload, type FileUpload } from "graphql-upload-minimal";
-import { badInput } from "../lib/errors";
+import { badInput, type AppError } from "../lib/errors";
 
 /**
  * Lets `app` accept multipart bodies on routes that use the returned preValidation hook: the
  * body stays unread until the hook hands it to graphql-upload-minimal, which turns each file
  * into an Upload in the operation's variables.
  */
-export function acceptGraphQLUploads(app: FastifyInstance, maxFileBytes: number): preValidationHookHandler {
+export function acceptGraphQLUploads(
+  app: FastifyInstance,
+  maxFileBytes: number,
+  /** Checked before a byte of the body is read (e.g. the caller's token); an AppError refuses the upload. */
+  admit?: (request: FastifyRequest) => Promise<AppError | undefined>,
+): preValidationHookHandler {
   app.addContentTypeParser("multipart/form-data", (_request, _payload, done) => done(null));
   // busboy silently truncates a file at its limit; one byte past ours lets the receiving end
   // (media/upload.ts) see that the file was too large instead of accepting a truncated one.
   const limits = { maxFileSize: maxFileBytes + 1, maxFiles: 1 };
   return async (request, reply) => {
-    if (request.headers["content-type"]?.startsWith("multipart/form-data")) {
-      request.body = await processRequest(request.raw, reply.raw, limits);
+    if (!request.headers["content-type"]?.startsWith("multipart/form-data")) return;
+    const refusal = await admit?.(request);
+    if (refusal) {
+      return reply
+        .code(refusal.code === "UNAUTHENTICATED" ? 401 : 400)
+        .header("connection", "close")
+        .send({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
     }
+    request.body = await processRequest(request.raw, reply.raw, limits);
   };
 }
 

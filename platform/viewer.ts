@@ -1,6 +1,7 @@
 // Who is calling a subgraph: established once by the gateway (a verified token and a live
 // session) and handed to the subgraph with the request; subgraphs trust nothing else.
 import { unauthenticated } from "../lib/errors";
+import type { Deadline } from "./deadline";
 import type { Logger } from "./logger";
 
 export type TokenFailure = "malformed" | "invalid-signature" | "expired" | "revoked";
@@ -55,6 +56,8 @@ export interface RequestScope {
   viewer: Viewer;
   requestId: string;
   log: Logger;
+  /** When the caller stops waiting; resolvers past it fail UNAVAILABLE instead of working on. */
+  deadline: Deadline;
 }
 
 /** The per-request context of every subgraph: small, the same shape everywhere. */

@@ -7,7 +7,8 @@ import type { Readable } from "node:stream";
 import { Upload, type FileUpload } from "graphql-upload-minimal";
 import { Agent, request } from "undici";
 import type { Config } from "../platform/config";
-import { REQUEST_ID_HEADER } from "../platform/headers";
+import type { Deadline } from "../platform/deadline";
+import { CLIENT_IP_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER } from "../platform/headers";
 import type { Logger } from "../platform/logger";
 import { multipartBody } from "../platform/uploads";
 import type { Gateway } from "../gateway/server";
@@ -28,6 +29,10 @@ export interface CallOptions {
   token?: string;
   requestId: string;
   log: Logger;
+  /** The app's address, for the gateway's per-address rate limits. */
+  clientIp: string;
+  /** When the app stops waiting (it went away, or the request's time is up). */
+  deadline: Deadline;
 }
 
 export interface GatewayExecutor {
@@ -44,19 +49,28 @@ export class HttpGatewayExecutor implements GatewayExecutor {
 
   constructor(
     private readonly url: string,
-    config: Config,
+    private readonly config: Config,
   ) {
+    // Each call is bounded by its deadline (an abort signal); these are a backstop.
+    const longest = config.requestTimeoutMs + config.media.publishTimeoutMs;
     this.agent = new Agent({
       connections: config.subgraphClient.connections,
       keepAliveTimeout: 30_000,
-      headersTimeout: config.subgraphClient.timeoutMs,
-      bodyTimeout: config.subgraphClient.timeoutMs,
+      connectTimeout: Math.min(5_000, config.requestTimeoutMs),
+      headersTimeout: longest,
+      bodyTimeout: longest,
     });
   }
 
   async execute<Data>(operation: Operation<Data>, options: CallOptions): Promise<GatewayResult<Data>> {
     const query = operation.document.toString();
-    const headers: Record<string, string> = { "content-type": "application/json", [REQUEST_ID_HEADER]: options.requestId };
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      [REQUEST_ID_HEADER]: options.requestId,
+      // The gateway limits per address: it believes ours only with the internal secret.
+      [CLIENT_IP_HEADER]: options.clientIp,
+      [INTERNAL_SECRET_HEADER]: this.config.auth.internalSecret,
+    };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const { variables, files } = extractFiles(operation.variables);
     let payload: string | Readable = JSON.stringify({ query, variables });
@@ -69,10 +83,17 @@ export class HttpGatewayExecutor implements GatewayExecutor {
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, { method: "POST", headers, body: payload, dispatcher: this.agent });
+      const response = await request(this.url, {
+        method: "POST",
+        headers,
+        body: payload,
+        dispatcher: this.agent,
+        signal: options.deadline.signal,
+      });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
+      if (options.deadline.expired) throw new GatewayUnavailableError("the gateway did not answer in time");
       throw new GatewayUnavailableError(`gateway unreachable: ${(error as Error).message}`);
     }
     let body: { data?: Data | null; errors?: GraphQLErrorShape[] };
@@ -111,7 +132,13 @@ export class LocalGatewayExecutor implements GatewayExecutor {
     const variables = Object.fromEntries(
       Object.entries(operation.variables).map(([key, value]) => [key, value instanceof SpooledFile ? uploadOf(value) : value]),
     );
-    const contextValue = await this.gateway.context(options.token ? `Bearer ${options.token}` : undefined, options.requestId, options.log);
+    const contextValue = await this.gateway.context({
+      authorization: options.token ? `Bearer ${options.token}` : undefined,
+      requestId: options.requestId,
+      log: options.log,
+      clientIp: options.clientIp,
+      deadline: options.deadline,
+    });
     const response = await this.gateway.apollo.executeOperation<Data>(
       { query: operation.document.toString(), variables },
       { contextValue },

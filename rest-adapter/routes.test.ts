@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
+import { MemoryKeyValueStore } from "../platform/kv";
 import { createLogger } from "../platform/logger";
+import { SessionStore } from "../platform/sessions";
 import { Metrics } from "../platform/metrics";
 import { fastConfig } from "../test/in-process";
 import { GatewayUnavailableError, type CallOptions, type GatewayExecutor, type GatewayResult } from "./gateway-client";
@@ -60,9 +62,9 @@ const VIDEO = {
 
 const gateway = new FakeGateway();
 let app: FastifyInstance;
+const config = fastConfig({ COMMENT_TIME_ZONE: "Asia/Shanghai", LEGACY_LIST_MAX: "250" });
 
 before(async () => {
-  const config = fastConfig({ COMMENT_TIME_ZONE: "Asia/Shanghai" });
   app = await createRestApp({ config, log: createLogger(config, "routes-test"), metrics: new Metrics("routes-test"), gateway });
 });
 after(() => app.close());
@@ -208,7 +210,7 @@ describe("legacy route table", () => {
       return { data: { publishVideo: { id: "1" } }, errors: [] };
     };
     const form = new FormData();
-    form.set("token", "t");
+    form.set("token", (await new SessionStore(config, new MemoryKeyValueStore()).open(1)).token);
     form.set("title", "my clip");
     form.set("data", new Blob([Buffer.alloc(1234, 1)], { type: "video/mp4" }), "clip.mp4");
     const request = new Response(form);
@@ -226,5 +228,93 @@ describe("legacy route table", () => {
     // Removed by the response hook, which runs as the answer goes out.
     for (let i = 0; i < 50 && fs.existsSync(received.file); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(fs.existsSync(received.file), false, "the spooled file is gone once answered");
+  });
+
+  it("reads a whole list page by page, joining the pages, up to LEGACY_LIST_MAX items", async () => {
+    const users = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ ...USER, id: String(375000000000100 + from + i) }));
+    const pages: Record<string, { nodes: (typeof USER)[]; nextCursor: string | null }> = {
+      start: { nodes: users(0, 100), nextCursor: "p2" },
+      p2: { nodes: users(100, 100), nextCursor: "p3" },
+      p3: { nodes: users(200, 30), nextCursor: null },
+    };
+    gateway.answers.LegacyFollowers = (variables) => ({
+      data: { user: { followers: pages[(variables.after as string) ?? "start"]! } },
+      errors: [],
+    });
+    const whole = await call("GET", "/douyin/relation/follower/list/?user_id=5");
+    assert.equal(whole.body.status_code, 0);
+    assert.deepEqual(
+      whole.body.user_list.map((user: { id: number }) => user.id),
+      users(0, 230).map((user) => Number(user.id)),
+    );
+    assert.deepEqual(
+      gateway.calls.slice(-3).map((c) => c.variables.after),
+      [undefined, "p2", "p3"],
+    );
+    // Past the cap (250 here), the list stops at the page that reached it.
+    pages.p3 = { nodes: users(200, 100), nextCursor: "p4" };
+    pages.p4 = { nodes: users(300, 100), nextCursor: null };
+    const capped = await call("GET", "/douyin/relation/follower/list/?user_id=5");
+    assert.equal(capped.body.user_list.length, 300);
+    assert.notEqual(lastCall().variables.after, "p4");
+  });
+
+  it("refuses GET on write routes with 405 and the envelope, without calling the gateway", async () => {
+    const before = gateway.calls.length;
+    for (const path of ["/douyin/user/register/", "/douyin/user/login/", "/douyin/favorite/action/", "/douyin/publish/action/"]) {
+      const answer = await call("GET", `${path}?username=a&password=b&token=t&video_id=1&action_type=1`);
+      assert.equal(answer.status, 405, path);
+      assert.equal(answer.body.status_code, 405, path);
+    }
+    assert.equal(gateway.calls.length, before);
+  });
+
+  it("tells the app about an unavailable part first, and when to come back after a rate limit", async () => {
+    gateway.answers.LegacyFollowers = () => ({
+      data: null,
+      errors: [
+        { message: "user 5 not found", extensions: { code: "NOT_FOUND" } },
+        { message: "service temporarily unavailable, please retry", extensions: { code: "UNAVAILABLE" } },
+      ],
+    });
+    assert.equal((await call("GET", "/douyin/relation/follower/list/?user_id=5")).body.status_code, 503);
+    gateway.answers.LegacyLogin = () => ({
+      data: null,
+      errors: [{ message: "too many login attempts; try again in 42 s", extensions: { code: "RATE_LIMITED", retryAfter: 42 } as never }],
+    });
+    const response = await app.inject({
+      method: "POST",
+      url: "/douyin/user/login/",
+      payload: "username=a&password=b",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    assert.deepEqual(JSON.parse(response.body), {
+      status_code: 429,
+      status_msg: "too many login attempts; try again in 42 s",
+      retry_after: 42,
+    });
+    assert.equal(response.headers["retry-after"], "42");
+  });
+
+  it("refuses a forged token sent before the file without writing the file anywhere", async () => {
+    const fs = await import("node:fs");
+    const spooledNow = () => fs.readdirSync(config.media.tmpDir).filter((name) => name.startsWith("upload-")).length;
+    const before = spooledNow();
+    const calls = gateway.calls.length;
+    const form = new FormData();
+    form.set("token", "forged.token.value");
+    form.set("title", "my clip");
+    form.set("data", new Blob([Buffer.alloc(64 * 1024, 1)], { type: "video/mp4" }), "clip.mp4");
+    const request = new Response(form);
+    const response = await app.inject({
+      method: "POST",
+      url: "/douyin/publish/action/",
+      payload: Buffer.from(await request.arrayBuffer()),
+      headers: { "content-type": request.headers.get("content-type")! },
+    });
+    assert.equal(JSON.parse(response.body).status_code, 401);
+    assert.equal(gateway.calls.length, calls, "the gateway never heard of it");
+    assert.equal(spooledNow(), before, "no spooled file appeared");
   });
 });

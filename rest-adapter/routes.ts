@@ -30,15 +30,22 @@ type ResultOf<Op> = Op extends Operation<infer Result> ? Result : never;
 
 interface RouteDefinition<Params, Op extends Operation<unknown>> {
   path: string;
+  /** POST for routes that change state (GET is refused: a link must not change anything); GET routes take POST too. */
+  method: "GET" | "POST";
   /** Whether a valid token is required; public routes use one only to personalise. */
   auth: boolean;
   /** Multipart fields that carry files (received onto disk, forwarded as GraphQL uploads). */
   files?: string[];
   params: z.ZodType<Params>;
-  /** The operation these parameters call for (a route may choose between several). */
-  call(params: Params): Op;
+  /** The operation these parameters call for (a route may choose between several); `after` asks for the next page of a list. */
+  call(params: Params, after?: string): Op;
   /** The body besides the envelope; may throw an AppError to answer a failure. */
   respond(data: ResultOf<Op>, params: Params, env: RouteEnvironment): Record<string, unknown>;
+  /**
+   * For a list the app cannot page: the cursor of the page after this one (null at the end).
+   * The server asks for every page and joins their lists (up to LEGACY_LIST_MAX items).
+   */
+  nextPage?(data: ResultOf<Op>): string | null | undefined;
 }
 
 /** A route as the server runs it: the types have done their work in `define`. */
@@ -132,8 +139,8 @@ function legacyComment(comment: { id: string; content: string; createdAt: string
   };
 }
 
-/** Legacy lists have no paging: they get the largest page the server allows (LIST_LIMIT_MAX). */
-const WHOLE_LIST = 1_000_000;
+/** Legacy lists have no paging: each page is the largest the server allows (LIST_LIMIT_MAX), and the server reads them all. */
+const WHOLE_PAGE = 1_000_000;
 
 const credentials = z.object({ username: text("username"), password: text("password") });
 
@@ -195,9 +202,10 @@ const Publish = graphql(`
 `);
 
 const PublishList = graphql(`
-  query LegacyPublishList($id: ID!, $first: Int!) {
+  query LegacyPublishList($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
-      videos(first: $first) {
+      videos(first: $first, after: $after) {
+        nextCursor
         nodes {
           ...LegacyVideo
         }
@@ -223,9 +231,10 @@ const Unfollow = graphql(`
 `);
 
 const Following = graphql(`
-  query LegacyFollowing($id: ID!, $first: Int!) {
+  query LegacyFollowing($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
-      following(first: $first) {
+      following(first: $first, after: $after) {
+        nextCursor
         nodes {
           ...LegacyUser
         }
@@ -235,9 +244,10 @@ const Following = graphql(`
 `);
 
 const Followers = graphql(`
-  query LegacyFollowers($id: ID!, $first: Int!) {
+  query LegacyFollowers($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
-      followers(first: $first) {
+      followers(first: $first, after: $after) {
+        nextCursor
         nodes {
           ...LegacyUser
         }
@@ -249,7 +259,8 @@ const Followers = graphql(`
 graphql(`
   fragment LegacyFriends on User {
     id
-    friends(first: $first) {
+    friends(first: $first, after: $after) {
+      nextCursor
       nodes {
         user {
           ...LegacyUser
@@ -264,7 +275,7 @@ graphql(`
 `);
 
 const FriendsOf = graphql(`
-  query LegacyFriendsOf($id: ID!, $first: Int!) {
+  query LegacyFriendsOf($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
       ...LegacyFriends
     }
@@ -272,7 +283,7 @@ const FriendsOf = graphql(`
 `);
 
 const MyFriends = graphql(`
-  query LegacyMyFriends($first: Int!) {
+  query LegacyMyFriends($first: Int!, $after: String) {
     me {
       ...LegacyFriends
     }
@@ -316,9 +327,10 @@ const Unlike = graphql(`
 `);
 
 const LikedVideos = graphql(`
-  query LegacyLikedVideos($id: ID!, $first: Int!) {
+  query LegacyLikedVideos($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
-      likedVideos(first: $first) {
+      likedVideos(first: $first, after: $after) {
+        nextCursor
         nodes {
           ...LegacyVideo
         }
@@ -342,9 +354,10 @@ const DeleteComment = graphql(`
 `);
 
 const Comments = graphql(`
-  query LegacyComments($id: ID!) {
+  query LegacyComments($id: ID!, $first: Int!, $after: String) {
     video(id: $id) {
-      comments {
+      comments(first: $first, after: $after) {
+        nextCursor
         nodes {
           ...LegacyComment
         }
@@ -356,22 +369,25 @@ const Comments = graphql(`
 const followList = (direction: "following" | "followers") =>
   define({
     path: direction === "following" ? "/douyin/relation/follow/list/" : "/douyin/relation/follower/list/",
+    method: "GET",
     auth: false,
     params: z.object({ user_id: id("user_id") }),
-    call: (p) =>
+    call: (p, after) =>
       direction === "following"
-        ? operation(Following, { id: String(p.user_id), first: WHOLE_LIST })
-        : operation(Followers, { id: String(p.user_id), first: WHOLE_LIST }),
+        ? operation(Following, { id: String(p.user_id), first: WHOLE_PAGE, after })
+        : operation(Followers, { id: String(p.user_id), first: WHOLE_PAGE, after }),
     respond: (data, p) => {
       if (!data.user) throw notFound(`user ${p.user_id} not found`);
       const list = "following" in data.user ? data.user.following : data.user.followers;
       return { user_list: list.nodes.map(legacyUser) };
     },
+    nextPage: (data) => data.user && ("following" in data.user ? data.user.following : data.user.followers).nextCursor,
   });
 
 export const routes: LegacyRoute[] = [
   define({
     path: "/douyin/user/register/",
+    method: "POST",
     auth: false,
     params: credentials,
     call: (p) => operation(Register, p),
@@ -379,6 +395,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/user/login/",
+    method: "POST",
     auth: false,
     params: credentials,
     call: (p) => operation(Login, p),
@@ -386,6 +403,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/user/",
+    method: "GET",
     auth: false,
     params: z.object({ user_id: optionalId("user_id") }),
     call: (p) => (p.user_id !== undefined ? operation(UserById, { id: String(p.user_id) }) : operation(Me, {})),
@@ -398,6 +416,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/feed/",
+    method: "GET",
     auth: false,
     params: z.object({ latest_time: latestTime }),
     call: (p) => operation(Feed, { latestTime: new Date(p.latest_time.ms).toISOString() }),
@@ -412,6 +431,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/publish/action/",
+    method: "POST",
     auth: true,
     files: ["data"],
     params: z.object({ data: file("data"), title: text("title") }),
@@ -420,16 +440,19 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/publish/list/",
+    method: "GET",
     auth: false,
     params: z.object({ user_id: id("user_id") }),
-    call: (p) => operation(PublishList, { id: String(p.user_id), first: WHOLE_LIST }),
+    call: (p, after) => operation(PublishList, { id: String(p.user_id), first: WHOLE_PAGE, after }),
     respond: (data, p) => {
       if (!data.user) throw notFound(`user ${p.user_id} not found`);
       return { video_list: data.user.videos.nodes.map(legacyVideo) };
     },
+    nextPage: (data) => data.user?.videos.nextCursor,
   }),
   define({
     path: "/douyin/relation/action/",
+    method: "POST",
     auth: true,
     params: z.object({ to_user_id: id("to_user_id"), action_type: actionType("action_type", { "1": "follow", "2": "unfollow" }) }),
     call: (p) =>
@@ -440,13 +463,15 @@ export const routes: LegacyRoute[] = [
   followList("followers"),
   define({
     path: "/douyin/relation/friend/list/",
+    method: "GET",
     auth: true,
     params: z.object({ user_id: optionalId("user_id") }),
     // With user_id, the relation subgraph refuses anyone but the caller (FORBIDDEN).
-    call: (p) =>
+    call: (p, after) =>
       p.user_id !== undefined
-        ? operation(FriendsOf, { id: String(p.user_id), first: WHOLE_LIST })
-        : operation(MyFriends, { first: WHOLE_LIST }),
+        ? operation(FriendsOf, { id: String(p.user_id), first: WHOLE_PAGE, after })
+        : operation(MyFriends, { first: WHOLE_PAGE, after }),
+    nextPage: (data) => ("user" in data ? data.user : data.me)?.friends.nextCursor,
     respond: (data, p) => {
       const owner = "user" in data ? data.user : data.me;
       if (!owner) throw p.user_id !== undefined ? notFound(`user ${p.user_id} not found`) : unauthenticated("token is required");
@@ -462,6 +487,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/message/action/",
+    method: "POST",
     auth: true,
     params: z.object({ to_user_id: id("to_user_id"), action_type: actionType("action_type", { "1": "send" }), content: text("content") }),
     call: (p) => operation(SendMessage, { to: String(p.to_user_id), content: p.content }),
@@ -469,6 +495,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/message/chat/",
+    method: "GET",
     auth: true,
     params: z.object({ to_user_id: id("to_user_id"), pre_msg_time: preMessageTime }),
     call: (p) =>
@@ -485,6 +512,7 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/favorite/action/",
+    method: "POST",
     auth: true,
     params: z.object({ video_id: id("video_id"), action_type: actionType("action_type", { "1": "like", "2": "unlike" }) }),
     call: (p) => (p.action_type === "like" ? operation(Like, { id: String(p.video_id) }) : operation(Unlike, { id: String(p.video_id) })),
@@ -492,16 +520,19 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/favorite/list/",
+    method: "GET",
     auth: false,
     params: z.object({ user_id: id("user_id") }),
-    call: (p) => operation(LikedVideos, { id: String(p.user_id), first: WHOLE_LIST }),
+    call: (p, after) => operation(LikedVideos, { id: String(p.user_id), first: WHOLE_PAGE, after }),
     respond: (data, p) => {
       if (!data.user) throw notFound(`user ${p.user_id} not found`);
       return { video_list: data.user.likedVideos.nodes.map(legacyVideo) };
     },
+    nextPage: (data) => data.user?.likedVideos.nextCursor,
   }),
   define({
     path: "/douyin/comment/action/",
+    method: "POST",
     auth: true,
     params: z.discriminatedUnion(
       "action_type",
@@ -524,12 +555,14 @@ export const routes: LegacyRoute[] = [
   }),
   define({
     path: "/douyin/comment/list/",
+    method: "GET",
     auth: false,
     params: z.object({ video_id: id("video_id") }),
-    call: (p) => operation(Comments, { id: String(p.video_id) }),
+    call: (p, after) => operation(Comments, { id: String(p.video_id), first: WHOLE_PAGE, after }),
     respond: (data, p, env) => {
       if (!data.video) throw notFound(`video ${p.video_id} not found`);
       return { comment_list: data.video.comments.nodes.map((comment) => legacyComment(comment, env)) };
     },
+    nextPage: (data) => data.video?.comments.nextCursor,
   }),
 ];

@@ -5,14 +5,19 @@ import formbody from "@fastify/formbody";
 import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../platform/config";
+import type { ReadinessChecks } from "../platform/health";
 import { createHttpServer, listen } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import type { Metrics } from "../platform/metrics";
 import type { RunningService } from "../platform/subgraph-host";
 import { spoolToFile } from "../media/upload";
-import { failure, failureFromError, failureFromGraphQL, success, type Envelope } from "./envelope";
+import { unauthenticated } from "../lib/errors";
+import { Deadline, requestTimeout } from "../platform/deadline";
+import { TokenVerifier } from "../platform/sessions";
+import { describeTokenFailure } from "../platform/viewer";
+import { failure, failureFromError, failureFromGraphQL, STATUS_CODES, success, type Envelope } from "./envelope";
 import { SpooledFile } from "./files";
-import { GatewayUnavailableError, type GatewayExecutor } from "./gateway-client";
+import { GatewayUnavailableError, type CallOptions, type GatewayExecutor } from "./gateway-client";
 import { describeProblem } from "./params";
 import { routes, type LegacyRoute, type RouteEnvironment } from "./routes";
 
@@ -32,18 +37,48 @@ function collectParams(request: FastifyRequest): Record<string, unknown> {
   return merged;
 }
 
+const firstString = (value: unknown): string | undefined => {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === "string" && first !== "" ? first : undefined;
+};
+
+/** A plain field multipart has parsed so far (they arrive in the order the client wrote them). */
+function fieldValue(fields: Record<string, unknown>, name: string): string | undefined {
+  const field = fields[name];
+  const first = Array.isArray(field) ? field[0] : field;
+  return first && typeof first === "object" && "value" in first ? firstString((first as { value: unknown }).value) : undefined;
+}
+
+/** Joins a list's pages: each array of the body grows by the page's. */
+function joinPages(body: Record<string, unknown>, page: Record<string, unknown>): Record<string, unknown> {
+  const joined = { ...body };
+  for (const [key, value] of Object.entries(page)) {
+    const before = joined[key];
+    joined[key] = Array.isArray(before) && Array.isArray(value) ? [...before, ...value] : value;
+  }
+  return joined;
+}
+
+const listLength = (body: Record<string, unknown>) =>
+  Object.values(body).reduce<number>((sum, value) => sum + (Array.isArray(value) ? value.length : 0), 0);
+
 /** The adapter's Fastify app, not yet listening (tests drive it with `inject`). */
-export async function createRestApp(options: {
+export interface RestAdapterOptions {
   config: Config;
   log: Logger;
   metrics: Metrics;
   gateway: GatewayExecutor;
-}): Promise<FastifyInstance> {
+  /** What /readyz checks: the gateway this adapter calls. */
+  readiness?: () => ReadinessChecks;
+}
+
+export async function createRestApp(options: RestAdapterOptions): Promise<FastifyInstance> {
   const { config, log, metrics, gateway } = options;
   const app = createHttpServer({
     config,
     log,
     metrics,
+    ...(options.readiness && { readiness: options.readiness }),
     ignoreTrailingSlash: true,
     maxHeaderBytes: config.limits.requestUrlBytes,
     clientErrorResponse: (error) => ({
@@ -57,6 +92,7 @@ export async function createRestApp(options: {
   });
   await app.register(formbody);
   const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
+  const tokens = new TokenVerifier(config);
   const spooled = new WeakMap<FastifyRequest, SpooledFile[]>();
   await app.register(multipart, {
     attachFieldsToBody: "keyValues",
@@ -65,14 +101,28 @@ export async function createRestApp(options: {
     onFile: async function (this: FastifyRequest, part) {
       // Only a route's declared file fields are kept; any other file is drained and dropped.
       if (!fileFields.get(this.routeOptions.url ?? "")?.has(part.fieldname)) return void part.file.resume();
+      // A token sent before the file (query string or an earlier field) is checked before a
+      // byte of the file is written: a forged or expired one never fills the disk.
+      const token = firstString((this.query as Record<string, unknown> | undefined)?.token) ?? fieldValue(part.fields, "token");
+      if (token !== undefined) {
+        const check = tokens.verify(token);
+        if (!check.ok) {
+          part.file.resume();
+          throw unauthenticated(describeTokenFailure(check.reason));
+        }
+      }
       const { file, size } = await spoolToFile(part.file, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
       const received = new SpooledFile(file, size, part.filename, part.mimetype);
       spooled.set(this, [...(spooled.get(this) ?? []), received]);
       (part as unknown as { value: unknown }).value = received;
     },
   });
-  app.addHook("onResponse", async (request) => {
-    for (const file of spooled.get(request) ?? []) await file.remove();
+  // Spooled files go when the exchange ends, answered or abandoned (a client that hangs up
+  // never reaches onResponse).
+  app.addHook("onRequest", async (request, reply) => {
+    reply.raw.once("close", () => {
+      for (const file of spooled.get(request) ?? []) void file.remove();
+    });
   });
 
   const monthDay = new Intl.DateTimeFormat("en-CA", { timeZone: config.commentTimeZone, month: "2-digit", day: "2-digit" });
@@ -83,27 +133,49 @@ export async function createRestApp(options: {
     },
   };
 
-  const run = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+  const run = async (route: LegacyRoute, request: FastifyRequest, options: CallOptions): Promise<Envelope> => {
     const params = collectParams(request);
     const token = typeof params.token === "string" && params.token !== "" ? params.token : undefined;
     if (route.auth && !token) return failure("UNAUTHENTICATED", "token is required");
     const parsed = route.params.safeParse(params);
     if (!parsed.success) return failure("BAD_USER_INPUT", describeProblem(parsed.error));
-    const result = await gateway.execute(route.call(parsed.data), { token, requestId: request.id, log: request.log as Logger });
-    if (result.errors.length > 0) return failureFromGraphQL(result.errors[0]!);
-    if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
-    try {
-      return success(route.respond(result.data, parsed.data, environment));
-    } catch (error) {
-      const envelope = failureFromError(error);
-      if (envelope) return envelope;
-      throw error;
+    let body: Record<string, unknown> | undefined;
+    let after: string | undefined;
+    for (;;) {
+      const result = await gateway.execute(route.call(parsed.data, after), { ...options, token });
+      if (result.errors.length > 0) return failureFromGraphQL(result.errors);
+      if (result.data === null) return failure("INTERNAL_SERVER_ERROR", "internal server error");
+      let page: Record<string, unknown>;
+      try {
+        page = route.respond(result.data, parsed.data, environment);
+      } catch (error) {
+        const envelope = failureFromError(error);
+        if (envelope) return envelope;
+        throw error;
+      }
+      body = body ? joinPages(body, page) : page;
+      const next = route.nextPage?.(result.data);
+      if (!next) break;
+      if (listLength(body) >= config.limits.legacyListMax) {
+        request.log.warn(
+          { route: route.path, items: listLength(body) },
+          `legacy list cut at LEGACY_LIST_MAX (${config.limits.legacyListMax})`,
+        );
+        break;
+      }
+      after = next;
     }
+    return success(body);
   };
 
-  const answer = async (route: LegacyRoute, request: FastifyRequest): Promise<Envelope> => {
+  const answer = async (route: LegacyRoute, request: FastifyRequest, reply: FastifyReply): Promise<Envelope> => {
+    const deadline = new Deadline(requestTimeout(config, request.headers["content-type"]));
+    // The app hung up: the gateway stops its work at the next fetch.
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) deadline.abort();
+    });
     try {
-      return await run(route, request);
+      return await run(route, request, { requestId: request.id, log: request.log as Logger, clientIp: request.ip, deadline });
     } catch (error) {
       if (error instanceof GatewayUnavailableError) {
         request.log.error({ err: error }, "gateway unavailable");
@@ -117,8 +189,21 @@ export async function createRestApp(options: {
   for (const route of routes) {
     app.route({
       url: route.path,
-      method: ["GET", "POST"],
-      handler: async (request, reply) => reply.send(await answer(route, request)),
+      // Every method is routed here, so a wrong one gets the envelope (405), not a 404 page.
+      method: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      handler: async (request, reply) => {
+        if (request.method !== "POST" && (route.method === "POST" || request.method !== "GET")) {
+          reply.code(405).header("allow", route.method === "POST" ? "POST" : "GET, POST");
+          return reply.send(
+            failure("METHOD_NOT_ALLOWED", `${route.path} takes ${route.method === "POST" ? "POST" : "GET or POST"}, not ${request.method}`),
+          );
+        }
+        const envelope = await answer(route, request, reply);
+        if (envelope.status_code === STATUS_CODES.RATE_LIMITED && typeof envelope.retry_after === "number") {
+          reply.header("retry-after", String(envelope.retry_after));
+        }
+        return reply.send(envelope);
+      },
     });
   }
 
@@ -140,10 +225,7 @@ export async function createRestApp(options: {
 }
 
 /** The adapter on its HTTP port. */
-export async function startRestAdapter(
-  options: { config: Config; log: Logger; metrics: Metrics; gateway: GatewayExecutor },
-  port = options.config.ports.rest,
-): Promise<RunningService> {
+export async function startRestAdapter(options: RestAdapterOptions, port = options.config.ports.rest): Promise<RunningService> {
   const app = await createRestApp(options);
   const { port: boundPort, baseUrl } = await listen(app, options.config.host, port);
   options.log.info({ port: boundPort }, `REST adapter listening on ${baseUrl}`);

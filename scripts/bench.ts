@@ -13,6 +13,7 @@ import autocannon from "autocannon";
 import { loadConfig } from "../platform/config";
 import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import { DEMO_PASSWORD, demoUserId, demoUsername, demoVideoId } from "./seed-demo";
+import { stackServices } from "./stack";
 
 const config = loadConfig();
 const rest = process.env.BENCH_REST_URL ?? `http://127.0.0.1:${config.ports.rest}`;
@@ -293,13 +294,15 @@ async function main(): Promise<void> {
 
   /** Waits until no counter change is pending (`counter_changes_pending` in the metrics). */
   async function drainCounters(): Promise<void> {
-    const metricsUrls = subgraphReachable
-      ? Object.values(config.subgraphs).map((s) => s.url.replace(/\/graphql$/, "/metrics"))
-      : [graphqlUrl.replace(/\/graphql$/, "/metrics")];
+    // Metrics live on their own ports: METRICS_PORT for the co-located process, and the next
+    // ones for the processes of `npm start -- --split` (start.ts); whichever answer are read.
+    const metricsUrls = stackServices().map((_, index) => `http://127.0.0.1:${config.ports.metrics + index}/metrics`);
     for (;;) {
       let pending = 0;
       for (const url of metricsUrls) {
-        const text = await (await fetch(url)).text();
+        const response = await fetch(url).catch(() => undefined);
+        if (!response?.ok) continue;
+        const text = await response.text();
         for (const line of text.split("\n"))
           if (line.startsWith("counter_changes_pending{")) pending += Math.max(0, Number(line.slice(line.lastIndexOf(" ") + 1)));
       }

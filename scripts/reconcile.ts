@@ -1,6 +1,7 @@
 // `npm run reconcile`: recomputes every counter of every subgraph from the rows it counts and
 // reports what it fixed; running processes drop their cached counters (over the invalidation
-// bus). Safe while the stack runs on PostgreSQL (each subgraph's fix is one transaction, exact
+// bus). Then each subgraph re-sends what others may have missed (every user's user-registered
+// event, through the outbox, for the relation subgraph), relayed by the running stack. Safe while the stack runs on PostgreSQL (each subgraph's fix is one transaction, exact
 // even while counter changes wait to be applied); with the embedded database, stop the stack
 // first (it has one owner process).
 import { loadConfig, type Config } from "../platform/config";
@@ -10,8 +11,14 @@ import { SUBGRAPHS } from "../platform/registry";
 import { memoryPlatform, openPlatform } from "../platform/runtime";
 import { buildSubgraph, hasDatabase, loadDefinition } from "../platform/subgraph";
 
-/** Runs every subgraph's reconciliation; each number is how many rows had a wrong counter. */
-export async function reconcile(config: Config = loadConfig()): Promise<Record<string, number>> {
+/**
+ * Runs every subgraph's reconciliation; each number is how many rows had a wrong counter.
+ * `repaired` hears what each subgraph re-sent for the others.
+ */
+export async function reconcile(
+  config: Config = loadConfig(),
+  repaired: (what: string, count: number) => void = () => undefined,
+): Promise<Record<string, number>> {
   const log = createLogger({ logLevel: "warn" }, "reconcile");
   // Redis carries the cache invalidations to running processes; without it, there are none to tell.
   const platform = await openPlatform(config, log, "reconcile").catch((error: Error) => {
@@ -26,6 +33,7 @@ export async function reconcile(config: Config = loadConfig()): Promise<Record<s
         const subgraph = await buildSubgraph(entry, loadDefinition(entry), platform, database);
         try {
           Object.assign(report, await subgraph.reconcile());
+          for (const [what, count] of Object.entries(await subgraph.repair())) repaired(what, count);
         } finally {
           await subgraph.close();
         }
@@ -40,7 +48,7 @@ export async function reconcile(config: Config = loadConfig()): Promise<Record<s
 }
 
 if (require.main === module) {
-  reconcile().then(
+  reconcile(loadConfig(), (what, count) => process.stdout.write(`re-sent ${count} ${what} (relayed by the running stack)\n`)).then(
     (report) => {
       for (const [counter, fixed] of Object.entries(report))
         process.stdout.write(`${counter}: ${fixed === 0 ? "all exact" : `fixed ${fixed} row(s)`}\n`);

@@ -9,7 +9,9 @@ import { Resources, type Stoppable } from "../platform/lifecycle";
 import type { Logger } from "../platform/logger";
 import { Metrics } from "../platform/metrics";
 import { SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
-import { openPlatform } from "../platform/runtime";
+import { reachable } from "../platform/health";
+import { startMetricsServer } from "../platform/metrics-server";
+import { openPlatform, platformReadiness } from "../platform/runtime";
 import { buildSubgraph, hasDatabase, loadDefinition, type BuiltSubgraph, type Platform } from "../platform/subgraph";
 import { openSubgraphDatabase } from "../platform/subgraph-database";
 import { secretMatches, startSubgraphServer, type RunningService } from "../platform/subgraph-host";
@@ -27,8 +29,6 @@ export interface ServiceSpec {
   name: string;
   kind: ServiceKind;
   subgraph?: SubgraphEntry;
-  /** Processes that create rows need distinct id-generator worker ids. */
-  idWorkerId?: number;
   /** Whether this configuration runs it at all. */
   enabled(config: Config): boolean;
 }
@@ -46,13 +46,7 @@ export function workersInSubgraphProcess(config: Config, entry: SubgraphEntry): 
 export function stackServices(registry: readonly SubgraphEntry[] = SUBGRAPHS): ServiceSpec[] {
   return [
     { name: "storage", kind: "storage", enabled: (config) => config.storage.embedded },
-    ...registry.map((entry, index): ServiceSpec => ({
-      name: entry.name,
-      kind: "subgraph",
-      subgraph: entry,
-      idWorkerId: index + 1,
-      enabled: () => true,
-    })),
+    ...registry.map((entry): ServiceSpec => ({ name: entry.name, kind: "subgraph", subgraph: entry, enabled: () => true })),
     ...registry.filter(hasWorkers).map((entry): ServiceSpec => ({
       name: `${entry.name}-workers`,
       kind: "workers",
@@ -156,7 +150,8 @@ export function startSubgraphService(
     stopWorkersFirst(platform, resources);
     warmInBackground([subgraph], platform);
     const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
-    return { name: server.name, url: server.url, port: server.port };
+    const metrics = resources.add("metrics", await startMetricsServer(platform.metrics.registry, config, log), (m) => m.close());
+    return { name: server.name, url: server.url, port: server.port, metricsUrl: metrics.url };
   }, log);
 }
 
@@ -167,8 +162,9 @@ export function startWorkersService(entry: SubgraphEntry, config: Config, log: L
     const subgraph = await openSubgraph(entry, platform, resources);
     await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
+    const metrics = resources.add("metrics", await startMetricsServer(platform.metrics.registry, config, log), (m) => m.close());
     log.info(`${entry.name} workers running`);
-    return {};
+    return { metricsUrl: metrics.url };
   }, log);
 }
 
@@ -177,7 +173,8 @@ export function startGatewayService(config: Config, log: Logger, port = config.p
     const platform = resources.add("platform", await openPlatform(config, log, "gateway"), (p) => p.close());
     const urls = Object.fromEntries(Object.entries(config.subgraphs).map(([name, subgraph]) => [name, subgraph.url]));
     const gateway = resources.add("gateway", await startGateway(platform, urls, port), (g) => g.close());
-    return { name: gateway.name, url: gateway.url, port: gateway.port };
+    const metrics = resources.add("metrics", await startMetricsServer(platform.metrics.registry, config, log), (m) => m.close());
+    return { name: gateway.name, url: gateway.url, port: gateway.port, metricsUrl: metrics.url };
   }, log);
 }
 
@@ -191,11 +188,21 @@ export function startRestService(
     const metrics = new Metrics("rest-adapter", { defaultMetrics: true });
     const rest = resources.add(
       "rest-adapter",
-      await startRestAdapter({ config, log, metrics, gateway: new HttpGatewayExecutor(gatewayUrl, config) }, port),
+      await startRestAdapter(
+        {
+          config,
+          log,
+          metrics,
+          gateway: new HttpGatewayExecutor(gatewayUrl, config),
+          readiness: () => ({ gateway: () => reachable(gatewayUrl) }),
+        },
+        port,
+      ),
       (r) => r.close(),
     );
+    const metricsServer = resources.add("metrics", await startMetricsServer(metrics.registry, config, log), (m) => m.close());
     log.info({ gatewayUrl }, "REST adapter calls the gateway over HTTP");
-    return { name: rest.name, url: rest.url, port: rest.port };
+    return { name: rest.name, url: rest.url, port: rest.port, metricsUrl: metricsServer.url };
   }, log);
 }
 
@@ -218,6 +225,8 @@ export function startService(spec: ServiceSpec, config: Config, log: Logger): Pr
 export interface ColocatedStack extends Stoppable {
   restUrl: string;
   graphqlUrl: string;
+  /** The process's metrics server (GET /metrics). */
+  metricsUrl: string;
   /** The process's one metrics registry (every service's numbers, told apart by labels). */
   platform: Platform;
 }
@@ -231,7 +240,7 @@ export function startColocated(
   config: Config,
   log: Logger,
   /** Ports to use instead of the configured ones (0: any free one); `storage: false` when it runs elsewhere. */
-  ports: { rest?: number; gateway?: number; storage?: number | false } = {},
+  ports: { rest?: number; gateway?: number; metrics?: number; storage?: number | false } = {},
 ): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
@@ -254,11 +263,22 @@ export function startColocated(
     const rest = resources.add(
       "rest-adapter",
       await startRestAdapter(
-        { config, log, metrics: platform.metrics, gateway: new LocalGatewayExecutor(gateway.gateway) },
+        {
+          config,
+          log,
+          metrics: platform.metrics,
+          gateway: new LocalGatewayExecutor(gateway.gateway),
+          readiness: () => ({ ...platformReadiness(platform), ...Object.assign({}, ...subgraphs.map((subgraph) => subgraph.readiness())) }),
+        },
         ports.rest ?? config.ports.rest,
       ),
       (r) => r.close(),
     );
-    return { restUrl: rest.url, graphqlUrl: gateway.url, platform };
+    const metrics = resources.add(
+      "metrics",
+      await startMetricsServer(platform.metrics.registry, config, log, ports.metrics ?? config.ports.metrics),
+      (m) => m.close(),
+    );
+    return { restUrl: rest.url, graphqlUrl: gateway.url, metricsUrl: metrics.url, platform };
   }, log);
 }

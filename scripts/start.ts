@@ -105,7 +105,11 @@ async function launchSplit(): Promise<void> {
   process.on("SIGTERM", () => void stopAll(0));
 
   const launch = (spec: ServiceSpec) => {
-    const env = { ...process.env, ...(spec.idWorkerId !== undefined && { ID_WORKER_ID: String(spec.idWorkerId) }) };
+    const env = {
+      ...process.env,
+      // One machine, one metrics port per process: METRICS_PORT, then the next ones in service order.
+      METRICS_PORT: String(config.ports.metrics + services.indexOf(spec)),
+    };
     const child = fork(__filename, [spec.name], { env, stdio: "inherit" });
     children.set(spec.name, child);
     child.on("exit", (code, signal) => {

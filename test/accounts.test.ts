@@ -382,7 +382,7 @@ for (const mode of stackModes(["colocated", "split"])) {
         await Promise.all(names.map((name) => settledMetric(stack.metricsUrl(name), "db_statements_total", { database: name })));
         const lookUp = async () => {
           const statementsBefore = await statements();
-          const fetchesBefore = await readMetric(stack.graphqlUrl, "subgraph_fetches_total");
+          const fetchesBefore = await readMetric(stack.metricsUrl("gateway"), "subgraph_fetches_total");
           const answer = await graphql(
             stack.graphqlUrl,
             `
@@ -405,7 +405,11 @@ for (const mode of stackModes(["colocated", "split"])) {
             answer.data.users.map((u: { id: string }) => u.id),
             users.map((u) => String(u.userId)),
           );
-          assert.equal((await readMetric(stack.graphqlUrl, "subgraph_fetches_total")) - fetchesBefore, 3, "one fetch per subgraph");
+          assert.equal(
+            (await readMetric(stack.metricsUrl("gateway"), "subgraph_fetches_total")) - fetchesBefore,
+            3,
+            "one fetch per subgraph",
+          );
           return (await statements()).map((count, i) => count - statementsBefore[i]!);
         };
         // The first time: one statement per kind of thing asked (the relation subgraph also reads

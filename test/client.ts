@@ -16,7 +16,7 @@ export async function legacy(
   stack: Pick<Stack, "restUrl">,
   path: string,
   params: Params = {},
-  options: { method?: "GET" | "POST"; body?: "query" | "form" | "multipart" } = {},
+  options: { method?: "GET" | "POST"; body?: "query" | "form" | "multipart"; headers?: Record<string, string> } = {},
 ): Promise<LegacyAnswer> {
   const method = options.method ?? "GET";
   const strings = Object.fromEntries(Object.entries(params).map(([key, value]) => [key, String(value)]));
@@ -30,7 +30,7 @@ export async function legacy(
     for (const [key, value] of Object.entries(strings)) form.set(key, value);
     body = form;
   }
-  const response = await fetch(url, { method, body });
+  const response = await fetch(url, { method, body, headers: options.headers });
   const text = await response.text();
   return { httpStatus: response.status, body: JSON.parse(text), text };
 }

@@ -7,6 +7,7 @@ import { ApolloServer, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { loadConfig, type Config } from "../platform/config";
 import { openDatabase, type Database } from "../platform/database";
+import { Deadline } from "../platform/deadline";
 import { formatErrorFor } from "../platform/error-format";
 import { createLogger } from "../platform/logger";
 import { migrate } from "../platform/migrations";
@@ -136,7 +137,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
         execute: async (query, variables = {}, viewer = Viewer.anonymous) => {
           const response = await server.executeOperation(
             { query, variables },
-            { contextValue: built.context({ viewer, requestId: randomUUID(), log }) as BaseContext },
+            { contextValue: built.context({ viewer, requestId: randomUUID(), log, deadline: Deadline.none() }) as BaseContext },
           );
           if (response.body.kind !== "single") throw new Error("incremental delivery is not used here");
           return plain(response.body.singleResult);
@@ -155,7 +156,13 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
     },
     graphql: async (query, variables = {}, token) => {
       if (!gateway) throw new Error("start the stack with { gateway: true }");
-      const contextValue = await gateway.context(token ? `Bearer ${token}` : undefined, randomUUID(), log);
+      const contextValue = await gateway.context({
+        authorization: token ? `Bearer ${token}` : undefined,
+        requestId: randomUUID(),
+        log,
+        clientIp: "127.0.0.1",
+        deadline: new Deadline(config.requestTimeoutMs),
+      });
       const response = await gateway.apollo.executeOperation({ query, variables }, { contextValue });
       if (response.body.kind !== "single") throw new Error("incremental delivery is not used here");
       return plain(response.body.singleResult);

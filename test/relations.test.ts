@@ -346,8 +346,14 @@ describe("friends and messages", () => {
     assert.match((await send(ann.token, ann.userId, "me")).body.status_msg, /yourself/);
     assert.equal((await send(ann.token, 4242424242, "anyone?")).body.status_code, 404);
     assert.match(
-      (await legacy(stack, "/douyin/message/action/", { token: ann.token, to_user_id: ben.userId, action_type: 2, content: "x" })).body
-        .status_msg,
+      (
+        await legacy(
+          stack,
+          "/douyin/message/action/",
+          { token: ann.token, to_user_id: ben.userId, action_type: 2, content: "x" },
+          { method: "POST", body: "form" },
+        )
+      ).body.status_msg,
       /action_type/,
     );
     assert.equal((await chat("", ben.userId)).body.status_code, 401);

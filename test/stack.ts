@@ -27,8 +27,8 @@ export interface Stack {
   mode: StackMode;
   /** Each subgraph's own HTTP endpoint (split mode only: co-located subgraphs have none). */
   subgraphUrls: Record<string, string>;
-  /** Where a subgraph's metrics are read (its own port when split, the one process's otherwise). */
-  metricsUrl(subgraph: string): string;
+  /** Where a service's metrics are read (a subgraph's or the gateway's process when split, the one process's otherwise). */
+  metricsUrl(service: string): string;
   close(): Promise<void>;
 }
 
@@ -139,6 +139,8 @@ export function testEnvironment(
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     HOST: "127.0.0.1",
+    // Every process's metrics on a port of its own, any free one.
+    METRICS_PORT: "0",
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `test-${tag}`,
     ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_DATABASE_URL`, databases[entry.name]!])),
@@ -159,7 +161,12 @@ export const stackModes = (wanted: StackMode[]): StackMode[] => {
   return only ? wanted.filter((mode) => only.includes(mode)) : wanted;
 };
 
-export async function startStack(overrides: Record<string, string> = {}, mode: StackMode = "colocated"): Promise<Stack> {
+export async function startStack(
+  overrides: Record<string, string> = {},
+  mode: StackMode = "colocated",
+  /** Rewrites the final environment (e.g. to reach a server through a fault-injecting proxy). */
+  transform: (env: Record<string, string>) => Record<string, string> = (env) => env,
+): Promise<Stack> {
   const tag = randomBytes(5).toString("hex");
   const databases = await createTestDatabases(tag);
   const started: RunningService[] = [];
@@ -175,7 +182,7 @@ export async function startStack(overrides: Record<string, string> = {}, mode: S
     const storageConfig = loadConfig({ ...testEnvironment(tag, databases, overrides), DATA_DIR: dataDir });
     const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
     started.push(storage);
-    const baseEnv = testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides });
+    const baseEnv = transform(testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides }));
     const log = createLogger(loadConfig(baseEnv), "test-stack");
     if (mode === "colocated") {
       // Everything in this process, as `npm start` runs it.
@@ -185,11 +192,11 @@ export async function startStack(overrides: Record<string, string> = {}, mode: S
       return {
         config,
         mode,
-        environment: { ...baseEnv, ID_WORKER_ID: String(SUBGRAPHS.length + 1) },
+        environment: baseEnv,
         restUrl: stack.restUrl,
         graphqlUrl: stack.graphqlUrl,
         subgraphUrls: {},
-        metricsUrl: () => stack.graphqlUrl,
+        metricsUrl: () => stack.metricsUrl,
         close: cleanup,
       };
     }
@@ -197,17 +204,11 @@ export async function startStack(overrides: Record<string, string> = {}, mode: S
     const subgraphs = await Promise.all(
       stackServices()
         .filter((spec) => spec.kind === "subgraph")
-        .map((spec) =>
-          startSubgraphService(
-            spec.subgraph!,
-            loadConfig({ ...baseEnv, ID_WORKER_ID: String(spec.idWorkerId) }),
-            log.child({ service: spec.name }),
-            0,
-          ),
-        ),
+        .map((spec) => startSubgraphService(spec.subgraph!, loadConfig(baseEnv), log.child({ service: spec.name }), 0)),
     );
     started.push(...subgraphs);
     const subgraphUrls = Object.fromEntries(subgraphs.map((service) => [service.name, service.url]));
+    const subgraphMetrics = Object.fromEntries(subgraphs.map((service) => [service.name, service.metricsUrl!]));
     const config = loadConfig({
       ...baseEnv,
       ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_SUBGRAPH_URL`, subgraphUrls[entry.name]!])),
@@ -219,11 +220,11 @@ export async function startStack(overrides: Record<string, string> = {}, mode: S
     return {
       config,
       mode,
-      environment: { ...baseEnv, ID_WORKER_ID: String(SUBGRAPHS.length + 1) },
+      environment: baseEnv,
       restUrl: rest.url,
       graphqlUrl: gateway.url,
       subgraphUrls,
-      metricsUrl: (subgraph) => subgraphUrls[subgraph]!,
+      metricsUrl: (service) => (service === "gateway" ? gateway.metricsUrl! : subgraphMetrics[service]!),
       close: cleanup,
     };
   } catch (error) {

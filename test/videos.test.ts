@@ -319,7 +319,8 @@ for (const mode of stackModes(["colocated", "split"])) {
           Promise.all(names.map((name) => readMetric(stack.metricsUrl(name), "db_statements_total", { database: name })));
         // Let background consumers (registration events, counters) finish before measuring.
         await Promise.all(names.map((name) => settledMetric(stack.metricsUrl(name), "db_statements_total", { database: name })));
-        const fetches = () => Promise.all(names.map((name) => readMetric(stack.graphqlUrl, "subgraph_fetches_total", { subgraph: name })));
+        const fetches = () =>
+          Promise.all(names.map((name) => readMetric(stack.metricsUrl("gateway"), "subgraph_fetches_total", { subgraph: name })));
         const page = async () => {
           const statementsBefore = await statements();
           const fetchesBefore = await fetches();

@@ -26,7 +26,7 @@ export const subgraph = defineSubgraph<RelationContext>({
     const shared = new RelationServiceDeps(
       store,
       caches,
-      new IdGenerator(config.idWorkerId),
+      new IdGenerator(deps.workerId),
       words,
       deps.queues,
       config,

@@ -19,7 +19,7 @@ async function announcedUser(): Promise<number> {
   const userId = (nextUserId += 1);
   await stack.platform.queues
     .queue<UserRegisteredEvent>(USER_REGISTERED_QUEUE)
-    .add("registered", { userId }, { jobId: userRegisteredJobId(userId) });
+    .add("registered", { userIds: [userId] }, { jobId: userRegisteredJobId(userId) });
   return userId;
 }
 

@@ -121,11 +121,7 @@ export class RelationStore {
     return count;
   }
 
-  /** Records a user the user subgraph announced (idempotent). */
-  async rememberUser(userId: number): Promise<void> {
-    await this.prisma.knownUser.createMany({ data: [{ userId: BigInt(userId) }], skipDuplicates: true });
-  }
-
+  /** Whether the user subgraph announced this user. */
   async isKnownUser(userId: number): Promise<boolean> {
     return (await this.prisma.knownUser.findUnique({ where: { userId: BigInt(userId) } })) !== null;
   }

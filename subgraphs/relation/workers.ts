@@ -1,7 +1,7 @@
 // The relation subgraph's background work: learning which users exist (the user subgraph's
 // `user-registered` events) and the counter drainer (applies pending follow counter changes in
 // batches, then drops the cached counters).
-import { USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../lib/events";
+import { registeredUserIds, USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../lib/events";
 import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
 import type { SubgraphDeps } from "../../platform/subgraph";
 import type { RelationCaches } from "./caches";
@@ -21,7 +21,13 @@ export function createCounterDrainer(deps: SubgraphDeps, store: RelationStore, c
 }
 
 export function startWorkers(deps: SubgraphDeps, store: RelationStore, counters: CounterDrainer<CounterChange>): void {
-  deps.queues.work<UserRegisteredEvent, void>(USER_REGISTERED_QUEUE, (job) => store.rememberUser(job.data.userId), { concurrency: 4 });
+  deps.queues.work<UserRegisteredEvent, void>(
+    USER_REGISTERED_QUEUE,
+    async (job) => {
+      await store.rememberUsers(registeredUserIds(job.data));
+    },
+    { concurrency: 4 },
+  );
   const database = deps.database;
   if (database) deps.metrics.countPending("relation", () => countPendingChanges(database));
   listenForCounterWrites(deps.bus, "relation", counters);

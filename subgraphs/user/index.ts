@@ -5,10 +5,16 @@ import { SessionStore } from "../../platform/sessions";
 import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
 import type { SubgraphContext } from "../../platform/viewer";
 import { PrismaClient } from "../../generated/prisma/user/client";
+import { USER_REGISTERED_QUEUE } from "../../lib/events";
+import { eventChannel, outboxWriteSignal, type OutboxDrainer, type OutboxEvent } from "../../platform/outbox";
 import { createLoaders, type UserLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { UserService, UserServiceDeps } from "./service";
 import { UserStore, type UserRecord } from "./store";
+import { createRelay, startWorkers } from "./workers";
+
+/** Users per event when `npm run reconcile` announces them all again. */
+const REANNOUNCE_BATCH = 500;
 
 export type UserContext = SubgraphContext<UserLoaders, UserService>;
 
@@ -19,13 +25,20 @@ export const subgraph = defineSubgraph<UserContext>({
     const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
       (await store.findByIds(ids)).map((user) => user ?? undefined),
     );
+    let relay: OutboxDrainer<OutboxEvent> | undefined;
     const shared = new UserServiceDeps(
       store,
       new SessionStore(deps.config, deps.kv),
-      new IdGenerator(deps.config.idWorkerId),
+      new IdGenerator(deps.workerId),
       deps.queues,
       deps.config,
       profiles,
+      deps.limits("login-account", {
+        points: deps.config.rateLimits.loginFailuresPerAccount,
+        durationSeconds: deps.config.rateLimits.loginLockoutSeconds,
+        describes: "login attempts for this account",
+      }),
+      outboxWriteSignal(deps.bus, eventChannel("user"), () => relay),
     );
     return {
       resolvers,
@@ -36,7 +49,21 @@ export const subgraph = defineSubgraph<UserContext>({
       }),
       context: ({ viewer, log }) => {
         const loaders = createLoaders(profiles);
-        return { viewer, log, loaders, service: new UserService(shared, viewer, loaders) };
+        return { viewer, log, loaders, service: new UserService(shared, viewer, loaders, log) };
+      },
+      startWorkers: () => {
+        // Relayed where the workers run; registrations in this process only wake it up.
+        relay = createRelay(deps, store);
+        startWorkers(deps, relay);
+      },
+      settle: async () => relay?.drainAll(),
+      repair: async () => {
+        // For a consumer that missed registrations (its queue lost, its database restored from
+        // an older backup): every user is announced again, in events of REANNOUNCE_BATCH ids,
+        // through the outbox. Consumers record users idempotently.
+        const events = await store.announceAllUsers(USER_REGISTERED_QUEUE, REANNOUNCE_BATCH, `reannounce-${Date.now()}`);
+        shared.eventsWritten();
+        return { "user-registered events": events };
       },
     };
   },

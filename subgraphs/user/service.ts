@@ -2,12 +2,14 @@
 // subgraphs once committed), logins that cost the same for unknown users, sessions.
 import argon2 from "argon2";
 import { isUniqueViolation } from "../../platform/database";
-import { badInput, unauthenticated } from "../../lib/errors";
+import { badInput, unauthenticated, unavailable } from "../../lib/errors";
 import { USER_REGISTERED_QUEUE, userRegisteredJobId, type UserRegisteredEvent } from "../../lib/events";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
-import { checkText } from "../../lib/text";
+import { checkText, normalizeName } from "../../lib/text";
 import type { Config } from "../../platform/config";
+import type { Logger } from "../../platform/logger";
 import type { Queues } from "../../platform/queues";
+import type { Limiter } from "../../platform/rate-limits";
 import type { SessionStore } from "../../platform/sessions";
 import { cachedOr, type LocalCache } from "../../platform/local-cache";
 import type { Viewer } from "../../platform/viewer";
@@ -27,6 +29,10 @@ export class UserServiceDeps {
     readonly queues: Queues,
     readonly config: Pick<Config, "limits" | "auth">,
     readonly profiles: LocalCache<number, UserRecord>,
+    /** Login attempts per account: a flood against one account is refused before argon2 runs. */
+    readonly loginAttempts: Limiter,
+    /** Tells the event relay (here or in another process) that events were just written. */
+    readonly eventsWritten: () => void,
   ) {
     this.decoyHash = this.hash("decoy-password-for-unknown-users");
   }
@@ -47,12 +53,15 @@ export class UserService {
     private readonly deps: UserServiceDeps,
     private readonly viewer: Viewer,
     private readonly loaders: UserLoaders,
+    private readonly log: Logger,
   ) {}
 
-  private checkCredentials(username: string, password: string): void {
+  /** The username as stored (NFKC), with the password checked; a new password must also be long enough. */
+  private checkCredentials(username: string, password: string, newPassword: boolean): string {
     const { limits } = this.deps.config;
-    checkText(username, "username", { max: limits.username, singleLine: true });
-    checkText(password, "password", { max: limits.password, singleLine: true });
+    const name = normalizeName(username, "username", { max: limits.username });
+    checkText(password, "password", { min: newPassword ? limits.passwordMin : 1, max: limits.password, singleLine: true });
+    return name;
   }
 
   /** The caller, or null without a token; a token that was sent but is unusable is explained. */
@@ -81,28 +90,50 @@ export class UserService {
     });
   }
 
-  async register(username: string, password: string): Promise<AuthPayloadRecord> {
-    this.checkCredentials(username, password);
+  async register(rawUsername: string, password: string): Promise<AuthPayloadRecord> {
+    const username = this.checkCredentials(rawUsername, password, true);
     const { store, ids, queues, sessions } = this.deps;
     const passwordHash = await this.deps.hash(password);
+    const userId = ids.next();
+    const announce = {
+      queue: USER_REGISTERED_QUEUE,
+      jobId: userRegisteredJobId(userId),
+      payload: { userIds: [userId] } satisfies UserRegisteredEvent,
+    };
     let user: UserRecord;
     try {
-      user = await store.createUser({ id: ids.next(), username, passwordHash });
+      // The user and its user-registered event commit together (the event outbox).
+      user = await store.createUser({ id: userId, username, passwordHash }, announce);
     } catch (error) {
       if (isUniqueViolation(error)) throw badInput("username is already taken");
       throw error;
     }
-    const userId = Number(user.id);
-    await queues.queue<UserRegisteredEvent>(USER_REGISTERED_QUEUE).add("registered", { userId }, { jobId: userRegisteredJobId(userId) });
-    const { token } = await sessions.open(userId);
-    return { token, user };
+    // Enqueued at once as well, so the user can be followed the moment this answers; if Redis
+    // fails here, the relay delivers the event from the outbox (same job id: never twice).
+    try {
+      await queues.queue<UserRegisteredEvent>(announce.queue).add("registered", announce.payload, { jobId: announce.jobId });
+    } catch (error) {
+      this.log.warn({ err: error, userId }, "user-registered not enqueued now; the outbox relay will deliver it");
+    }
+    this.deps.eventsWritten();
+    try {
+      const { token } = await sessions.open(userId);
+      return { token, user };
+    } catch (error) {
+      this.log.warn({ err: error, userId }, "registered, but no session could be opened");
+      throw unavailable("your account was created, but signing in failed for now: please log in");
+    }
   }
 
-  async login(username: string, password: string): Promise<AuthPayloadRecord> {
-    this.checkCredentials(username, password);
+  async login(rawUsername: string, password: string): Promise<AuthPayloadRecord> {
+    const username = this.checkCredentials(rawUsername, password, false);
+    // Every attempt takes a point before the password is checked, so concurrent guesses are
+    // bounded too; a success gives them back. Unknown names are limited alike (no oracle).
+    await this.deps.loginAttempts.consume(username);
     const row = await this.deps.store.findCredentials(username);
     const passwordMatches = await argon2.verify(row?.passwordHash ?? (await this.deps.decoyHash), password);
     if (!row || !passwordMatches) throw unauthenticated("wrong username or password");
+    await this.deps.loginAttempts.reset(username);
     const { passwordHash: _, ...user } = row;
     const { token } = await this.deps.sessions.open(Number(user.id));
     return { token, user };

@@ -25,7 +25,7 @@ export class VideoCaches {
     this.users = deps.cache("user-counters", (ids) => store.findUserStats(ids));
     this.likedBy = deps.cache("liked-by", (ids) => store.likedVideoIds(ids));
     this.firstCommentPages = deps.cache("first-comment-pages", (ids) =>
-      Promise.all(ids.map((id) => store.comments(id, config.limits.listDefault, null))),
+      Promise.all(ids.map((id) => store.comments(id, config.limits.listMax, null))),
     );
     this.newest = deps.cache("newest-videos", (keys) => Promise.all(keys.map(() => store.newestVideos(config.localCache.feedSize))));
   }

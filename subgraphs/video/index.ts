@@ -30,7 +30,7 @@ export const subgraph = defineSubgraph<VideoContext>({
       store,
       caches,
       storage,
-      new IdGenerator(config.idWorkerId),
+      new IdGenerator(deps.workerId),
       words,
       deps.queues,
       config,
@@ -38,6 +38,7 @@ export const subgraph = defineSubgraph<VideoContext>({
     );
     return {
       resolvers,
+      readiness: { storage: () => storage.check() },
       context: ({ viewer, log: requestLog }) => {
         const loaders = createLoaders(caches, viewer.userId);
         return { viewer, log: requestLog, loaders, service: new VideoService(shared, viewer, loaders, requestLog) };

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import type { FileUpload } from "graphql-upload-minimal";
 import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
-import { pageSize, readCursor } from "../../lib/pagination";
+import { firstPageOf, pageSize, readCursor } from "../../lib/pagination";
 import { checkText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
@@ -149,15 +149,15 @@ export class VideoService {
     return this.deps.store.likedVideos(user.id, pageSize(first, this.deps.config.limits), readCursor(after));
   }
 
-  /** A video's comments, newest first; the first page at the default size (what apps open) is cached. */
+  /** A video's comments, newest first; first pages (what apps open) come from a cached page of the largest size. */
   async comments(video: VideoRecord, first: number | null | undefined, after: string | null | undefined): Promise<CommentConnectionRecord> {
     const { limits } = this.deps.config;
     const size = pageSize(first, limits);
     const cursor = readCursor(after);
     const videoId = Number(video.id);
-    if (!cursor && size === limits.listDefault) {
+    if (!cursor) {
       const page = await this.deps.caches.firstCommentPages.load(videoId);
-      if (page) return page;
+      if (page) return firstPageOf(page, size, (comment) => comment);
     }
     return this.deps.store.comments(videoId, size, cursor);
   }

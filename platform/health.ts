@@ -1,0 +1,53 @@
+// Health endpoints on every service port: `/healthz` answers while the process can answer at
+// all (liveness), `/readyz` only while what it needs is reachable (readiness): its database,
+// Redis, object storage, and at an edge what it calls. Orchestrators route traffic by the
+// second and restart by the first.
+import type { FastifyInstance } from "fastify";
+
+/** Named checks; each resolves when its dependency answers and throws (or times out) otherwise. */
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+/** Longest a readiness check may take before it counts as failed. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, "ok" | string>;
+}
+
+export async function runChecks(checks: ReadinessChecks, timeoutMs = CHECK_TIMEOUT_MS): Promise<Readiness> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]): Promise<[string, string]> => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          check(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+        return [name, "ok"];
+      } catch (error) {
+        return [name, (error as Error).message || String(error)];
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: results.every(([, result]) => result === "ok"), checks: Object.fromEntries(results) };
+}
+
+/** Adds /healthz and /readyz to a service's port; `checks` may be filled in after the server is made. */
+export function healthRoutes(app: FastifyInstance, checks: () => ReadinessChecks): void {
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const readiness = await runChecks(checks());
+    return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? "ready" : "not ready", checks: readiness.checks });
+  });
+}
+
+/** Whether an HTTP service answers its liveness probe (what an edge asks of what it calls). */
+export async function reachable(url: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<void> {
+  const response = await fetch(new URL("/healthz", url), { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) throw new Error(`${new URL(url).host} answered HTTP ${response.status}`);
+}

@@ -1,0 +1,52 @@
+// Prometheus metrics on a port of their own (METRICS_PORT), never on the public ones: what a
+// process counts is for its operators' scrapers, not for the internet.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import type { Config } from "./config";
+import type { Logger } from "./logger";
+
+export interface MetricsServer {
+  /** Base URL of the server (GET /metrics). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(
+  registry: Registry,
+  config: Pick<Config, "host" | "ports">,
+  log: Logger,
+  port = config.ports.metrics,
+): Promise<MetricsServer> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain" }).end("GET /metrics\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (error: unknown) => {
+        log.warn({ err: error }, "could not collect metrics");
+        response.writeHead(500, { "content-type": "text/plain" }).end("metrics unavailable\n");
+      },
+    );
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, config.host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  log.info({ port: bound }, `metrics on http://${host}:${bound}/metrics`);
+  return {
+    url: `http://${host}:${bound}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,321 @@
+// What a client may ask of the stack, and how it is told no: GraphQL errors with their HTTP
+// status, queries bounded by what they could return, write routes that refuse GET, legacy lists
+// that are whole, names that cannot hide characters, and rate limits that count every attempt.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { graphql, legacy, uniqueName } from "./client";
+import { startStack, withDatabase, type Stack } from "./stack";
+
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack({ PASSWORD_MIN_LENGTH: "4" });
+});
+after(async () => {
+  await stack?.close();
+});
+
+async function register(prefix = "lim") {
+  const answer = await legacy(stack, "/douyin/user/register/", { username: uniqueName(prefix), password: "pass" }, { method: "POST" });
+  assert.equal(answer.body.status_code, 0, answer.text);
+  return { userId: answer.body.user_id as number, token: answer.body.token as string };
+}
+
+describe("GraphQL request errors", () => {
+  it("answers syntax errors, queries over the token limit and validation errors with HTTP 400 and a code", async () => {
+    const syntax = await graphql(stack.graphqlUrl, "{ me { id ");
+    assert.equal(syntax.httpStatus, 400);
+    assert.equal(syntax.errors?.[0]?.extensions?.code, "GRAPHQL_PARSE_FAILED");
+
+    const tokens = await graphql(stack.graphqlUrl, `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: __typename`).join(" ")} }`);
+    assert.equal(tokens.httpStatus, 400);
+    assert.equal(tokens.errors?.[0]?.extensions?.code, "GRAPHQL_PARSE_FAILED");
+    assert.match(tokens.errors![0]!.message, /tokens/);
+
+    const unknownField = await graphql(stack.graphqlUrl, "{ me { password } }");
+    assert.equal(unknownField.httpStatus, 400);
+    assert.equal(unknownField.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("answers malformed scalar input with BAD_USER_INPUT, literal or variable", async () => {
+    const literal = await graphql(
+      stack.graphqlUrl,
+      `
+        {
+          feed(latestTime: "yesterday-ish") {
+            nextTime
+          }
+        }
+      `,
+    );
+    assert.equal(literal.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(literal.errors));
+    assert.equal(literal.httpStatus, 400);
+    const variable = await graphql(
+      stack.graphqlUrl,
+      `
+        query ($t: DateTime!) {
+          feed(latestTime: $t) {
+            nextTime
+          }
+        }
+      `,
+      { t: "13/45/2026" },
+    );
+    assert.equal(variable.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", JSON.stringify(variable.errors));
+    assert.equal(variable.httpStatus, 400);
+  });
+});
+
+describe("bounded queries", () => {
+  // Four levels of followers under ten aliases: with 12 ids and pages of 30 that could be
+  // 10 × 12 × 30⁴ users. It must be refused before anything runs, whatever sets the page size.
+  const nested = (first: string) => {
+    const level = (depth: number): string => (depth === 0 ? "id" : `id followers(${first}) { nodes { ${level(depth - 1)} } }`);
+    return Array.from({ length: 10 }, (_, i) => `a${i}: users(ids: $ids) { ${level(4)} }`).join(" ");
+  };
+
+  it("refuses a fan-out request before it runs, whether page sizes are literals, variables or defaults", async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => String(i + 1));
+    for (const [label, query, variables] of [
+      ["literal", `query ($ids: [ID!]!) { ${nested("first: 30")} }`, { ids }],
+      ["variable", `query ($ids: [ID!]!, $n: Int) { ${nested("first: $n")} }`, { ids, n: 30 }],
+      ["default", `query ($ids: [ID!]!) { ${nested("")} }`.replaceAll("followers()", "followers"), { ids }],
+    ] as const) {
+      const started = Date.now();
+      const answer = await graphql(stack.graphqlUrl, query, variables);
+      assert.equal(answer.httpStatus, 400, `${label}: ${JSON.stringify(answer.errors)}`);
+      assert.equal(answer.errors?.[0]?.extensions?.code, "QUERY_TOO_COMPLEX", label);
+      assert.equal(answer.data, undefined, label);
+      // Refused on sight, not after running into a timeout.
+      assert.ok(Date.now() - started < 2000, `${label} took ${Date.now() - started} ms`);
+    }
+    // Asking for small pages makes the same shape acceptable, and the stack is serving.
+    const small = await graphql(stack.graphqlUrl, `query ($ids: [ID!]!) { ${nested("first: 2")} }`, { ids: ["1", "2"] });
+    assert.equal(small.errors, undefined, JSON.stringify(small.errors));
+    assert.equal((await graphql(stack.graphqlUrl, "{ __typename }")).data.__typename, "Query");
+  });
+
+  it("still serves what the legacy routes and the web client ask for", async () => {
+    const user = await register();
+    const feed = await legacy(stack, "/douyin/feed/", { token: user.token });
+    assert.equal(feed.body.status_code, 0, feed.text);
+    const lists = await legacy(stack, "/douyin/favorite/list/", { user_id: user.userId, token: user.token });
+    assert.equal(lists.body.status_code, 0, lists.text);
+  });
+});
+
+describe("legacy write routes", () => {
+  it("refuse GET with 405 and the envelope, and change nothing", async () => {
+    const username = uniqueName("get");
+    const answer = await legacy(stack, "/douyin/user/register/", { username, password: "pass" });
+    assert.equal(answer.httpStatus, 405);
+    assert.equal(answer.body.status_code, 405);
+    assert.match(answer.body.status_msg, /POST/);
+    const login = await legacy(stack, "/douyin/user/login/", { username, password: "pass" }, { method: "POST" });
+    assert.equal(login.body.status_code, 401, "the GET registered nobody");
+
+    const user = await register();
+    for (const path of ["/douyin/favorite/action/", "/douyin/relation/action/", "/douyin/comment/action/", "/douyin/message/action/"]) {
+      const refused = await legacy(stack, path, { token: user.token, action_type: 1 });
+      assert.equal(refused.httpStatus, 405, path);
+      assert.equal(refused.body.status_code, 405, path);
+    }
+    // Reads take GET, and POST too.
+    const read = await legacy(stack, "/douyin/user/", { user_id: user.userId, token: user.token }, { method: "POST", body: "form" });
+    assert.equal(read.body.status_code, 0, read.text);
+  });
+});
+
+describe("whole legacy lists", () => {
+  it("returns every follower, followee, friend, favorite, published video and comment past one page", async () => {
+    const COUNT = 130;
+    const star = await register("star");
+    const fans = await Promise.all(Array.from({ length: COUNT }, () => register("fan")));
+    for (const fan of fans) {
+      assert.equal(
+        (await legacy(stack, "/douyin/relation/action/", { token: fan.token, to_user_id: star.userId, action_type: 1 }, { method: "POST" }))
+          .body.status_code,
+        0,
+      );
+      assert.equal(
+        (await legacy(stack, "/douyin/relation/action/", { token: star.token, to_user_id: fan.userId, action_type: 1 }, { method: "POST" }))
+          .body.status_code,
+        0,
+      );
+    }
+    const ids = (list: { id: number }[]) => list.map((item) => item.id).sort();
+    const fanIds = fans.map((fan) => fan.userId).sort();
+    const followers = await legacy(stack, "/douyin/relation/follower/list/", { user_id: star.userId });
+    assert.deepEqual(ids(followers.body.user_list), fanIds);
+    const following = await legacy(stack, "/douyin/relation/follow/list/", { user_id: star.userId });
+    assert.deepEqual(ids(following.body.user_list), fanIds);
+    const friends = await legacy(stack, "/douyin/relation/friend/list/", { token: star.token });
+    assert.deepEqual(ids(friends.body.user_list), fanIds);
+
+    // Videos written straight into the database (publishing 130 files would only test ffmpeg).
+    const base = 9_000_000_000_000 + Math.floor(Math.random() * 1e9);
+    const videoIds = Array.from({ length: COUNT }, (_, i) => base + i);
+    await withDatabase(stack, "video", (client) =>
+      client.query(
+        `INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height, created_at)
+         SELECT id, $2, 'bulk ' || id, 'videos/' || id || '.mp4', 'covers/' || id || '.jpg', 1000, 64, 64, now() - (id - $3) * interval '1 second'
+         FROM unnest($1::bigint[]) AS id`,
+        [videoIds, star.userId, base],
+      ),
+    );
+    const published = await legacy(stack, "/douyin/publish/list/", { user_id: star.userId });
+    assert.deepEqual(ids(published.body.video_list), [...videoIds].sort());
+    for (const videoId of videoIds) {
+      const like = await legacy(
+        stack,
+        "/douyin/favorite/action/",
+        { token: star.token, video_id: videoId, action_type: 1 },
+        { method: "POST" },
+      );
+      assert.equal(like.body.status_code, 0, like.text);
+    }
+    const favorites = await legacy(stack, "/douyin/favorite/list/", { user_id: star.userId });
+    assert.deepEqual(ids(favorites.body.video_list), [...videoIds].sort());
+
+    const target = videoIds[0]!;
+    for (let i = 0; i < COUNT; i++) {
+      const comment = await legacy(
+        stack,
+        "/douyin/comment/action/",
+        { token: fans[i]!.token, video_id: target, action_type: 1, comment_text: `c${i}` },
+        { method: "POST" },
+      );
+      assert.equal(comment.body.status_code, 0, comment.text);
+    }
+    const comments = await legacy(stack, "/douyin/comment/list/", { video_id: target });
+    assert.equal(comments.body.comment_list.length, COUNT);
+    assert.deepEqual(
+      comments.body.comment_list.map((c: { content: string }) => c.content),
+      Array.from({ length: COUNT }, (_, i) => `c${COUNT - 1 - i}`),
+      "newest first, none repeated or lost at page boundaries",
+    );
+  });
+});
+
+describe("names and passwords", () => {
+  it("stores usernames NFKC-normalised and refuses invisible and direction-changing characters", async () => {
+    const plain = uniqueName("nfkc");
+    const fullWidth = [...plain].map((c) => (/[a-z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join("");
+    const registered = await legacy(stack, "/douyin/user/register/", { username: fullWidth, password: "pass" }, { method: "POST" });
+    assert.equal(registered.body.status_code, 0, registered.text);
+    const user = await legacy(stack, "/douyin/user/", { user_id: registered.body.user_id });
+    assert.equal(user.body.user.name, plain);
+    const again = await legacy(stack, "/douyin/user/register/", { username: plain, password: "pass" }, { method: "POST" });
+    assert.equal(again.body.status_code, 400, "the plain form is the same name");
+    assert.equal(
+      (await legacy(stack, "/douyin/user/login/", { username: plain, password: "pass" }, { method: "POST" })).body.status_code,
+      0,
+    );
+
+    for (const sneaky of [`admin\u202Egnp.exe`, `ad\u200Bmin${Date.now()}`, `\u2066x${Date.now()}\u2069`]) {
+      const refused = await legacy(stack, "/douyin/user/register/", { username: sneaky, password: "pass" }, { method: "POST" });
+      assert.equal(refused.body.status_code, 400, JSON.stringify(sneaky));
+      assert.match(refused.body.status_msg, /invisible|direction/);
+    }
+  });
+
+  it("refuses passwords shorter than the configured minimum", async () => {
+    const short = await legacy(stack, "/douyin/user/register/", { username: uniqueName("pw"), password: "abc" }, { method: "POST" });
+    assert.equal(short.body.status_code, 400);
+    assert.match(short.body.status_msg, /at least 4/);
+  });
+});
+
+describe("rate limits", () => {
+  let limited: Stack;
+  // The stack believes X-Forwarded-For from this machine, so each test speaks from addresses of its own.
+  const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
+  before(async () => {
+    limited = await startStack({
+      TRUST_PROXY: "127.0.0.1",
+      RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: "12",
+      RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: "5",
+      RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: "10",
+    });
+  });
+  after(async () => {
+    await limited?.close();
+  });
+
+  it("counts each aliased login of one GraphQL request as an attempt, and answers 429 with Retry-After", async () => {
+    const logins = Array.from({ length: 15 }, (_, i) => `l${i}: login(username: "nobody${i}", password: "guess") { token }`).join(" ");
+    const response = await fetch(limited.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.1" },
+      body: JSON.stringify({ query: `mutation { ${logins} }` }),
+    });
+    const body = (await response.json()) as { data?: unknown; errors: { extensions: { code: string; retryAfter: number } }[] };
+    assert.equal(response.status, 429);
+    assert.equal(body.errors[0]!.extensions.code, "RATE_LIMITED");
+    assert.ok(body.errors[0]!.extensions.retryAfter >= 1);
+    assert.ok(Number(response.headers.get("retry-after")) >= 1);
+    assert.equal(body.data, undefined, "no attempt ran");
+    // The legacy door counts the same address the same way.
+    const legacyLogin = await legacy(
+      limited,
+      "/douyin/user/login/",
+      { username: "nobody", password: "guess" },
+      { method: "POST", ...from("203.0.113.1") },
+    );
+    assert.equal(legacyLogin.body.status_code, 429, legacyLogin.text);
+    assert.ok(Number(legacyLogin.body.retry_after) >= 1);
+  });
+
+  it("locks one account after its failed logins, from any number of addresses, while another account logs in", async () => {
+    const victim = uniqueName("victim");
+    const bystander = uniqueName("bystander");
+    for (const username of [victim, bystander]) {
+      const answer = await legacy(limited, "/douyin/user/register/", { username, password: "right-one" }, { method: "POST" });
+      assert.equal(answer.body.status_code, 0, answer.text);
+    }
+    // Forty guesses at once, each from an address of its own: the per-address limit never trips.
+    const flood = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        legacy(limited, "/douyin/user/login/", { username: victim, password: "wrong" }, { method: "POST", ...from(`198.51.100.${i + 1}`) }),
+      ),
+    );
+    const codes = flood.map((answer) => answer.body.status_code);
+    // Each attempt takes its point before the password is checked, so exactly ten reach argon2.
+    assert.equal(codes.filter((code) => code === 401).length, 10, codes.join(","));
+    assert.equal(codes.filter((code) => code === 429).length, 30, codes.join(","));
+    const locked = await legacy(
+      limited,
+      "/douyin/user/login/",
+      { username: victim, password: "right-one" },
+      { method: "POST", ...from("198.51.100.200") },
+    );
+    assert.equal(locked.body.status_code, 429, "even the right password waits out the lock");
+    const other = await legacy(
+      limited,
+      "/douyin/user/login/",
+      { username: bystander, password: "right-one" },
+      { method: "POST", ...from("198.51.100.201") },
+    );
+    assert.equal(other.body.status_code, 0, other.text);
+  });
+
+  it("limits each user's writes per minute", async () => {
+    const user = (
+      await legacy(limited, "/douyin/user/register/", { username: uniqueName("writer"), password: "right-one" }, { method: "POST" })
+    ).body;
+    const target = (
+      await legacy(limited, "/douyin/user/register/", { username: uniqueName("t"), password: "right-one" }, { method: "POST" })
+    ).body;
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const answer = await legacy(
+        limited,
+        "/douyin/relation/action/",
+        { token: user.token, to_user_id: target.user_id, action_type: (i % 2) + 1 },
+        { method: "POST", ...from(`192.0.2.${i + 1}`) },
+      );
+      codes.push(answer.body.status_code);
+    }
+    assert.deepEqual(codes, [0, 0, 0, 0, 0, 429, 429]);
+  });
+});
