@@ -88,6 +88,7 @@ const stackVariables = {
   MEDIA_MAX_HEIGHT: positiveInt.default(4096),
   MEDIA_PUBLISH_TIMEOUT_MS: positiveInt.default(120_000),
   MEDIA_WORKER_CONCURRENCY: positiveInt.default(2),
+  MEDIA_TOOL_TIMEOUT_MS: positiveInt.default(30_000),
   MEDIA_TMP_DIR: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
@@ -234,6 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxHeight: e.MEDIA_MAX_HEIGHT,
       publishTimeoutMs: e.MEDIA_PUBLISH_TIMEOUT_MS,
       workerConcurrency: e.MEDIA_WORKER_CONCURRENCY,
+      /** How long one ffprobe or ffmpeg run may take before it is killed and the upload refused. */
+      toolTimeoutMs: e.MEDIA_TOOL_TIMEOUT_MS,
       tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
