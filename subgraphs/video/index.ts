@@ -33,6 +33,7 @@ export const subgraph = defineSubgraph<VideoContext>({
       new IdGenerator(config.idWorkerId),
       words,
       deps.queues,
+      deps.kv,
       config,
       counterWriteSignal(deps.bus, "video", () => counters),
     );
