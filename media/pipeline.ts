@@ -1,12 +1,14 @@
 // What happens to an uploaded video before it can be published: probe it (a video stream with
 // a positive duration, within the configured limits), cut the first frame as the JPEG cover,
-// and store the cover beside the video. A rejection removes the stored video.
+// and store the cover beside the video. A rejection (including a file that made a tool run past
+// its deadline) removes the stored video; a tool that cannot start at all is our failure, thrown
+// for the job to be retried.
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../platform/config";
 import { coverKey, videoKey, type MediaStorage } from "./storage";
-import { grabFirstFrame, probe } from "./probe";
+import { grabFirstFrame, MediaToolFailedError, MediaToolTimeoutError, probe, UnacceptedFormatError, type ProbeResult } from "./probe";
 
 // Containers and codecs ffprobe reports for pictures, which have a "video stream" too.
 const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe|gif|webp)(,|$)/;
@@ -15,6 +17,8 @@ const IMAGE_CODECS = new Set(["png", "gif", "bmp", "webp", "tiff", "jpegls", "jp
 function isStillImage(info: { formatName: string; videoCodec: string }): boolean {
   return IMAGE_FORMATS.test(info.formatName) || IMAGE_CODECS.has(info.videoCodec);
 }
+
+const NOT_ACCEPTED_MESSAGE = "the file is not a playable video (not an MP4, MOV, 3GP, M4V, Matroska or WebM file)";
 
 export class MediaRejectedError extends Error {
   override name = "MediaRejectedError";
@@ -28,14 +32,28 @@ export interface ProcessedMedia {
   height: number;
 }
 
+/** Said to the uploader when ffprobe or ffmpeg had to be killed: the same file would hang them again. */
+export const TOO_SLOW_MESSAGE = "the file could not be processed in time";
+
 export async function processUploadedVideo(storage: MediaStorage, config: Pick<Config, "media">, videoId: number): Promise<ProcessedMedia> {
   const work = await fs.promises.mkdtemp(path.join(config.media.tmpDir, `media-${videoId}-`));
   const source = path.join(work, `${randomUUID()}.video`);
   const cover = path.join(work, "cover.jpg");
   const playKey = videoKey(videoId);
+  const reject = async (problem: string): Promise<never> => {
+    await storage.remove(playKey);
+    throw new MediaRejectedError(problem);
+  };
   try {
     await storage.downloadTo(playKey, source);
-    const info = await probe(source);
+    let info: ProbeResult | undefined;
+    try {
+      info = await probe(source, config.media);
+    } catch (error) {
+      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE);
+      if (error instanceof UnacceptedFormatError) return await reject(NOT_ACCEPTED_MESSAGE);
+      throw error;
+    }
     const limits = config.media;
     let problem: string | undefined;
     if (!info) problem = "the file is not a playable video (no video stream found)";
@@ -45,15 +63,13 @@ export async function processUploadedVideo(storage: MediaStorage, config: Pick<C
     else if (info.width > limits.maxWidth || info.height > limits.maxHeight) {
       problem = `the video is larger than ${limits.maxWidth}x${limits.maxHeight}`;
     }
-    if (problem || !info) {
-      await storage.remove(playKey);
-      throw new MediaRejectedError(problem);
-    }
+    if (problem || !info) return await reject(problem ?? "the file is not a playable video");
     try {
-      await grabFirstFrame(source, cover);
+      await grabFirstFrame(source, info.demuxer, cover, config.media);
     } catch (error) {
-      await storage.remove(playKey);
-      throw new MediaRejectedError(`no frame could be decoded from the video (${(error as Error).message.split("\n")[0]})`);
+      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE);
+      if (error instanceof MediaToolFailedError) return await reject(`no frame could be decoded from the video (${error.message})`);
+      throw error;
     }
     const key = coverKey(videoId);
     await storage.putFile(key, cover, "image/jpeg");

@@ -1,50 +1,223 @@
-// The only module that runs ffprobe/ffmpeg (through fluent-ffmpeg, unmaintained upstream, so it
-// stays behind these two functions). Binaries come from npm packages unless FFMPEG_PATH or
+// The only module that runs ffprobe and ffmpeg, on files that come from strangers. Each run is
+// a child process with a deadline (then SIGKILL, with anything it started), one thread, an
+// environment holding only PATH (no secret of ours reaches it), and input read only from a
+// local file in a container we accept, so a playlist or concat file posing as a video is
+// refused instead of followed. Binaries come from npm packages unless FFMPEG_PATH or
 // FFPROBE_PATH point elsewhere (e.g. Debian's ffmpeg).
-import ffmpeg from "fluent-ffmpeg";
+//
+// fluent-ffmpeg drove these tools before; it spawns them with the whole process environment
+// and has no deadline or kill of its own, and both matter more here than its builder API.
+import { spawn } from "node:child_process";
 import type { Config } from "../platform/config";
+
+type MediaConfig = Pick<Config["media"], "ffmpegPath" | "ffprobePath" | "toolTimeoutMs">;
+
+/**
+ * Demuxers we accept: ffmpeg's `mov` (MP4, MOV, 3GP, M4V and their kin) and `matroska`
+ * (Matroska and WebM), by every name each reports itself with.
+ */
+const ACCEPTED_DEMUXERS = ["mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm"];
+const FORMAT_WHITELIST = ACCEPTED_DEMUXERS.join(",");
+
+/** The options every run gets before its input: local files only, accepted containers only, one thread. */
+const INPUT_OPTIONS = ["-threads", "1", "-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST];
+
+/** ffprobe's JSON for one file is a few kB; more than this is a file built to flood us. */
+const MAX_TOOL_OUTPUT_BYTES = 1024 * 1024;
 
 export interface ProbeResult {
   formatName: string;
+  /** The demuxer that read it (`mov` or `matroska`), to pin ffmpeg to the same one. */
+  demuxer: string;
   durationSeconds: number;
   width: number;
   height: number;
   videoCodec: string;
 }
 
-export function configureMediaBinaries(config: Pick<Config, "media">): void {
-  ffmpeg.setFfmpegPath(config.media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path);
-
-  ffmpeg.setFfprobePath(config.media.ffprobePath ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path);
+/** A run that outlived MEDIA_TOOL_TIMEOUT_MS, killed: a file that hangs a tool will hang it again. */
+export class MediaToolTimeoutError extends Error {
+  override name = "MediaToolTimeoutError";
 }
 
-/** Reads a media file's container and first video stream; undefined fields when absent. */
-export function probe(file: string): Promise<ProbeResult | undefined> {
-  return new Promise((resolve) => {
-    ffmpeg.ffprobe(file, (error, data) => {
-      if (error || !data) return resolve(undefined);
-      const video = data.streams.find((stream) => stream.codec_type === "video" && stream.width && stream.height);
-      if (!video) return resolve(undefined);
-      const duration = Number(data.format.duration ?? video.duration);
-      resolve({
-        formatName: String(data.format.format_name ?? ""),
-        durationSeconds: Number.isFinite(duration) ? duration : 0,
-        width: Number(video.width),
-        height: Number(video.height),
-        videoCodec: String(video.codec_name ?? ""),
-      });
+/** The tool ran and refused the file (non-zero exit, a crash, too much output). */
+export class MediaToolFailedError extends Error {
+  override name = "MediaToolFailedError";
+}
+
+/** A file ffprobe would not open because its container is not one we accept. */
+export class UnacceptedFormatError extends Error {
+  override name = "UnacceptedFormatError";
+}
+
+const toolPath = (media: MediaConfig, tool: "ffmpeg" | "ffprobe"): string =>
+  tool === "ffmpeg"
+    ? (media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path)
+    : (media.ffprobePath ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path);
+
+/** Process groups of the tools running now, killed if this process exits first (they would outlive it). */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs a tool to its end and returns its stdout; a spawn failure (missing binary) is thrown as
+ * is: that is ours to fix, not the file's. The tool leads a process group of its own
+ * (`detached`) so the kill also reaches whatever it started, and child_process's own
+ * `timeout` is not used because it signals only the direct child, whose descendants would keep
+ * the pipes (and this job) open.
+ */
+function runTool(media: MediaConfig, tool: "ffmpeg" | "ffprobe", args: string[]): Promise<string> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => runningGroups.forEach(killGroup));
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(toolPath(media, tool), args, {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let outputBytes = 0;
+    let failure: Error | undefined;
+    let settled = false;
+    const pid = child.pid;
+    if (pid !== undefined) runningGroups.add(pid);
+
+    const stop = (reason: Error) => {
+      failure ??= reason;
+      if (pid !== undefined) killGroup(pid);
+      // Whatever escaped the group cannot hold the job open through our end of the pipes.
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const timer = setTimeout(
+      () => stop(new MediaToolTimeoutError(`${tool} took longer than ${media.toolTimeoutMs} ms and was killed`)),
+      media.toolTimeoutMs,
+    );
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      outputBytes += chunk.length;
+      if (outputBytes > MAX_TOOL_OUTPUT_BYTES) stop(new MediaToolFailedError(`${tool} wrote more than ${MAX_TOOL_OUTPUT_BYTES} bytes`));
+      else into.push(chunk);
+    };
+    child.stdout.on("data", collect(stdout));
+    child.stderr.on("data", collect(stderr));
+
+    const finish = (error: Error | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (pid !== undefined) runningGroups.delete(pid);
+      if (error) reject(error);
+      else resolve(Buffer.concat(stdout).toString("utf8"));
+    };
+    child.once("error", (error) => {
+      if (pid !== undefined) killGroup(pid);
+      finish(error);
+    });
+    child.once("close", (code, signal) => {
+      if (failure) return finish(failure);
+      if (code === 0) return finish(undefined);
+      const firstLine = Buffer.concat(stderr).toString("utf8").trim().split("\n")[0];
+      finish(new MediaToolFailedError(firstLine || `${tool} exited with ${code ?? signal}`));
     });
   });
 }
 
-/** Writes the first video frame of `file` as a JPEG. */
-export function grabFirstFrame(file: string, jpeg: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    ffmpeg(file)
-      .outputOptions(["-frames:v 1", "-f image2", "-c:v mjpeg", "-q:v 3"])
-      .output(jpeg)
-      .on("end", () => resolve())
-      .on("error", (error: Error) => reject(error))
-      .run();
-  });
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  duration?: string;
+}
+
+/**
+ * Reads a media file's container and first video stream: undefined when it has none (or is
+ * not media at all); UnacceptedFormatError for a container we do not accept; a run that hangs
+ * throws MediaToolTimeoutError.
+ */
+export async function probe(file: string, media: MediaConfig): Promise<ProbeResult | undefined> {
+  let output: string;
+  try {
+    output = await runTool(media, "ffprobe", [
+      "-v",
+      "error",
+      ...INPUT_OPTIONS,
+      "-print_format",
+      "json",
+      "-show_format",
+      "-show_streams",
+      file,
+    ]);
+  } catch (error) {
+    if (!(error instanceof MediaToolFailedError)) throw error;
+    if (/not on whitelist/.test(error.message)) throw new UnacceptedFormatError(error.message);
+    return undefined;
+  }
+  let data: { streams?: ProbeStream[]; format?: { format_name?: string; duration?: string } };
+  try {
+    data = JSON.parse(output) as typeof data;
+  } catch {
+    return undefined;
+  }
+  const video = data.streams?.find((stream) => stream.codec_type === "video" && stream.width && stream.height);
+  if (!video || !data.format) return undefined;
+  const formatName = String(data.format.format_name ?? "");
+  const demuxer = formatName.split(",")[0] ?? "";
+  if (!ACCEPTED_DEMUXERS.includes(demuxer)) throw new UnacceptedFormatError(`${formatName} is not an accepted container`);
+  const duration = Number(data.format.duration ?? video.duration);
+  return {
+    formatName,
+    demuxer,
+    durationSeconds: Number.isFinite(duration) ? duration : 0,
+    width: Number(video.width),
+    height: Number(video.height),
+    videoCodec: String(video.codec_name ?? ""),
+  };
+}
+
+/**
+ * Writes the first video frame of `file` as a JPEG, read with the demuxer ffprobe named (ffmpeg
+ * may be another build that would guess the format differently).
+ */
+export async function grabFirstFrame(file: string, demuxer: string, jpeg: string, media: MediaConfig): Promise<void> {
+  await runTool(media, "ffmpeg", [
+    "-nostdin",
+    "-v",
+    "error",
+    "-filter_threads",
+    "1",
+    ...INPUT_OPTIONS,
+    "-f",
+    demuxer,
+    "-i",
+    file,
+    "-map",
+    "0:v:0",
+    "-frames:v",
+    "1",
+    "-an",
+    "-sn",
+    "-dn",
+    "-threads",
+    "1",
+    "-c:v",
+    "mjpeg",
+    "-q:v",
+    "3",
+    "-f",
+    "image2",
+    "-y",
+    jpeg,
+  ]);
 }

@@ -94,6 +94,8 @@ const stackVariables = {
   MEDIA_MAX_HEIGHT: positiveInt.default(4096),
   MEDIA_PUBLISH_TIMEOUT_MS: positiveInt.default(120_000),
   MEDIA_WORKER_CONCURRENCY: positiveInt.default(2),
+  MEDIA_TOOL_TIMEOUT_MS: positiveInt.default(30_000),
+  PUBLISH_DEDUPE_WINDOW_SECONDS: positiveInt.default(600),
   MEDIA_TMP_DIR: z.string().min(1).optional(),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
@@ -273,6 +275,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxHeight: e.MEDIA_MAX_HEIGHT,
       publishTimeoutMs: e.MEDIA_PUBLISH_TIMEOUT_MS,
       workerConcurrency: e.MEDIA_WORKER_CONCURRENCY,
+      /** How long one ffprobe or ffmpeg run may take before it is killed and the upload refused. */
+      toolTimeoutMs: e.MEDIA_TOOL_TIMEOUT_MS,
+      /** A publish of the same file by the same author this soon after the first answers the first video. */
+      publishDedupeWindowSeconds: e.PUBLISH_DEDUPE_WINDOW_SECONDS,
       tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,

@@ -17,7 +17,18 @@ export interface KeyValueStore {
   getAndTouch(key: string, ttlSeconds: number): Promise<string | null>;
   /** Removes the keys; returns how many existed. */
   delete(keys: readonly string[]): Promise<number>;
+  /**
+   * Sets `key` to `value` for `ttlSeconds` unless it holds a value already, atomically across
+   * processes: null when this call set it, else the value it held (which is left as it was).
+   */
+  claim(key: string, value: string, ttlSeconds: number): Promise<string | null>;
 }
+
+// GET then SET NX in one step: Redis 7's SET NX GET would do, but 6.2 refuses NX with GET.
+const CLAIM_SCRIPT = `local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false`;
 
 export class RedisKeyValueStore implements KeyValueStore {
   constructor(
@@ -53,6 +64,10 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async delete(keys: readonly string[]): Promise<number> {
     return keys.length === 0 ? 0 : this.redis.del(...keys.map((key) => this.full(key)));
+  }
+
+  async claim(key: string, value: string, ttlSeconds: number): Promise<string | null> {
+    return (await this.redis.eval(CLAIM_SCRIPT, 1, this.full(key), value, ttlSeconds)) as string | null;
   }
 }
 
@@ -90,5 +105,12 @@ export class MemoryKeyValueStore implements KeyValueStore {
     let removed = 0;
     for (const key of keys) if (this.read(key) !== null && this.entries.delete(key)) removed += 1;
     return removed;
+  }
+
+  async claim(key: string, value: string, ttlSeconds: number): Promise<string | null> {
+    const held = this.read(key);
+    if (held !== null) return held;
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    return null;
   }
 }

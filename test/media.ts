@@ -38,6 +38,31 @@ export function makeVideo(name: string, options: { seconds?: number; width?: num
   return file;
 }
 
+/** A short VP8 WebM (the Matroska family), without sound. */
+export function makeWebm(name: string, options: { seconds?: number } = {}): string {
+  const file = path.join(mediaDir, name);
+  const { seconds = 1 } = options;
+  execFileSync(FFMPEG, [
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc=duration=${seconds}:size=320x240:rate=10`,
+    "-pix_fmt",
+    "yuv420p",
+    "-c:v",
+    "libvpx",
+    "-deadline",
+    "realtime",
+    "-f",
+    "webm",
+    file,
+  ]);
+  return file;
+}
+
 /** A PNG still image. */
 export function makeImage(name: string): string {
   const file = path.join(mediaDir, name);

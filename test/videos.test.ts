@@ -189,11 +189,54 @@ for (const mode of stackModes(["colocated", "split"])) {
 
       it("counts concurrent publishes exactly", async () => {
         const author = await register();
-        const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => publishLegacy(author.token, sampleVideo, `burst ${i}`)));
+        // Six different files: the same file again from the same author is the same publish (below).
+        const files = Array.from({ length: 6 }, (_, i) => makeVideo(`burst-${mode}-${i}.mp4`, { width: 320 + 2 * i }));
+        const answers = await Promise.all(files.map((file, i) => publishLegacy(author.token, file, `burst ${i}`)));
         for (const answer of answers) assert.equal(answer.body.status_code, 0, answer.body.status_msg);
         await eventually(async () => (await workCount(author.userId)) === 6, "work_count to reach 6");
         const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
         assert.equal(list.body.video_list.length, 6);
+      });
+    });
+
+    describe("publishing the same file again", () => {
+      it("answers a repeat by the same author with the first video, whatever its title; another author gets a video of their own", async () => {
+        const author = await register();
+        const keysBefore = (await objectKeys()).length;
+        const first = await publishGraphQL(author.token, sampleVideo, "the first title");
+        assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+        const again = await publishGraphQL(author.token, sampleVideo, "a second title");
+        assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+        assert.equal(again.data.publishVideo.id, first.data.publishVideo.id);
+        assert.equal(again.data.publishVideo.title, "the first title");
+        assert.deepEqual((await publishLegacy(author.token, sampleVideo, "a legacy retry")).body, {
+          status_code: 0,
+          status_msg: "success",
+        });
+        const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
+        assert.deepEqual(
+          list.body.video_list.map((video: { id: number; title: string }) => [String(video.id), video.title]),
+          [[first.data.publishVideo.id, "the first title"]],
+        );
+        assert.equal((await objectKeys()).length, keysBefore + 2, "one video and one cover stored");
+
+        const other = await register();
+        const theirs = await publishGraphQL(other.token, sampleVideo, "the same file, another author");
+        assert.equal(theirs.errors, undefined, JSON.stringify(theirs.errors));
+        assert.notEqual(theirs.data.publishVideo.id, first.data.publishVideo.id);
+        assert.equal((await legacy(stack, "/douyin/publish/list/", { user_id: other.userId })).body.video_list.length, 1);
+        await eventually(async () => (await workCount(author.userId)) === 1 && (await workCount(other.userId)) === 1, "work counts of 1");
+      });
+
+      it("answers two simultaneous publishes of one file with one video", async () => {
+        const author = await register();
+        const clip = makeVideo(`twice-${mode}.mp4`, { width: 336 });
+        const answers = await Promise.all([publishGraphQL(author.token, clip, "tap"), publishGraphQL(author.token, clip, "double tap")]);
+        for (const answer of answers) assert.equal(answer.errors, undefined, JSON.stringify(answer.errors));
+        assert.equal(answers[0].data.publishVideo.id, answers[1].data.publishVideo.id);
+        const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
+        assert.equal(list.body.video_list.length, 1);
+        assert.equal(String(list.body.video_list[0].id), answers[0].data.publishVideo.id);
       });
     });
 
@@ -344,3 +387,27 @@ for (const mode of stackModes(["colocated", "split"])) {
     });
   });
 }
+
+describe("after the publish dedupe window", () => {
+  before(async () => {
+    stack = await startStack({ PUBLISH_DEDUPE_WINDOW_SECONDS: "1" });
+  });
+  after(() => stack?.close());
+
+  it("publishes the same file from the same author as a new video", async () => {
+    const author = await register();
+    const first = await publishGraphQL(author.token, sampleVideo, "before");
+    assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+    // The window counts from the first publish's start; a little over it has certainly passed.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await publishGraphQL(author.token, sampleVideo, "after");
+    assert.equal(second.errors, undefined, JSON.stringify(second.errors));
+    assert.notEqual(second.data.publishVideo.id, first.data.publishVideo.id);
+    assert.equal(second.data.publishVideo.title, "after");
+    const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
+    assert.deepEqual(
+      list.body.video_list.map((video: { title: string }) => video.title),
+      ["after", "before"],
+    );
+  });
+});

@@ -33,6 +33,7 @@ export const subgraph = defineSubgraph<VideoContext>({
       new IdGenerator(deps.workerId),
       words,
       deps.queues,
+      deps.kv,
       config,
       counterWriteSignal(deps.bus, "video", () => counters),
     );

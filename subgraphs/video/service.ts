@@ -1,7 +1,7 @@
 // The video subgraph's rules: feed paging, likes and comments (rows written synchronously
 // with their counter changes, only when a row really changed; caches invalidated after the
 // commit), and publishing (stored, then answered once the media worker has probed it and cut
-// its cover).
+// its cover; a retry of the same file by the same author answers the first publish).
 import fs from "node:fs";
 import type { FileUpload } from "graphql-upload-minimal";
 import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
@@ -11,7 +11,8 @@ import { checkText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
-import { JobTimeoutError, type Queues } from "../../platform/queues";
+import { JobFailedError, JobTimeoutError, type Queues } from "../../platform/queues";
+import type { KeyValueStore } from "../../platform/kv";
 import { receivedFileStream } from "../../platform/uploads";
 import { cachedOr } from "../../platform/local-cache";
 import type { Viewer } from "../../platform/viewer";
@@ -43,6 +44,8 @@ export class VideoServiceDeps {
     readonly ids: IdGenerator,
     readonly words: SensitiveWordFilter,
     readonly queues: Queues,
+    /** Claims of recent publishes (Redis, or memory in the fast tests). */
+    readonly kv: KeyValueStore,
     readonly config: Pick<Config, "limits" | "media" | "localCache">,
     /** Tells the counter drainer (when this process runs one) that changes were just written. */
     readonly countersWritten: () => void,
@@ -214,12 +217,15 @@ export class VideoService {
   }
 
   /**
-   * Receives the upload onto disk (size-limited while it streams), stores it, and waits for
-   * the media worker; answers with the video once it has its cover.
+   * Receives the upload onto disk (size-limited while it streams, hashed), stores it, and waits
+   * for the media worker; answers with the video once it has its cover. The same file from the
+   * same author within PUBLISH_DEDUPE_WINDOW_SECONDS is the same publish (a client retrying one
+   * that outlived its wait): it answers the first one's video, or its rejection, whatever the
+   * title; only a failure of ours lets a retry start afresh.
    */
   async publishVideo(upload: Promise<FileUpload>, rawTitle: string): Promise<VideoRecord> {
     const authorId = this.viewer.require().userId;
-    const { config, words, ids, storage, queues } = this.deps;
+    const { config, words, ids, storage, queues, kv, caches } = this.deps;
     let file: FileUpload;
     try {
       file = await upload;
@@ -234,28 +240,60 @@ export class VideoService {
       stream.resume(); // drain the unread file so the request can finish
       throw error;
     }
-    const { file: spooled, size } = await spoolToFile(stream, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
-    const videoId = ids.next();
-    try {
-      await storage.putFile(videoKey(videoId), spooled, /^video\//.test(file.mimetype) ? file.mimetype : "video/mp4");
-    } finally {
-      await fs.promises.rm(spooled, { force: true });
-    }
-    this.log.info({ videoId, size }, "video stored, waiting for the media worker");
+    const spooled = await spoolToFile(stream, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
+    const queue = queues.queue<MediaJob, MediaOutcome>(MEDIA_QUEUE);
+    const claim = publishClaimKey(authorId, spooled.sha256);
+    let videoId = ids.next();
+    let stored = false;
     let outcome: MediaOutcome;
     try {
-      outcome = await queues
-        .queue<MediaJob, MediaOutcome>(MEDIA_QUEUE)
-        .addAndWait("publish", { videoId, authorId, title }, { jobId: mediaJobId(videoId), timeoutMs: config.media.publishTimeoutMs });
+      try {
+        const held = await kv.claim(claim, String(videoId), config.media.publishDedupeWindowSeconds);
+        if (held !== null) {
+          videoId = Number(held);
+          const earlier = await caches.videos.load(videoId);
+          if (earlier) {
+            this.log.info({ videoId }, "the same file again from its author: answering the video it published");
+            return earlier;
+          }
+          this.log.info({ videoId }, "the same file again from its author while its first publish runs: waiting for it");
+        }
+        // A repeat stores the file too when the first attempt's job is not there (not added yet,
+        // or forgotten): whichever request adds the job, the worker must find the file.
+        if (held === null || !(await queue.has(mediaJobId(videoId)))) {
+          await storage.putFile(videoKey(videoId), spooled.file, /^video\//.test(file.mimetype) ? file.mimetype : "video/mp4");
+          stored = true;
+        }
+      } finally {
+        await fs.promises.rm(spooled.file, { force: true });
+      }
+      this.log.info({ videoId, size: spooled.size }, "video stored, waiting for the media worker");
+      outcome = await queue.addAndWait(
+        "publish",
+        { videoId, authorId, title },
+        { jobId: mediaJobId(videoId), timeoutMs: config.media.publishTimeoutMs },
+      );
     } catch (error) {
+      // Still running: the claim stays, so a retry waits for this same job.
       if (error instanceof JobTimeoutError) {
         throw new AppError("INTERNAL_SERVER_ERROR", "the video is still being processed; it will appear in your list shortly");
       }
+      // A failure of ours (storage, queue, a job that failed for good): nothing was published, so
+      // a retry must be able to start afresh, and the stored file is of no use to anyone.
+      await kv.delete([claim]).catch(() => undefined);
+      if (error instanceof JobFailedError) await storage.remove(videoKey(videoId)).catch(() => undefined);
       throw error;
     }
-    if (!outcome.published) throw new AppError(outcome.error.code, outcome.error.message);
+    if (!outcome.published) {
+      // The worker removed the file when it refused it; a repeat may have stored it again since.
+      if (stored) await storage.remove(videoKey(videoId));
+      throw new AppError(outcome.error.code, outcome.error.message);
+    }
     const video = await this.loaders.videoById.load(videoId);
     if (!video) throw new AppError("INTERNAL_SERVER_ERROR", "the published video could not be read back");
     return video;
   }
 }
+
+/** Who published which file lately (holding the video id), for recognising a retried publish. */
+const publishClaimKey = (authorId: number, sha256: string) => `publish:${authorId}:${sha256}`;

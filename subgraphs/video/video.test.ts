@@ -17,12 +17,17 @@ const MAX_UPLOAD_BYTES = 200_000;
 let stack: InProcessStack;
 let storage: RunningService;
 let storageDir: string;
+/** FFPROBE_PATH of the stack: a link to the real ffprobe, which a test removes to break publishing. */
+let ffprobeLink: string;
+const REAL_FFPROBE = process.env.FFPROBE_PATH ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path;
 const video = () => stack.subgraph("video");
 
 before(async () => {
   storageDir = fs.mkdtempSync(path.join(os.tmpdir(), "fast-s3-"));
   const storageConfig = fastConfig({ DATA_DIR: storageDir });
   storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
+  ffprobeLink = path.join(storageDir, "ffprobe");
+  fs.symlinkSync(REAL_FFPROBE, ffprobeLink);
   stack = await startInProcess({
     subgraphs: ["video"],
     env: {
@@ -30,6 +35,7 @@ before(async () => {
       S3_PORT: String(storage.port),
       MEDIA_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       CACHE_SECOND_DELETE_MS: "20",
+      FFPROBE_PATH: ffprobeLink,
     },
   });
 });
@@ -110,6 +116,31 @@ describe("publishing", () => {
     }
     const anonymous = await video().execute(PUBLISH, { file: uploadOf(makeVideo("anon.mp4")), title: "t" });
     assert.equal(anonymous.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+  });
+});
+
+describe("publishing the same file again", () => {
+  it("answers the first video while it stands, and starts afresh after a failure of ours", async () => {
+    const clip = makeVideo("again.mp4");
+    const first = await video().execute<Published>(PUBLISH, { file: uploadOf(clip), title: "first" }, signedIn(44));
+    assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+    const again = await video().execute<Published>(PUBLISH, { file: uploadOf(clip), title: "again" }, signedIn(44));
+    assert.deepEqual(again.data?.publishVideo, first.data?.publishVideo, "the same video, with its first title");
+
+    // ffprobe cannot start: the job fails for good after its retries, and says nothing of the file.
+    const other = makeVideo("broken-tools.mp4", { width: 336 });
+    fs.rmSync(ffprobeLink);
+    let failed;
+    try {
+      failed = await video().execute<Published>(PUBLISH, { file: uploadOf(other), title: "unlucky" }, signedIn(44));
+    } finally {
+      fs.symlinkSync(REAL_FFPROBE, ffprobeLink);
+    }
+    assert.equal(failed.errors?.[0]?.extensions?.code, "INTERNAL_SERVER_ERROR", JSON.stringify(failed.errors));
+    const retried = await video().execute<Published>(PUBLISH, { file: uploadOf(other), title: "lucky" }, signedIn(44));
+    assert.equal(retried.errors, undefined, JSON.stringify(retried.errors));
+    assert.equal(retried.data?.publishVideo.title, "lucky");
+    assert.notEqual(retried.data?.publishVideo.id, first.data?.publishVideo.id);
   });
 });
 

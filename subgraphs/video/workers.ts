@@ -3,7 +3,6 @@
 import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
 import type { SubgraphDeps } from "../../platform/subgraph";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
-import { configureMediaBinaries } from "../../media/probe";
 import { NEWEST } from "./caches";
 import { MEDIA_QUEUE, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoServiceDeps } from "./service";
@@ -31,7 +30,6 @@ export function createCounterDrainer(
 export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, counters: CounterDrainer<CounterChange>): void {
   const { config, log, queues } = deps;
   const { store, storage, caches } = shared;
-  configureMediaBinaries(config);
 
   queues.work<MediaJob, MediaOutcome>(
     MEDIA_QUEUE,
@@ -41,6 +39,7 @@ export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, count
       try {
         processed = await processUploadedVideo(storage, config, videoId);
       } catch (error) {
+        // Anything else (storage down, a tool that cannot start) is ours: thrown, so the job is retried.
         if (!(error instanceof MediaRejectedError)) throw error;
         log.info({ videoId, reason: error.message }, "upload rejected");
         return { published: false, error: { code: "BAD_USER_INPUT", message: error.message } };

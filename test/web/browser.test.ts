@@ -319,10 +319,11 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
   await t.test("arrow keys move through the feed, pausing what leaves the screen, and the next page loads as the end nears", async () => {
     const { page } = bob;
     const token = (await storedToken(page))!;
-    const clip = makeVideo("short.mp4", { seconds: 1 });
     // With the first video, one more than a feed page (FEED_PAGE_SIZE = 10 in web/src/config.ts).
-    // One after another, so "clip 11" is the newest.
-    for (let i = 1; i <= 11; i++) await publishDirectly(token, clip, `clip ${i}`);
+    // One after another, so "clip 11" is the newest; each a different file, since the same file
+    // again from the same author is the same publish.
+    for (let i = 1; i <= 11; i++)
+      await publishDirectly(token, makeVideo(`short-${i}.mp4`, { seconds: 1, width: 320 + 2 * i }), `clip ${i}`);
     const pages: unknown[] = [];
     page.on("request", (request) => {
       const body = request.url().endsWith("/graphql") ? JSON.parse(request.postData() ?? "{}") : {};
