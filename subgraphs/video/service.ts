@@ -276,7 +276,8 @@ export class VideoService {
     } catch (error) {
       // Still running: the claim stays, so a retry waits for this same job.
       if (error instanceof JobTimeoutError) {
-        throw new AppError("INTERNAL_SERVER_ERROR", "the video is still being processed; it will appear in your list shortly");
+        // UNAVAILABLE (legacy 503): the app retries, and the retry is answered by this same publish.
+        throw new AppError("UNAVAILABLE", "the video is still being processed; it will appear in your list shortly");
       }
       // A failure of ours (storage, queue, a job that failed for good): nothing was published, so
       // a retry must be able to start afresh, and the stored file is of no use to anyone.
