@@ -5,6 +5,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo
 import { GraphQLError } from "graphql";
 import { Agent, request } from "undici";
 import type { Config } from "../platform/config";
+import type { Metrics } from "../platform/metrics";
 import {
   AUTH_FAILURE_HEADER,
   DEADLINE_HEADER,
@@ -46,6 +47,33 @@ export function admitFetch(context: GatewayContext, subgraph: string, maxFetches
   if (context.deadline.expired) throw unavailable(`the ${subgraph} service did not answer in time, please retry`);
 }
 
+/** A label value from a client- or subgraph-supplied code, kept to a bounded set of shapes. */
+const codeLabel = (code: unknown) => (typeof code === "string" && /^[A-Z][A-Z_]{0,39}$/.test(code) ? code : "OTHER");
+
+/** Counts, times and classifies every fetch the gateway makes, over HTTP or in process. */
+export class FetchMetrics {
+  constructor(
+    private readonly fetches: Counter<"subgraph">,
+    private readonly metrics: Pick<Metrics, "subgraphFetchDuration" | "subgraphFetchErrors">,
+  ) {}
+
+  async measure(subgraph: string, fetch: () => Promise<SubgraphResponse>): Promise<SubgraphResponse> {
+    this.fetches.inc({ subgraph });
+    const stop = this.metrics.subgraphFetchDuration.startTimer({ subgraph });
+    try {
+      const response = await fetch();
+      for (const error of response.errors ?? [])
+        this.metrics.subgraphFetchErrors.inc({ subgraph, code: codeLabel(error.extensions?.code) });
+      return response;
+    } catch (error) {
+      this.metrics.subgraphFetchErrors.inc({ subgraph, code: codeLabel((error as { extensions?: { code?: unknown } }).extensions?.code) });
+      throw error;
+    } finally {
+      stop();
+    }
+  }
+}
+
 const isRequestContext = (context: unknown): context is GatewayContext =>
   typeof context === "object" && context !== null && "requestId" in context;
 
@@ -55,7 +83,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     readonly url: string,
     private readonly config: Config,
     private readonly agent: Agent,
-    private readonly fetches: Counter<"subgraph">,
+    private readonly fetchMetrics: FetchMetrics,
   ) {}
 
   /** Headers for one subgraph call: the internal secret always, the caller when there is one. */
@@ -78,10 +106,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     return headers;
   }
 
-  async process({ request: subgraphRequest, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    return this.fetchMetrics.measure(this.name, () => this.fetch(options));
+  }
+
+  private async fetch({ request: subgraphRequest, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     const requestContext = isRequestContext(context) ? context : undefined;
     if (requestContext) admitFetch(requestContext, this.name, this.config.graphql.maxFetches);
-    this.fetches.inc({ subgraph: this.name });
     const operation = {
       query: subgraphRequest.query,
       variables: subgraphRequest.variables,

@@ -5,14 +5,13 @@
 // cached query plans), so each is parsed and validated once and kept.
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { execute, parse, validate, type DocumentNode, type GraphQLFormattedError } from "graphql";
-import type { Counter } from "prom-client";
 import { Deadline } from "../platform/deadline";
 import { formatErrorFor } from "../platform/error-format";
 import type { Logger } from "../platform/logger";
 import type { BuiltSubgraph } from "../platform/subgraph";
 import { Viewer } from "../platform/viewer";
 import type { GatewayContext } from "./auth";
-import { admitFetch } from "./data-source";
+import { admitFetch, type FetchMetrics } from "./data-source";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
@@ -29,7 +28,7 @@ export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext
   constructor(
     readonly subgraph: BuiltSubgraph,
     private readonly log: Logger,
-    private readonly fetches: Counter<"subgraph">,
+    private readonly fetchMetrics: FetchMetrics,
     private readonly maxFetches: number,
   ) {
     this.formatError = formatErrorFor(log);
@@ -52,9 +51,12 @@ export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext
     return result;
   }
 
-  async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    return this.fetchMetrics.measure(this.subgraph.name, () => this.execute(options));
+  }
+
+  private async execute({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     if (isRequestContext(context)) admitFetch(context, this.subgraph.name, this.maxFetches);
-    this.fetches.inc({ subgraph: this.subgraph.name });
     const document = this.document(request.query!);
     if (!("kind" in document)) return { errors: document };
     // Health checks and the like run without a request context: an anonymous caller.

@@ -28,8 +28,9 @@ import { Deadline, requestTimeout } from "../platform/deadline";
 import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER } from "../platform/headers";
 import { secretMatches } from "../platform/subgraph-host";
 import { authenticate, type GatewayContext, type RequestFacts } from "./auth";
-import { createSubgraphAgent, SubgraphDataSource } from "./data-source";
+import { createSubgraphAgent, FetchMetrics, SubgraphDataSource } from "./data-source";
 import { LocalSubgraphDataSource } from "./local-data-source";
+import { operationMetricsPlugin } from "./operation-metrics";
 import { queryCostPlugin } from "./query-cost";
 import { createGatewayLimiters, fetchLimitCheck, rateLimitPlugin } from "./request-limits";
 import { serveWebClient } from "./web-client";
@@ -54,6 +55,7 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
     labelNames: ["subgraph"],
     registers: [metrics.registry],
   });
+  const fetchMetrics = new FetchMetrics(fetches, metrics);
   const sessions = new SessionStore(config, platform.kv);
   const agent = createSubgraphAgent(config);
   const gateway = new ApolloGateway({
@@ -62,8 +64,8 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
       const location = subgraphs[name];
       if (location === undefined) throw new Error(`the supergraph names subgraph "${name}", which this process cannot reach`);
       return typeof location === "string"
-        ? new SubgraphDataSource(name, location, config, agent, fetches)
-        : new LocalSubgraphDataSource(location, log, fetches, config.graphql.maxFetches);
+        ? new SubgraphDataSource(name, location, config, agent, fetchMetrics)
+        : new LocalSubgraphDataSource(location, log, fetchMetrics, config.graphql.maxFetches);
     },
     experimental_didResolveQueryPlan: fetchLimitCheck(config.graphql.maxFetches),
   });
@@ -97,6 +99,7 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
         listMax: config.limits.listMax,
       }),
       rateLimitPlugin(createGatewayLimiters(config, platform.limits)),
+      operationMetricsPlugin(metrics),
       config.graphql.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),

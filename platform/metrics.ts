@@ -9,6 +9,14 @@ export class Metrics {
   readonly dbStatements: Counter<"database">;
   readonly cacheLookups: Counter<"cache" | "result">;
   readonly counterChangesApplied: Counter<"subgraph">;
+  /** GraphQL operations at the gateway, by operation name (bounded) and type. */
+  readonly graphqlDuration: Histogram<"operation" | "type">;
+  readonly graphqlErrors: Counter<"operation" | "code">;
+  /** Each fetch the gateway makes to a subgraph (over HTTP or in process). */
+  readonly subgraphFetchDuration: Histogram<"subgraph">;
+  readonly subgraphFetchErrors: Counter<"subgraph" | "code">;
+  readonly rateLimitRefusals: Counter<"limiter">;
+  private queueSource: (() => Promise<{ queue: string; state: string; jobs: number }[]>) | undefined;
   /** Counter changes written and not applied yet, by subgraph (read from each outbox on scrape). */
   private readonly pendingSources = new Map<string, () => Promise<number>>();
   /** Events written to an event outbox and not relayed to their queues yet, by subgraph. */
@@ -48,6 +56,49 @@ export class Metrics {
       labelNames: ["subgraph"],
       registers: [this.registry],
     });
+    this.graphqlDuration = new Histogram({
+      name: "graphql_operation_duration_seconds",
+      help: "Time the gateway took to answer a GraphQL operation, by operation name and type",
+      labelNames: ["operation", "type"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.graphqlErrors = new Counter({
+      name: "graphql_operation_errors_total",
+      help: "Errors in GraphQL answers at the gateway, by operation name and error code",
+      labelNames: ["operation", "code"],
+      registers: [this.registry],
+    });
+    this.subgraphFetchDuration = new Histogram({
+      name: "subgraph_fetch_duration_seconds",
+      help: "Time one gateway fetch to a subgraph took",
+      labelNames: ["subgraph"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.subgraphFetchErrors = new Counter({
+      name: "subgraph_fetch_errors_total",
+      help: "Gateway fetches to a subgraph that failed or answered errors, by subgraph and error code",
+      labelNames: ["subgraph", "code"],
+      registers: [this.registry],
+    });
+    this.rateLimitRefusals = new Counter({
+      name: "rate_limit_refusals_total",
+      help: "Requests refused by a rate limit, by limiter",
+      labelNames: ["limiter"],
+      registers: [this.registry],
+    });
+    const queues = () => this.queueSource?.().catch(() => []) ?? Promise.resolve([]);
+    new Gauge({
+      name: "queue_jobs",
+      help: "BullMQ jobs by queue and state (waiting, active, delayed, failed), as this process sees its queues",
+      labelNames: ["queue", "state"],
+      registers: [this.registry],
+      async collect() {
+        const rows = await queues();
+        for (const { queue, state, jobs } of rows) this.set({ queue, state }, jobs);
+      },
+    });
     const sources = this.pendingSources;
     new Gauge({
       name: "counter_changes_pending",
@@ -68,6 +119,11 @@ export class Metrics {
         for (const [subgraph, count] of eventSources) this.set({ subgraph }, await count().catch(() => -1));
       },
     });
+  }
+
+  /** Reports the process's queues in `queue_jobs`. */
+  countQueues(source: () => Promise<{ queue: string; state: string; jobs: number }[]>): void {
+    this.queueSource = source;
   }
 
   /** Reports a subgraph's events waiting for the relay in `outbox_events_pending`. */

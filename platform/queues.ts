@@ -42,8 +42,13 @@ export interface Queues {
   queue<Data, Result = unknown>(name: string): JobQueue<Data, Result>;
   /** Consumes a queue in this process until close(). */
   work<Data, Result>(name: string, processor: Processor<Data, Result>, options: WorkerOptions): void;
+  /** Jobs by state in every queue this process has used (for the `queue_jobs` metric). */
+  counts(): Promise<{ queue: string; state: QueueState; jobs: number }[]>;
   close(): Promise<void>;
 }
+
+export const QUEUE_STATES = ["waiting", "active", "delayed", "failed"] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
 
 /** The job did not finish within the caller's wait: it may still finish later. */
 export class JobTimeoutError extends Error {
@@ -135,6 +140,17 @@ export class BullQueues implements Queues {
       has: async (jobId) => (await this.bull(name).getJob(bullJobId(jobId)!)) !== undefined,
       schedule: async (jobName, everyMs) => void (await this.bull(name).upsertJobScheduler(jobName, { every: everyMs }, { name: jobName })),
     };
+  }
+
+  async counts(): Promise<{ queue: string; state: QueueState; jobs: number }[]> {
+    const names = new Set([...this.queues.keys(), ...this.workers.map((worker) => worker.name)]);
+    const rows = await Promise.all(
+      [...names].map(async (name) => {
+        const counts = await this.bull(name).getJobCounts(...QUEUE_STATES);
+        return QUEUE_STATES.map((state) => ({ queue: name, state, jobs: counts[state] ?? 0 }));
+      }),
+    );
+    return rows.flat();
   }
 
   work<Data, Result>(name: string, processor: Processor<Data, Result>, options: WorkerOptions): void {
@@ -255,6 +271,15 @@ export class MemoryQueues implements Queues {
     entry.finished = true;
     this.outstanding -= 1;
     if (this.outstanding === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  async counts(): Promise<{ queue: string; state: QueueState; jobs: number }[]> {
+    const names = new Set([...this.jobs.keys(), ...this.processors.keys()]);
+    return [...names].flatMap((queue) => {
+      const waiting = this.waiting.get(queue)?.length ?? 0;
+      const running = this.processors.get(queue)?.running ?? 0;
+      return QUEUE_STATES.map((state) => ({ queue, state, jobs: state === "waiting" ? waiting : state === "active" ? running : 0 }));
+    });
   }
 
   /** Resolves when every job added so far (and every job those added) has finished. */

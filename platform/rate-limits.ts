@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { rateLimited } from "../lib/errors";
 import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
 
 export interface LimitSpec {
   /** Attempts allowed per window. */
@@ -23,6 +24,7 @@ export class Limiter {
     private readonly store: RateLimiterAbstract,
     private readonly spec: LimitSpec,
     private readonly log: Logger,
+    private readonly refusals?: Metrics["rateLimitRefusals"],
   ) {}
 
   /** Takes `points` for `key`; RATE_LIMITED (with the seconds to wait) when over the limit. */
@@ -36,6 +38,7 @@ export class Limiter {
         return;
       }
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      this.refusals?.inc({ limiter: this.name });
       this.log.info({ limiter: this.name, key, retryAfter: seconds }, "rate limited");
       throw rateLimited(`too many ${this.spec.describes}; try again in ${seconds} s`, seconds);
     }
@@ -52,7 +55,7 @@ export class Limiter {
 }
 
 /** Makes limiters on Redis (shared by every process) or, without one, in memory. */
-export function createLimiterFactory(redis: Redis | null, prefix: string, log: Logger) {
+export function createLimiterFactory(redis: Redis | null, prefix: string, log: Logger, metrics?: Pick<Metrics, "rateLimitRefusals">) {
   return (name: string, spec: LimitSpec): Limiter => {
     const options = {
       keyPrefix: `${prefix}:rate:${name}`,
@@ -62,7 +65,7 @@ export function createLimiterFactory(redis: Redis | null, prefix: string, log: L
     };
     const memory = new RateLimiterMemory(options);
     const store = redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
-    return new Limiter(name, store, spec, log);
+    return new Limiter(name, store, spec, log, metrics?.rateLimitRefusals);
   };
 }
 

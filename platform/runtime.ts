@@ -34,15 +34,17 @@ export async function openPlatform(config: Config, log: Logger, service: string)
   await bus.start();
   const workerId =
     config.idWorkerId !== undefined ? fixedWorkerId(config.idWorkerId) : await WorkerIdLease.acquire(redis, config.redis.prefix, log);
+  const metrics = new Metrics(service, { defaultMetrics: true });
+  metrics.countQueues(() => queues.counts());
   return {
     config,
     log,
-    metrics: new Metrics(service, { defaultMetrics: true }),
+    metrics,
     kv: new RedisKeyValueStore(redis, config.redis.prefix),
     queues,
     redis,
     bus,
-    limits: createLimiterFactory(redis, config.redis.prefix, log),
+    limits: createLimiterFactory(redis, config.redis.prefix, log, metrics),
     workerId,
     close: async () => {
       await workerId.release();
@@ -57,15 +59,17 @@ export async function openPlatform(config: Config, log: Logger, service: string)
 /** Everything in this process's memory: nothing is shared with other processes or kept. */
 export function memoryPlatform(config: Config, log: Logger, service: string): OpenPlatform {
   const queues = new MemoryQueues(log);
+  const metrics = new Metrics(service);
+  metrics.countQueues(() => queues.counts());
   return {
     config,
     log,
-    metrics: new Metrics(service),
+    metrics,
     kv: new MemoryKeyValueStore(),
     queues,
     redis: null,
     bus: new LocalInvalidationBus(),
-    limits: createLimiterFactory(null, config.redis.prefix, log),
+    limits: createLimiterFactory(null, config.redis.prefix, log, metrics),
     // Nothing is shared without Redis: one process, one generator per subgraph.
     workerId: fixedWorkerId(config.idWorkerId ?? 0),
     close: () => queues.close(),

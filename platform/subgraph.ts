@@ -13,7 +13,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { KeyValueStore } from "./kv";
-import { LocalCache, type BatchLoader, type InvalidationBus } from "./local-cache";
+import { LocalCache, type BatchLoader, type InvalidationBus, type LocalCacheOptions } from "./local-cache";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
 import type { Queues } from "./queues";
@@ -62,7 +62,11 @@ export interface SubgraphDeps extends Platform {
   /** Registers cleanup run when the subgraph closes (in reverse order). */
   onClose(close: () => Promise<unknown> | unknown): void;
   /** An in-process cache of this subgraph, invalidated in every process through the bus; misses go to `load` in batches. */
-  cache<Key extends string | number, Value>(name: string, load: BatchLoader<Key, Value>): LocalCache<Key, Value>;
+  cache<Key extends string | number, Value>(
+    name: string,
+    load: BatchLoader<Key, Value>,
+    options?: Partial<LocalCacheOptions>,
+  ): LocalCache<Key, Value>;
 }
 
 export interface SubgraphParts<Context> {
@@ -160,8 +164,14 @@ export async function buildSubgraph<Context>(
       return client;
     },
     onClose: (closer) => void closers.push(closer),
-    cache: (name, load) =>
-      new LocalCache(`${entry.name}:${name}`, platform.config.localCache, platform.bus, load, platform.metrics.cacheLookups),
+    cache: (name, load, options) =>
+      new LocalCache(
+        `${entry.name}:${name}`,
+        { ...platform.config.localCache, ...options },
+        platform.bus,
+        load,
+        platform.metrics.cacheLookups,
+      ),
   };
   try {
     const parts = await definition.create(deps);

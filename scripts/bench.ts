@@ -160,8 +160,16 @@ async function main(): Promise<void> {
         legacyFailed,
       ),
     "like-toggle": likeToggle,
-    "comment-list": () =>
-      run(
+    "comment-list": async () => {
+      // Legacy lists are whole (the app cannot page): say how long the answers are.
+      const lengths = await Promise.all(
+        hotVideos.map(async (id) => {
+          const body = (await (await fetch(`${rest}/douyin/comment/list/?video_id=${id}`)).json()) as { comment_list?: unknown[] };
+          return body.comment_list?.length ?? 0;
+        }),
+      );
+      const average = Math.round(lengths.reduce((sum, n) => sum + n, 0) / lengths.length);
+      return run(
         "legacy comment list",
         {
           url: rest,
@@ -175,7 +183,9 @@ async function main(): Promise<void> {
           ],
         },
         legacyFailed,
-      ),
+        `whole lists of ${Math.min(...lengths)}–${Math.max(...lengths)} comments (${average} on average, read in pages of ${config.limits.listMax})`,
+      );
+    },
     "chat-poll": chatPoll,
     "gateway-user": () =>
       run(

@@ -9,7 +9,8 @@ import { startStack, withDatabase, type Stack } from "./stack";
 let stack: Stack;
 
 before(async () => {
-  stack = await startStack({ PASSWORD_MIN_LENGTH: "4" });
+  // Pages of 50, so the lists of 130 below take three pages each.
+  stack = await startStack({ PASSWORD_MIN_LENGTH: "4", LIST_LIMIT_MAX: "50" });
 });
 after(async () => {
   await stack?.close();

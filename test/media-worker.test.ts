@@ -103,7 +103,9 @@ describe("counter drainer crash", () => {
         [videoId, owner.body.user_id],
       ),
     );
-    // The workers run in processes of their own here: with none running, the changes wait.
+    // The workers run in processes of their own here: with none running, the changes wait (a
+    // change an earlier test's killed worker left behind may be waiting too).
+    const pendingBefore = await pendingCounterChanges(stack, "video");
     for (const fan of fans) {
       const liked = await legacy(
         stack,
@@ -113,7 +115,7 @@ describe("counter drainer crash", () => {
       );
       assert.equal(liked.body.status_code, 0);
     }
-    assert.equal(await pendingCounterChanges(stack, "video"), fans.length);
+    assert.equal(await pendingCounterChanges(stack, "video"), pendingBefore + fans.length);
 
     // A lock on the counters stops the doomed worker inside its drain transaction...
     const blocker = new pg.Client({ connectionString: (stack.config.subgraphs.video!.database as { url: string }).url });
@@ -141,7 +143,10 @@ describe("counter drainer crash", () => {
       await blocker.query("COMMIT");
       await blocker.end();
     }
-    await eventually(async () => (await pendingCounterChanges(stack, "video")) === fans.length, "the killed drain to have applied nothing");
+    await eventually(
+      async () => (await pendingCounterChanges(stack, "video")) === pendingBefore + fans.length,
+      "the killed drain to have applied nothing",
+    );
 
     const rescuer = await startWorkerProcess();
     try {

@@ -10,6 +10,9 @@ import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoCounts, Video
 /** The newest videos are one entry under this key. */
 export const NEWEST = "newest";
 
+/** Videos whose first page of comments is kept in memory. */
+const FIRST_COMMENT_PAGES_KEPT = 2_000;
+
 export class VideoCaches {
   readonly videos: LocalCache<number, VideoRecord>;
   readonly counts: LocalCache<number, VideoCounts>;
@@ -24,8 +27,11 @@ export class VideoCaches {
     this.counts = deps.cache("video-counts", (ids) => store.findVideoCounts(ids));
     this.users = deps.cache("user-counters", (ids) => store.findUserStats(ids));
     this.likedBy = deps.cache("liked-by", (ids) => store.likedVideoIds(ids));
-    this.firstCommentPages = deps.cache("first-comment-pages", (ids) =>
-      Promise.all(ids.map((id) => store.comments(id, config.limits.listMax, null))),
+    // Pages are large (LIST_LIMIT_MAX comments): only the videos whose comments are read most stay.
+    this.firstCommentPages = deps.cache(
+      "first-comment-pages",
+      (ids) => Promise.all(ids.map((id) => store.comments(id, config.limits.listMax, null))),
+      { maxEntries: Math.min(config.localCache.maxEntries, FIRST_COMMENT_PAGES_KEPT) },
     );
     this.newest = deps.cache("newest-videos", (keys) => Promise.all(keys.map(() => store.newestVideos(config.localCache.feedSize))));
   }
