@@ -110,6 +110,10 @@ const stackVariables = {
   LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
   FEED_CACHE_SIZE: positiveInt.default(600),
   TRUST_PROXY: z.string().min(1).optional(),
+  // Tracing (platform/tracing.ts): on only when an OTLP endpoint is set; the SDK reads these too.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: positiveInt.optional(),
   RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: positiveInt.optional(),
   RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(20),
