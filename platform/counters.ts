@@ -58,12 +58,16 @@ export class CounterDrainer<Change extends CounterChange> extends OutboxDrainer<
  * process runs one (`local()`), or tells the processes that do over the bus (at most every
  * few milliseconds, however many writes there were).
  */
-export function counterWriteSignal(bus: InvalidationBus, subgraph: string, local: () => { kick(): void } | undefined): () => void {
+export function counterWriteSignal(
+  bus: InvalidationBus,
+  subgraph: string,
+  local: () => { kick(traceparent?: string): void } | undefined,
+): () => void {
   return outboxWriteSignal(bus, counterChannel(subgraph), local);
 }
 
 /** Wakes `drainer` whenever another process announces counter changes of `subgraph`. */
-export function listenForCounterWrites(bus: InvalidationBus, subgraph: string, drainer: { kick(): void }): void {
+export function listenForCounterWrites(bus: InvalidationBus, subgraph: string, drainer: { kick(traceparent?: string): void }): void {
   listenForOutboxWrites(bus, counterChannel(subgraph), drainer);
 }
 

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Config } from "./config";
 import { REQUEST_ID_HEADER } from "./headers";
 import { requestIdFrom, type Logger } from "./logger";
+import { currentTraceId } from "./tracing";
 import { healthRoutes, type ReadinessChecks } from "./health";
 import type { Metrics } from "./metrics";
 
@@ -32,7 +33,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     loggerInstance: log,
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
-    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
+    // With tracing on, the request id is the trace id (the traceparent header carries it across
+    // hops), so a log line leads to its trace; otherwise an incoming id is kept.
+    genReqId: (request) => currentTraceId() ?? requestIdFrom(request.headers[REQUEST_ID_HEADER]),
     bodyLimit: config.limits.requestBodyBytes,
     trustProxy: config.trustProxy,
     // A client must send its headers promptly and its whole request (an upload included)

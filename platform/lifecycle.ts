@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from "./config";
 import { createLogger, exitAfterFlush, type Logger } from "./logger";
 import { EmbeddedDatabaseBusyError } from "./embedded-postgres";
 import { RedisUnavailableError } from "./redis";
+import { stopTracing } from "./tracing";
 
 export class Resources {
   private readonly closers: { name: string; close: () => unknown }[] = [];
@@ -61,13 +62,17 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
           exitAfterFlush(log, 1);
         }, config.shutdownTimeoutMs);
         deadline.unref();
-        running.close().then(
-          () => exitAfterFlush(log, 0),
-          (error) => {
-            log.error({ err: error }, "error during shutdown");
-            exitAfterFlush(log, 1);
-          },
-        );
+        running
+          .close()
+          // The last spans (the shutdown's own included) are exported before the process ends.
+          .then(() => stopTracing().catch((error: unknown) => log.warn({ err: error }, "could not export the last spans")))
+          .then(
+            () => exitAfterFlush(log, 0),
+            (error) => {
+              log.error({ err: error }, "error during shutdown");
+              exitAfterFlush(log, 1);
+            },
+          );
       };
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));

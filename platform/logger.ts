@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { Config } from "./config";
+import { currentTraceId, tracingEnabled } from "./tracing";
 
 export type { Logger };
 
@@ -10,6 +11,13 @@ export function createLogger(config: Pick<Config, "logLevel">, service: string):
     {
       level: config.logLevel,
       base: { service },
+      // With tracing on, lines written inside a trace (a job, a drain) name it.
+      ...(tracingEnabled() && {
+        mixin: () => {
+          const traceId = currentTraceId();
+          return traceId ? { traceId } : {};
+        },
+      }),
       redact: { paths: ["password", "token", "*.password", "*.token", "headers.authorization"], censor: "[redacted]" },
     },
     // Written in the background in 4 kB chunks, not with a blocking write per line.

@@ -7,6 +7,7 @@ import type { Database } from "./database";
 import type { InvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import type { Queues } from "./queues";
+import { currentTraceparent, inLinkedSpan, tracingEnabled } from "./tracing";
 
 export interface DrainResult<Item> {
   /** Outbox rows handled (and deleted). */
@@ -29,6 +30,8 @@ const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 /** Writes announced to other processes at most this often (one message covers many writes). */
 const ANNOUNCE_EVERY_MS = 10;
+/** Most requests one drain's span links back to (with tracing on). */
+const MAX_LINKS = 64;
 
 /**
  * Runs `drain` (one batch) whenever rows may be waiting: soon after a write (`kick`, from this
@@ -43,6 +46,8 @@ export class OutboxDrainer<Item> {
   private again = false;
   private stopped = false;
   private retryMs = FIRST_RETRY_MS;
+  /** The writes (traceparents) the next drain serves, for its span's links. */
+  private links: string[] = [];
 
   constructor(
     private readonly name: string,
@@ -57,9 +62,13 @@ export class OutboxDrainer<Item> {
     this.schedule(0);
   }
 
-  /** A row was just written here: drain soon (writes close together share one batch). */
-  kick(): void {
+  /**
+   * A row was just written here: drain soon (writes close together share one batch). With
+   * tracing on, `traceparent` names the write, and the drain's span links to it.
+   */
+  kick(traceparent?: string): void {
     if (this.stopped) return;
+    if (traceparent && this.links.length < MAX_LINKS) this.links.push(traceparent);
     if (this.running) this.again = true;
     else this.schedule(this.timing.kickDelayMs);
   }
@@ -83,8 +92,7 @@ export class OutboxDrainer<Item> {
   private async runOnce(): Promise<void> {
     let next: number;
     try {
-      const result = await this.drain(this.timing.drainBatch);
-      if (result.rows > 0) await this.afterDrain(result);
+      const result = await this.drainOnce();
       this.retryMs = FIRST_RETRY_MS;
       next = result.rows === this.timing.drainBatch || this.again ? 0 : this.timing.drainIntervalMs;
     } catch (error) {
@@ -100,8 +108,7 @@ export class OutboxDrainer<Item> {
   async drainAll(): Promise<void> {
     await this.running;
     for (;;) {
-      const result = await this.drain(this.timing.drainBatch);
-      if (result.rows > 0) await this.afterDrain(result);
+      const result = await this.drainOnce();
       if (result.rows < this.timing.drainBatch) break;
     }
     // Nothing is pending now: a wake-up scheduled before is not needed.
@@ -109,6 +116,16 @@ export class OutboxDrainer<Item> {
     this.timer = undefined;
     this.timerDue = Infinity;
     this.schedule(this.timing.drainIntervalMs);
+  }
+
+  /** One batch, in a span of its own linked to the writes it follows (tracing on). */
+  private drainOnce(): Promise<DrainResult<Item>> {
+    return inLinkedSpan(`${this.name} drain`, this.links.splice(0), async (span) => {
+      const result = await this.drain(this.timing.drainBatch);
+      span?.setAttribute("outbox.rows", result.rows);
+      if (result.rows > 0) await this.afterDrain(result);
+      return result;
+    });
   }
 
   async stop(): Promise<void> {
@@ -124,21 +141,42 @@ export class OutboxDrainer<Item> {
  * runs one (`local()`), or tells the processes that do over the bus (at most every few
  * milliseconds, however many writes there were).
  */
-export function outboxWriteSignal(bus: InvalidationBus, channel: string, local: () => { kick(): void } | undefined): () => void {
+export function outboxWriteSignal(
+  bus: InvalidationBus,
+  channel: string,
+  local: () => { kick(traceparent?: string): void } | undefined,
+): () => void {
   let announced = 0;
+  let trailing: NodeJS.Timeout | undefined;
+  // With tracing on, the writes an announcement covers travel with it (their traceparents).
+  const links: string[] = [];
+  const announce = () => {
+    trailing = undefined;
+    announced = Date.now();
+    bus.publish(channel, links.splice(0));
+  };
   return () => {
+    const traceparent = tracingEnabled() ? currentTraceparent() : undefined;
     const drainer = local();
-    if (drainer) return drainer.kick();
-    const now = Date.now();
-    if (now - announced < ANNOUNCE_EVERY_MS) return;
-    announced = now;
-    bus.publish(channel, []);
+    if (drainer) return drainer.kick(traceparent);
+    if (traceparent && links.length < MAX_LINKS) links.push(traceparent);
+    const wait = announced + ANNOUNCE_EVERY_MS - Date.now();
+    if (wait <= 0) return announce();
+    // Announced a moment ago: one more announcement follows the window, so a write made after
+    // a drainer woke still wakes it (not only the safety-net interval).
+    if (!trailing) {
+      trailing = setTimeout(announce, wait);
+      trailing.unref?.();
+    }
   };
 }
 
 /** Wakes `drainer` whenever another process announces rows on `channel`. */
-export function listenForOutboxWrites(bus: InvalidationBus, channel: string, drainer: { kick(): void }): void {
-  bus.subscribe(channel, () => drainer.kick());
+export function listenForOutboxWrites(bus: InvalidationBus, channel: string, drainer: { kick(traceparent?: string): void }): void {
+  bus.subscribe(channel, (traceparents) => {
+    if (traceparents === "all" || traceparents.length === 0) return drainer.kick();
+    for (const traceparent of traceparents) drainer.kick(traceparent);
+  });
 }
 
 /** An event waiting in a subgraph's `event_outbox` for BullMQ. */

@@ -3,9 +3,12 @@
 // backoff, bounded history), and an in-process implementation with the same semantics for the
 // fast test tier, which runs with no Redis. Subgraphs only see `Queues`.
 import { Queue, QueueEvents, UnrecoverableError, Worker, type JobsOptions } from "bullmq";
+import { BullMQOtel } from "bullmq-otel";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
+import { tracingEnabled } from "./tracing";
 
 export interface Job<Data> {
   id: string;
@@ -80,6 +83,12 @@ export function queuePrefix(config: Pick<Config, "redis">): string {
   return `{${config.redis.prefix}}`;
 }
 
+/**
+ * With tracing on, a job carries the context of whoever added it: its processing span is a child
+ * of the request (or drain) that enqueued it. Off, BullMQ records nothing.
+ */
+const telemetry = () => (tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: "bullmq" }) } : {});
+
 /** BullMQ job ids may not contain ':'. */
 const bullJobId = (id: string | undefined) => id?.replaceAll(":", "-");
 
@@ -102,7 +111,12 @@ export class BullQueues implements Queues {
   private bull(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: queuePrefix(this.config), defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: queuePrefix(this.config),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        ...telemetry(),
+      });
       this.queues.set(name, queue);
     }
     return queue;
@@ -111,10 +125,14 @@ export class BullQueues implements Queues {
   private queueEvents(name: string): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      // Events are read with blocking commands: a connection of their own.
-      const connection = this.workerConnection.duplicate();
-      const queueEvents = new QueueEvents(name, { connection, prefix: queuePrefix(this.config) });
-      events = { ready: queueEvents.waitUntilReady().then(() => queueEvents), connection };
+      // Events are read with blocking commands: a connection of their own. Its read loop runs
+      // for the life of the process, so it starts outside the request that first needed it
+      // (with tracing on, its every read would otherwise join that request's trace).
+      events = context.with(ROOT_CONTEXT, () => {
+        const connection = this.workerConnection.duplicate();
+        const queueEvents = new QueueEvents(name, { connection, prefix: queuePrefix(this.config) });
+        return { ready: queueEvents.waitUntilReady().then(() => queueEvents), connection };
+      });
       this.events.set(name, events);
     }
     return events.ready;
@@ -171,6 +189,7 @@ export class BullQueues implements Queues {
         // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
         lockDuration: this.config.queueLockMs,
         stalledInterval: this.config.queueLockMs,
+        ...telemetry(),
       },
     );
     worker.on("failed", (job, error) =>

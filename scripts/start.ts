@@ -4,6 +4,8 @@
 // dist/scripts/start.js <service>` runs one service in this process, which is what each
 // docker-compose container runs. Which services run, and with which id-generator worker ids,
 // is decided here and in stack.ts (from supergraph.yaml) and nowhere else.
+// First: tracing must start before the modules it instruments load.
+import "../platform/tracing-boot";
 import { fork, type ChildProcess } from "node:child_process";
 import { ConfigError, loadConfig, type Config } from "../platform/config";
 import { runAsProcess } from "../platform/lifecycle";
