@@ -27,7 +27,7 @@ export interface Stack {
   mode: StackMode;
   /** Each subgraph's own HTTP endpoint (split mode only: co-located subgraphs have none). */
   subgraphUrls: Record<string, string>;
-  /** Where a service's metrics are read (a subgraph's or the gateway's process when split, the one process's otherwise). */
+  /** Where a service's metrics are read (a subgraph's, the gateway's or the REST adapter's process when split, the one process's otherwise). */
   metricsUrl(service: string): string;
   close(): Promise<void>;
 }
@@ -224,7 +224,8 @@ export async function startStack(
       restUrl: rest.url,
       graphqlUrl: gateway.url,
       subgraphUrls,
-      metricsUrl: (service) => (service === "gateway" ? gateway.metricsUrl! : subgraphMetrics[service]!),
+      metricsUrl: (service) =>
+        service === "gateway" ? gateway.metricsUrl! : service === "rest-adapter" ? rest.metricsUrl! : subgraphMetrics[service]!,
       close: cleanup,
     };
   } catch (error) {
