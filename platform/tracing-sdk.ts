@@ -56,10 +56,11 @@ export function startTracing(options: TracingOptions): void {
       }),
       // Resolver spans would be one per field of every item: the plan and fetch spans say where time goes.
       new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
-      // Operations and their SQL; not the client's own serialize/compile steps.
-      new PrismaInstrumentation({ ignoreSpanTypes: [/^prisma:client:(serialize|compile)$/] }),
+      // The SQL each query ran; not the client's own steps around it (the subgraph's operation
+      // span above says what was asked), which would double the spans for little.
+      new PrismaInstrumentation({ ignoreSpanTypes: [/^prisma:client:(operation|serialize|compile)$/] }),
       // Statements and commands only inside a trace: BullMQ's polling and metric scrapes start none.
-      new PgInstrumentation({ requireParentSpan: true }),
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
