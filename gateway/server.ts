@@ -142,16 +142,18 @@ export async function startGateway(
       config,
       log,
       metrics,
-      // Ready when Redis (sessions) answers and every subgraph does: reachable over HTTP, or ready in this process.
+      // Ready when Redis (sessions) answers and every subgraph in this process is ready; subgraphs
+      // over HTTP are reported, not required (one down leaves the others' fields answering).
       readiness: () => ({
         ...platformReadiness(platform),
-        ...Object.assign(
-          {},
-          ...Object.entries(subgraphs).map(([name, location]) =>
-            typeof location === "string" ? { [name]: () => reachable(location) } : location.readiness(),
-          ),
-        ),
+        ...Object.assign({}, ...Object.values(subgraphs).map((location) => (typeof location === "string" ? {} : location.readiness()))),
       }),
+      dependencies: () =>
+        Object.fromEntries(
+          Object.entries(subgraphs)
+            .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+            .map(([name, url]) => [name, () => reachable(url)]),
+        ),
     });
     app.route({
       url: "/graphql",

@@ -1,7 +1,10 @@
 // Health endpoints on every service port: `/healthz` answers while the process can answer at
-// all (liveness), `/readyz` only while what it needs is reachable (readiness): its database,
-// Redis, object storage, and at an edge what it calls. Orchestrators route traffic by the
-// second and restart by the first.
+// all (liveness), `/readyz` only while what it needs of its own is reachable (readiness): its
+// database, Redis, object storage. What an edge calls over the network (the gateway's
+// subgraphs, the REST adapter's gateway) is reported by `/readyz` but does not make it unready:
+// every replica shares those, so pulling the edges when one subgraph is down would turn a
+// partial outage (fields of the healthy subgraphs still answer, the rest fail with
+// UNAVAILABLE) into a total one. Orchestrators route traffic by readiness and restart by liveness.
 import type { FastifyInstance } from "fastify";
 
 /** Named checks; each resolves when its dependency answers and throws (or times out) otherwise. */
@@ -37,12 +40,19 @@ export async function runChecks(checks: ReadinessChecks, timeoutMs = CHECK_TIMEO
   return { ready: results.every(([, result]) => result === "ok"), checks: Object.fromEntries(results) };
 }
 
-/** Adds /healthz and /readyz to a service's port; `checks` may be filled in after the server is made. */
-export function healthRoutes(app: FastifyInstance, checks: () => ReadinessChecks): void {
+/**
+ * Adds /healthz and /readyz to a service's port; `checks` (required) and `dependencies`
+ * (reported only) may be filled in after the server is made.
+ */
+export function healthRoutes(app: FastifyInstance, checks: () => ReadinessChecks, dependencies: () => ReadinessChecks = () => ({})): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const readiness = await runChecks(checks());
-    return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? "ready" : "not ready", checks: readiness.checks });
+    const [readiness, reported] = await Promise.all([runChecks(checks()), runChecks(dependencies())]);
+    return reply.code(readiness.ready ? 200 : 503).send({
+      status: readiness.ready ? (reported.ready ? "ready" : "ready, degraded") : "not ready",
+      checks: readiness.checks,
+      dependencies: reported.checks,
+    });
   });
 }
 

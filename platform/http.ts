@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   ignoreTrailingSlash?: boolean;
   /** What `/readyz` checks (read on each probe, so it may be filled in after start). */
   readiness?: () => ReadinessChecks;
+  /** Services this one calls over the network: reported by `/readyz`, not required (health.ts says why). */
+  dependencies?: () => ReadinessChecks;
 }
 
 /** Probes: counted in metrics, not worth a log line each. */
@@ -73,7 +75,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       "request",
     );
   });
-  healthRoutes(app, options.readiness ?? (() => ({})));
+  healthRoutes(app, options.readiness ?? (() => ({})), options.dependencies);
   return app;
 }
 

@@ -68,8 +68,10 @@ export interface RestAdapterOptions {
   log: Logger;
   metrics: Metrics;
   gateway: GatewayExecutor;
-  /** What /readyz checks: the gateway this adapter calls. */
+  /** What /readyz requires (co-located: the one process's database and Redis). */
   readiness?: () => ReadinessChecks;
+  /** What /readyz reports without requiring it (split: the gateway it calls over HTTP). */
+  dependencies?: () => ReadinessChecks;
 }
 
 export async function createRestApp(options: RestAdapterOptions): Promise<FastifyInstance> {
@@ -79,6 +81,7 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
     log,
     metrics,
     ...(options.readiness && { readiness: options.readiness }),
+    ...(options.dependencies && { dependencies: options.dependencies }),
     ignoreTrailingSlash: true,
     maxHeaderBytes: config.limits.requestUrlBytes,
     clientErrorResponse: (error) => ({

@@ -194,7 +194,7 @@ export function startRestService(
           log,
           metrics,
           gateway: new HttpGatewayExecutor(gatewayUrl, config),
-          readiness: () => ({ gateway: () => reachable(gatewayUrl) }),
+          dependencies: () => ({ gateway: () => reachable(gatewayUrl) }),
         },
         port,
       ),
