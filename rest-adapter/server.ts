@@ -184,12 +184,20 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
   const answer = async (route: LegacyRoute, request: FastifyRequest, reply: FastifyReply): Promise<Envelope> => {
     const deadline = new Deadline(requestTimeout(config, request.headers["content-type"]));
     // The app hung up: the gateway stops its work at the next fetch.
+    let hungUp = false;
     reply.raw.once("close", () => {
-      if (!reply.raw.writableFinished) deadline.abort();
+      if (reply.raw.writableFinished) return;
+      hungUp = true;
+      deadline.abort();
     });
     try {
       return await run(route, request, { requestId: request.id, log: request.log as Logger, clientIp: request.ip, deadline });
     } catch (error) {
+      if (hungUp) {
+        // Nobody is left to answer, and nothing failed here: not an error.
+        request.log.info({ route: route.path }, "the app hung up before the answer; its work was stopped");
+        return failure("UNAVAILABLE", "the request was abandoned");
+      }
       if (error instanceof GatewayUnavailableError) {
         request.log.error({ err: error }, "gateway unavailable");
         return failure("UNAVAILABLE", "service temporarily unavailable, please retry");
