@@ -43,6 +43,13 @@ const stackVariables = {
   DATA_DIR: z.string().min(1).default("data"),
   EMBEDDED_DATABASE_SYNC_COMMIT: bool.default(false),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  // Redis behind Sentinel: the sentinels to ask (host:port, comma-separated) for the master
+  // named REDIS_SENTINEL_NAME; REDIS_URL then gives only credentials and the database number.
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]")
+    .optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
   REDIS_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
@@ -205,7 +212,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // An embedded database lives inside its subgraph's process, so only that process can migrate it.
     migrateOnStart: e.DATABASE_MIGRATE_ON_START,
     dataDir,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_PREFIX,
+      ...(e.REDIS_SENTINELS && {
+        sentinel: {
+          name: e.REDIS_SENTINEL_NAME,
+          nodes: e.REDIS_SENTINELS.split(",").map((node) => {
+            const at = node.lastIndexOf(":");
+            return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+          }),
+        },
+      }),
+    },
     auth: {
       jwtSecret: e.JWT_SECRET,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,

@@ -13,11 +13,22 @@ export class RedisUnavailableError extends Error {
  * cannot be reached. `forWorkers` connections block on commands, as BullMQ requires.
  */
 export async function connectRedis(config: Pick<Config, "redis">, options: { forWorkers?: boolean; name?: string } = {}): Promise<Redis> {
+  const { sentinel } = config.redis;
+  let started = false;
   const redisOptions: RedisOptions = {
     connectionName: options.name,
     lazyConnect: true,
     enableAutoPipelining: true,
     maxRetriesPerRequest: options.forWorkers ? null : 3,
+    // Behind Sentinel: ask the sentinels for the master, and again after a failover (ioredis
+    // reconnects to the new master; duplicates of this connection, BullMQ's, do the same).
+    ...(sentinel && {
+      sentinels: sentinel.nodes,
+      name: sentinel.name,
+      // At start-up, give up after a few rounds with a clear error (a wrong name or address);
+      // once running, keep asking through a failover however long it takes.
+      sentinelRetryStrategy: (times: number) => (!started && times > 5 ? null : Math.min(times * 200, 2000)),
+    }),
   };
   const redis = new Redis(config.redis.url, redisOptions);
   // ioredis reports connection errors as events; logging them is the caller's job, but an
@@ -26,14 +37,21 @@ export async function connectRedis(config: Pick<Config, "redis">, options: { for
   try {
     await redis.connect();
     await redis.ping();
+    started = true;
   } catch (error) {
     redis.disconnect();
     throw new RedisUnavailableError(
-      `cannot reach Redis at ${redactUrl(config.redis.url)} (${(error as Error).message}). ` +
+      `cannot reach Redis at ${where(config)} (${(error as Error).message}). ` +
         "Start a Redis server (e.g. `redis-server --daemonize yes`) or set REDIS_URL.",
     );
   }
   return redis;
+}
+
+function where(config: Pick<Config, "redis">): string {
+  const { sentinel } = config.redis;
+  if (!sentinel) return redactUrl(config.redis.url);
+  return `the master "${sentinel.name}" of the sentinels ${sentinel.nodes.map(({ host, port }) => `${host}:${port}`).join(", ")}`;
 }
 
 function redactUrl(url: string): string {
