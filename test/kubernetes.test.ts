@@ -58,8 +58,12 @@ const MEASURED_MIB: Record<string, { idle: number; peak: number }> = {
   "relation-workers": { idle: 181, peak: 172 },
   migrate: { idle: 75, peak: 75 },
 };
-/** Memory a concurrent upload holds in the video subgraph, per byte uploaded (measured 1.66). */
-const UPLOAD_MEMORY_FACTOR = 1.7;
+/**
+ * Memory a concurrent upload holds in the video subgraph, per byte uploaded: 1.66 while the
+ * storage client buffered whole files; since uploads stream through a presigned URL, four
+ * concurrent 107 MiB publishes raised the process by 64 MiB (0.15).
+ */
+const UPLOAD_MEMORY_FACTOR = 0.2;
 /** Readiness checks give up after this long (platform/health.ts CHECK_TIMEOUT_MS): the probe must wait longer. */
 const READINESS_CHECK_TIMEOUT_MS = 2_000;
 
