@@ -1,9 +1,12 @@
 // Prometheus metrics on a port of their own (METRICS_PORT), never on the public ones: what a
-// process counts is for its operators' scrapers, not for the internet.
+// process counts is for its operators' scrapers, not for the internet. A process with no
+// service port of its own (a worker) also answers its probes here: /healthz while the event
+// loop turns, /readyz while what it works with (database, Redis) answers.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Config } from "./config";
+import { runChecks, type ReadinessChecks } from "./health";
 import type { Logger } from "./logger";
 
 export interface MetricsServer {
@@ -17,10 +20,20 @@ export async function startMetricsServer(
   config: Pick<Config, "host" | "ports">,
   log: Logger,
   port = config.ports.metrics,
+  /** Probes served beside the metrics (workers, which have no other port). */
+  readiness?: () => ReadinessChecks,
 ): Promise<MetricsServer> {
   const server = http.createServer((request, response) => {
-    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
-      response.writeHead(404, { "content-type": "text/plain" }).end("GET /metrics\n");
+    const path = request.url?.split("?")[0];
+    if (readiness && request.method === "GET" && (path === "/healthz" || path === "/readyz")) {
+      const answer = (status: number, body: unknown) =>
+        response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      if (path === "/healthz") return answer(200, { status: "ok" });
+      void runChecks(readiness()).then(({ ready, checks }) => answer(ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks }));
+      return;
+    }
+    if (request.method !== "GET" || path !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain" }).end(readiness ? "GET /metrics, /healthz or /readyz\n" : "GET /metrics\n");
       return;
     }
     registry.metrics().then(

@@ -162,7 +162,14 @@ export function startWorkersService(entry: SubgraphEntry, config: Config, log: L
     const subgraph = await openSubgraph(entry, platform, resources);
     await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
-    const metrics = resources.add("metrics", await startMetricsServer(platform.metrics.registry, config, log), (m) => m.close());
+    const metrics = resources.add(
+      "metrics",
+      await startMetricsServer(platform.metrics.registry, config, log, config.ports.metrics, () => ({
+        ...platformReadiness(platform),
+        ...subgraph.readiness(),
+      })),
+      (m) => m.close(),
+    );
     log.info(`${entry.name} workers running`);
     return { metricsUrl: metrics.url };
   }, log);

@@ -389,7 +389,16 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
       health = Fastify();
       healthRoutes(health, () => ({ dependency: async () => assert.ok(dependencyUp, "down") }));
       const quiet = loadConfig({ LOG_LEVEL: "silent" });
-      metricsServer = await startMetricsServer(new Registry(), { host: "127.0.0.1", ports: quiet.ports }, createLogger(quiet, "test"), 0);
+      // What a worker's metrics port serves (scripts/stack.ts): metrics, and its probes.
+      metricsServer = await startMetricsServer(
+        new Registry(),
+        { host: "127.0.0.1", ports: quiet.ports },
+        createLogger(quiet, "test"),
+        0,
+        () => ({
+          dependency: async () => assert.ok(dependencyUp, "down"),
+        }),
+      );
     });
     after(async () => {
       await health?.close();
@@ -533,17 +542,25 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
             `${where}: readiness waits longer than its checks`,
           );
         } else {
-          // A worker serves no HTTP port but its metrics (scripts/stack.ts startWorkersService).
-          assert.equal(probes.readiness, undefined, `${where}: a worker takes no traffic to be ready for`);
-          for (const [kind, probe] of Object.entries(probes).filter(([, p]) => p)) {
+          // A worker serves no HTTP port but its metrics and probes (scripts/stack.ts startWorkersService).
+          assert.ok(probes.readiness, `${where}: rollouts wait until a new worker can work`);
+          for (const [kind, probe] of Object.entries(probes)) {
             assert.equal(
               containerPort(workload.main, probe.httpGet.port),
               workload.config.ports.metrics,
               `${where}: ${kind} probe on METRICS_PORT`,
             );
-            const response = await fetch(new URL(probe.httpGet.path, metricsServer.url));
-            assert.equal(response.status, 200, `${where}: the metrics server answers ${probe.httpGet.path}`);
           }
+          assert.equal(probes.liveness.httpGet.path, "/healthz", `${where}: liveness on /healthz`);
+          assert.equal(probes.readiness.httpGet.path, "/readyz", `${where}: readiness on /readyz`);
+          const status = async (probe: Manifest) => (await fetch(new URL(probe.httpGet.path, metricsServer.url))).status;
+          dependencyUp = false;
+          for (const probe of [probes.startup, probes.liveness]) {
+            assert.equal(await status(probe), 200, `${where}: the metrics port answers ${probe.httpGet.path} while alive`);
+          }
+          assert.equal(await status(probes.readiness), 503, `${where}: not ready while what it works with is down`);
+          dependencyUp = true;
+          assert.equal(await status(probes.readiness), 200, `${where}: ready`);
         }
       }
     });

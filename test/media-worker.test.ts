@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
@@ -26,8 +27,20 @@ after(async () => {
   removeMedia();
 });
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...stack.environment };
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startWorkerProcess(metricsPort = 0): Promise<ChildProcess> {
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...stack.environment,
+    METRICS_PORT: String(metricsPort),
+  };
   const child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video-workers"], {
     env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -68,8 +81,16 @@ describe("media worker crash", () => {
       doomed.exitCode !== null || doomed.signalCode !== null ? resolve() : doomed.once("exit", () => resolve()),
     );
     assert.ok(activeJobId, "the killed worker had taken the job");
-    const rescuer = await startWorkerProcess();
+    const probesPort = await freePort();
+    const rescuer = await startWorkerProcess(probesPort);
     try {
+      // A worker process answers its probes on its metrics port (it has no other).
+      assert.equal((await fetch(`http://127.0.0.1:${probesPort}/healthz`)).status, 200);
+      const readiness = await fetch(`http://127.0.0.1:${probesPort}/readyz`);
+      const report = (await readiness.json()) as { checks: Record<string, string> };
+      assert.equal(readiness.status, 200, JSON.stringify(report));
+      assert.equal(report.checks.redis, "ok", JSON.stringify(report));
+      assert.equal(report.checks["video-database"], "ok", JSON.stringify(report));
       const answer = (await publishing) as { status_code: number; status_msg: string };
       assert.equal(answer.status_code, 0, answer.status_msg);
       const job = await queue.getJob(activeJobId!);
