@@ -5,6 +5,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<"route" | "method" | "status">;
+  /** Legacy answers by route and envelope status_code (a failure is an HTTP 200 to the app). */
+  readonly legacyResponses: Counter<"route" | "status_code">;
   readonly httpDuration: Histogram<"route" | "method">;
   readonly dbStatements: Counter<"database">;
   readonly cacheLookups: Counter<"cache" | "result">;
@@ -36,6 +38,12 @@ export class Metrics {
       help: "Time to answer an HTTP request",
       labelNames: ["route", "method"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.legacyResponses = new Counter({
+      name: "legacy_responses_total",
+      help: "Legacy REST answers by route and envelope status_code (0 success; the app sees failures as HTTP 200)",
+      labelNames: ["route", "status_code"],
       registers: [this.registry],
     });
     this.dbStatements = new Counter({

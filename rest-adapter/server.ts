@@ -220,6 +220,7 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
           );
         }
         const envelope = await answer(route, request, reply);
+        metrics.legacyResponses.inc({ route: route.path, status_code: String(envelope.status_code) });
         if (envelope.status_code === STATUS_CODES.RATE_LIMITED && typeof envelope.retry_after === "number") {
           reply.header("retry-after", String(envelope.retry_after));
         }

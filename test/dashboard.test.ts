@@ -562,6 +562,14 @@ describe("the dashboard against the running stack", () => {
       { method: "POST", body: "form" },
     );
     assert.equal(follow.body.status_code, 0, follow.text);
+    // A legacy failure (HTTP 200, status_code 401): what the legacy failures panel charts.
+    const legacyRefused = await legacy(
+      stack,
+      "/douyin/favorite/action/",
+      { token: "not-a-token", video_id: 1, action_type: 1 },
+      { method: "POST" },
+    );
+    assert.equal(legacyRefused.body.status_code, 401, legacyRefused.text);
     await eventually(
       async () => (await readMetric(stack.metricsUrl("relation"), "counter_changes_applied_total", { subgraph: "relation" })) > 0,
       "the follow's counter changes to be applied",
