@@ -83,8 +83,11 @@ async function createDatabase(url: string): Promise<void> {
   try {
     await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
   } catch (error) {
-    // Another process created it between our check and now: that is what we wanted.
-    if ((error as { code?: string }).code !== "42P04") throw error;
+    // Another process created it between our check and now: that is what we wanted. Created
+    // before our statement began it is 42P04 (duplicate_database); at the same instant (pods
+    // of one rollout starting together), a unique violation on the catalogue (23505).
+    const code = (error as { code?: string }).code;
+    if (code !== "42P04" && code !== "23505") throw error;
   } finally {
     await client.end();
   }

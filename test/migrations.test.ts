@@ -48,6 +48,21 @@ describe("migrations on PostgreSQL", () => {
     }
   });
 
+  it("creates a missing database once when several processes open it at the same instant", async () => {
+    const racing = `${name}_race`;
+    const racingUrl = Object.assign(new URL(TEST_POSTGRES_URL), { pathname: `/${racing}` }).toString();
+    try {
+      const opened = await Promise.allSettled(
+        Array.from({ length: 8 }, () => openDatabase({ kind: "postgres", url: racingUrl }, { poolSize: 1, createIfMissing: true })),
+      );
+      const failures = opened.filter((result) => result.status === "rejected").map((result) => String(result.reason));
+      assert.deepEqual(failures, [], "every opener gets the database");
+      for (const result of opened) if (result.status === "fulfilled") await result.value.close();
+    } finally {
+      await admin(`DROP DATABASE IF EXISTS ${racing} WITH (FORCE)`);
+    }
+  });
+
   it("refuses a migration edited after it was applied, and rolls back one that fails", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "migrations-"));
     fs.cpSync(migrationsDir(subgraphEntry("user")), dir, { recursive: true });
