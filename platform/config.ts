@@ -50,6 +50,12 @@ const stackVariables = {
     .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]")
     .optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
+  // Redis Cluster: some of its nodes (host:port, comma-separated; the rest are discovered);
+  // REDIS_URL then gives only credentials.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]")
+    .optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
@@ -176,6 +182,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && Buffer.byteLength(e.JWT_SECRET) < 32) {
     throw new ConfigError("JWT_SECRET: production needs at least 32 bytes (e.g. `openssl rand -base64 48`)");
   }
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError("REDIS_SENTINELS, REDIS_CLUSTER_NODES: set one (Sentinel or Cluster), not both");
+  }
   if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
     throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
   }
@@ -215,15 +224,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redis: {
       url: e.REDIS_URL,
       prefix: e.REDIS_PREFIX,
-      ...(e.REDIS_SENTINELS && {
-        sentinel: {
-          name: e.REDIS_SENTINEL_NAME,
-          nodes: e.REDIS_SENTINELS.split(",").map((node) => {
-            const at = node.lastIndexOf(":");
-            return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
-          }),
-        },
-      }),
+      ...(e.REDIS_SENTINELS && { sentinel: { name: e.REDIS_SENTINEL_NAME, nodes: hostPorts(e.REDIS_SENTINELS) } }),
+      ...(e.REDIS_CLUSTER_NODES && { clusterNodes: hostPorts(e.REDIS_CLUSTER_NODES) }),
     },
     auth: {
       jwtSecret: e.JWT_SECRET,
@@ -359,3 +361,11 @@ export type DatabaseConfig =
   | { readonly kind: "memory"; readonly instance: string; readonly schema: string };
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/** `host:port,host:port` as ioredis takes it. */
+function hostPorts(list: string): { host: string; port: number }[] {
+  return list.split(",").map((node) => {
+    const at = node.lastIndexOf(":");
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+  });
+}

@@ -2,6 +2,7 @@
 // deployment sees the same keys) or in process memory (the fast test tier, which runs with no
 // Redis at all). Keys are given without the deployment prefix; the store adds it.
 import type { Redis } from "ioredis";
+import { inCluster } from "./redis";
 
 export interface KeyValueEntry {
   key: string;
@@ -31,17 +32,24 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false`;
 
 export class RedisKeyValueStore implements KeyValueStore {
+  /** A cluster spreads keys over nodes: reads and writes of several keys go key by key (auto-pipelined per node). */
+  private readonly cluster: boolean;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.cluster = inCluster(redis);
+  }
 
   private full(key: string): string {
     return `${this.prefix}:${key}`;
   }
 
   async get(keys: readonly string[]): Promise<(string | null)[]> {
-    return keys.length === 0 ? [] : this.redis.mget(keys.map((key) => this.full(key)));
+    if (keys.length === 0) return [];
+    if (this.cluster) return Promise.all(keys.map((key) => this.redis.get(this.full(key))));
+    return this.redis.mget(keys.map((key) => this.full(key)));
   }
 
   async set(entries: readonly KeyValueEntry[]): Promise<void> {
@@ -49,6 +57,10 @@ export class RedisKeyValueStore implements KeyValueStore {
     if (entries.length === 1) {
       const [entry] = entries as [KeyValueEntry];
       await this.redis.set(this.full(entry.key), entry.value, "EX", entry.ttlSeconds);
+      return;
+    }
+    if (this.cluster) {
+      await Promise.all(entries.map((entry) => this.redis.set(this.full(entry.key), entry.value, "EX", entry.ttlSeconds)));
       return;
     }
     const write = this.redis.pipeline();
@@ -63,7 +75,9 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async delete(keys: readonly string[]): Promise<number> {
-    return keys.length === 0 ? 0 : this.redis.del(...keys.map((key) => this.full(key)));
+    if (keys.length === 0) return 0;
+    if (this.cluster) return (await Promise.all(keys.map((key) => this.redis.del(this.full(key))))).reduce((sum, n) => sum + n, 0);
+    return this.redis.del(...keys.map((key) => this.full(key)));
   }
 
   async claim(key: string, value: string, ttlSeconds: number): Promise<string | null> {

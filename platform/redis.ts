@@ -1,5 +1,5 @@
 // Redis connections (ioredis) and the key naming shared by caches, sessions and queues.
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "./config";
 
 export type { Redis };
@@ -30,7 +30,7 @@ export async function connectRedis(config: Pick<Config, "redis">, options: { for
       sentinelRetryStrategy: (times: number) => (!started && times > 5 ? null : Math.min(times * 200, 2000)),
     }),
   };
-  const redis = new Redis(config.redis.url, redisOptions);
+  const redis = config.redis.clusterNodes ? openCluster(config, redisOptions) : new Redis(config.redis.url, redisOptions);
   // ioredis reports connection errors as events; logging them is the caller's job, but an
   // unhandled 'error' event must never crash the process.
   redis.on("error", () => undefined);
@@ -48,8 +48,37 @@ export async function connectRedis(config: Pick<Config, "redis">, options: { for
   return redis;
 }
 
+/**
+ * A Redis Cluster client, typed as a Redis connection: it answers the same commands, routing
+ * each to the node owning its key's slot. What the stack sends across keys keeps them in one
+ * slot (BullMQ's keys share the `{prefix}` hash tag) or goes key by key (kv.ts, `inCluster`).
+ */
+function openCluster(config: Pick<Config, "redis">, redisOptions: RedisOptions): Redis {
+  const url = new URL(config.redis.url);
+  const { lazyConnect, enableAutoPipelining, ...nodeOptions } = redisOptions;
+  const cluster = new Cluster(config.redis.clusterNodes!, {
+    lazyConnect,
+    enableAutoPipelining,
+    // At start-up, give up after a few rounds with a clear error; once running, keep trying.
+    clusterRetryStrategy: (times: number) => (times > 5 ? null : Math.min(times * 200, 2000)),
+    redisOptions: {
+      ...nodeOptions,
+      ...(url.username && { username: decodeURIComponent(url.username) }),
+      ...(url.password && { password: decodeURIComponent(url.password) }),
+      ...(url.protocol === "rediss:" && { tls: {} }),
+    },
+  });
+  return cluster as unknown as Redis;
+}
+
+/** Whether a connection is a Redis Cluster client (commands across keys must then go key by key). */
+export function inCluster(redis: Redis): boolean {
+  return (redis as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
 function where(config: Pick<Config, "redis">): string {
-  const { sentinel } = config.redis;
+  const { sentinel, clusterNodes } = config.redis;
+  if (clusterNodes) return `the cluster nodes ${clusterNodes.map(({ host, port }) => `${host}:${port}`).join(", ")}`;
   if (!sentinel) return redactUrl(config.redis.url);
   return `the master "${sentinel.name}" of the sentinels ${sentinel.nodes.map(({ host, port }) => `${host}:${port}`).join(", ")}`;
 }

@@ -1,0 +1,147 @@
+// Redis Cluster (REDIS_CLUSTER_NODES): three real redis-server nodes in cluster mode, slots
+// created with redis-cli, and the whole co-located stack on them: sessions, caches, rate
+// limits, worker-id leases, the invalidation bus, BullMQ's media jobs and the counters, through
+// the legacy routes. Keys spread over the nodes; nothing may send one command across slots.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Cluster } from "ioredis";
+import { loadConfig } from "../platform/config";
+import { eventually, legacy, uniqueName } from "./client";
+import { makeVideo, removeMedia } from "./media";
+import { startStack, type Stack } from "./stack";
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function untilListening(port: number): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => resolve(true)).once("error", () => resolve(false));
+      socket.unref();
+      setTimeout(() => socket.destroy(), 200).unref();
+    });
+    if (open) return;
+    if (tries > 100) throw new Error(`redis-server on ${port} never listened`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("Redis Cluster", () => {
+  const nodes: ChildProcess[] = [];
+  const ports: number[] = [];
+  let dir: string;
+  let stack: Stack;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-cluster-"));
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const nodeDir = path.join(dir, String(port));
+      fs.mkdirSync(nodeDir);
+      ports.push(port);
+      nodes.push(
+        spawn(
+          "redis-server",
+          ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--save", "", "--appendonly", "no", "--dir", nodeDir],
+          { stdio: "ignore" },
+        ),
+      );
+    }
+    for (const port of ports) await untilListening(port);
+    execFileSync(
+      "redis-cli",
+      ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"],
+      {
+        stdio: "ignore",
+      },
+    );
+    const probe = new Cluster(ports.map((port) => ({ host: "127.0.0.1", port })));
+    await eventually(async () => String(await probe.cluster("INFO")).includes("cluster_state:ok"), "the cluster to be ok");
+    probe.disconnect();
+    stack = await startStack({ REDIS_CLUSTER_NODES: ports.map((port) => `127.0.0.1:${port}`).join(",") });
+  });
+
+  after(async () => {
+    await stack?.close();
+    for (const node of nodes) node.kill("SIGTERM");
+    removeMedia();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads the nodes from the configuration, and refuses Sentinel and Cluster together", () => {
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: "a:1,b:2" }).redis.clusterNodes, [
+      { host: "a", port: 1 },
+      { host: "b", port: 2 },
+    ]);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINELS: "b:2" }), /not both/);
+  });
+
+  it("runs the stack on the cluster: sign-up, publish through the media queue, follow, like, counters", async () => {
+    const register = async () => {
+      const answer = await legacy(
+        stack,
+        "/douyin/user/register/",
+        { username: uniqueName("c"), password: "pw-cluster" },
+        { method: "POST" },
+      );
+      assert.equal(answer.body.status_code, 0, answer.text);
+      return { userId: answer.body.user_id as number, token: answer.body.token as string };
+    };
+    const author = await register();
+    const fan = await register();
+
+    const form = new FormData();
+    form.set("token", author.token);
+    form.set("title", "on a cluster");
+    form.set("data", new Blob([fs.readFileSync(makeVideo("cluster.mp4"))], { type: "video/mp4" }), "cluster.mp4");
+    const published = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as {
+      status_code: number;
+      status_msg: string;
+    };
+    assert.equal(published.status_code, 0, published.status_msg);
+
+    const follow = await legacy(
+      stack,
+      "/douyin/relation/action/",
+      { token: fan.token, to_user_id: author.userId, action_type: 1 },
+      { method: "POST" },
+    );
+    assert.equal(follow.body.status_code, 0, follow.text);
+    const feed = await legacy(stack, "/douyin/feed/", { token: fan.token });
+    const video = (feed.body.video_list as { id: number; title: string }[]).find((v) => v.title === "on a cluster");
+    assert.ok(video, feed.text);
+    const like = await legacy(
+      stack,
+      "/douyin/favorite/action/",
+      { token: fan.token, video_id: video.id, action_type: 1 },
+      { method: "POST" },
+    );
+    assert.equal(like.body.status_code, 0, like.text);
+
+    await eventually(async () => {
+      const info = await legacy(stack, "/douyin/user/", { user_id: author.userId, token: fan.token });
+      const user = info.body.user as { follower_count: number; total_favorited: string | number; is_follow: boolean; work_count: number };
+      return user.follower_count === 1 && Number(user.total_favorited) === 1 && user.is_follow && user.work_count === 1;
+    }, "the author's counters to count the follow, the like and the work");
+
+    // The keys really are spread over the nodes (not all in one slot).
+    const perNode = ports.map((port) =>
+      Number(
+        execFileSync("redis-cli", ["-p", String(port), "DBSIZE"])
+          .toString()
+          .trim(),
+      ),
+    );
+    assert.ok(perNode.filter((n) => n > 0).length >= 2, `keys on several nodes: ${perNode.join(", ")}`);
+  });
+});
