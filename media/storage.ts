@@ -64,9 +64,9 @@ export class MediaStorage {
     await this.bucketReady;
     const { size } = await fs.promises.stat(file);
     // Through a presigned URL, whose payload is unsigned: the file streams from disk as it is
-    // sent, in one request (s3rver implements no multipart uploads). A signed PUT (the client's putObject) reads the whole file into memory first to
-    // hash it, about 1.7x its size per concurrent upload (measured: 4 uploads of 113 MiB took
-    // the video subgraph from 249 to 1001 MiB).
+    // sent, in one request (s3rver implements no multipart uploads). The client's own signed
+    // PUT reads the whole file into memory first to hash it (measured, four concurrent 107 MiB
+    // publishes: +816 MiB resident that way, +64 MiB streaming).
     const url = await this.client.presignedPutObject(this.bucket, key, PRESIGNED_PUT_SECONDS);
     const response = await request(url, {
       method: "PUT",

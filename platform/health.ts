@@ -45,15 +45,27 @@ export async function runChecks(checks: ReadinessChecks, timeoutMs = CHECK_TIMEO
  * (reported only) may be filled in after the server is made.
  */
 export function healthRoutes(app: FastifyInstance, checks: () => ReadinessChecks, dependencies: () => ReadinessChecks = () => ({})): void {
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", async () => LIVENESS);
   app.get("/readyz", async (_request, reply) => {
-    const [readiness, reported] = await Promise.all([runChecks(checks()), runChecks(dependencies())]);
-    return reply.code(readiness.ready ? 200 : 503).send({
+    const { httpStatus, body } = await readinessReport(checks(), dependencies());
+    return reply.code(httpStatus).send(body);
+  });
+}
+
+/** What `/healthz` answers while the process answers at all. */
+export const LIVENESS = { status: "ok" } as const;
+
+/** What `/readyz` answers: 200 when every check passes (503 otherwise), naming each result. */
+export async function readinessReport(checks: ReadinessChecks, dependencies: ReadinessChecks = {}) {
+  const [readiness, reported] = await Promise.all([runChecks(checks), runChecks(dependencies)]);
+  return {
+    httpStatus: readiness.ready ? 200 : 503,
+    body: {
       status: readiness.ready ? (reported.ready ? "ready" : "ready, degraded") : "not ready",
       checks: readiness.checks,
       dependencies: reported.checks,
-    });
-  });
+    },
+  };
 }
 
 /** Whether an HTTP service answers its liveness probe (what an edge asks of what it calls). */

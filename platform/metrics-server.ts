@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Config } from "./config";
-import { runChecks, type ReadinessChecks } from "./health";
+import { LIVENESS, readinessReport, type ReadinessChecks } from "./health";
 import type { Logger } from "./logger";
 
 export interface MetricsServer {
@@ -28,8 +28,8 @@ export async function startMetricsServer(
     if (readiness && request.method === "GET" && (path === "/healthz" || path === "/readyz")) {
       const answer = (status: number, body: unknown) =>
         response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      if (path === "/healthz") return answer(200, { status: "ok" });
-      void runChecks(readiness()).then(({ ready, checks }) => answer(ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks }));
+      if (path === "/healthz") return answer(200, LIVENESS);
+      void readinessReport(readiness()).then(({ httpStatus, body }) => answer(httpStatus, body));
       return;
     }
     if (request.method !== "GET" || path !== "/metrics") {

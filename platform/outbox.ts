@@ -7,7 +7,7 @@ import type { Database } from "./database";
 import type { InvalidationBus } from "./local-cache";
 import type { Logger } from "./logger";
 import type { Queues } from "./queues";
-import { currentTraceparent, inLinkedSpan, tracingEnabled } from "./tracing";
+import { currentTraceparent, inLinkedSpan } from "./tracing";
 
 export interface DrainResult<Item> {
   /** Outbox rows handled (and deleted). */
@@ -156,7 +156,7 @@ export function outboxWriteSignal(
     bus.publish(channel, links.splice(0));
   };
   return () => {
-    const traceparent = tracingEnabled() ? currentTraceparent() : undefined;
+    const traceparent = currentTraceparent();
     const drainer = local();
     if (drainer) return drainer.kick(traceparent);
     if (traceparent && links.length < MAX_LINKS) links.push(traceparent);

@@ -83,12 +83,6 @@ export function queuePrefix(config: Pick<Config, "redis">): string {
   return `{${config.redis.prefix}}`;
 }
 
-/**
- * With tracing on, a job carries the context of whoever added it: its processing span is a child
- * of the request (or drain) that enqueued it. Off, BullMQ records nothing.
- */
-const telemetry = () => (tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: "bullmq" }) } : {});
-
 /** BullMQ job ids may not contain ':'. */
 const bullJobId = (id: string | undefined) => id?.replaceAll(":", "-");
 
@@ -100,6 +94,11 @@ export class BullQueues implements Queues {
   private readonly queues = new Map<string, Queue>();
   private readonly events = new Map<string, { ready: Promise<QueueEvents>; connection: Redis }>();
   private readonly workers: Worker[] = [];
+  /**
+   * With tracing on, a job carries the context of whoever added it: its processing span is a
+   * child of the request (or drain) that enqueued it. Off, BullMQ records nothing.
+   */
+  private readonly telemetry = tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: "bullmq" }) } : {};
 
   constructor(
     private readonly config: Pick<Config, "redis" | "queueLockMs">,
@@ -115,7 +114,7 @@ export class BullQueues implements Queues {
         connection: this.connection,
         prefix: queuePrefix(this.config),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
-        ...telemetry(),
+        ...this.telemetry,
       });
       this.queues.set(name, queue);
     }
@@ -189,7 +188,7 @@ export class BullQueues implements Queues {
         // A job whose worker stops renewing its lock this long is taken back and retried (a crash).
         lockDuration: this.config.queueLockMs,
         stalledInterval: this.config.queueLockMs,
-        ...telemetry(),
+        ...this.telemetry,
       },
     );
     worker.on("failed", (job, error) =>

@@ -14,6 +14,7 @@ import YAML from "yaml";
 import { loadConfig, projectRoot } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
 import { eventually, graphql, legacy, readMetric, uniqueName } from "./client";
+import { compose, composeEnvironment, type ComposeService } from "./compose";
 import { startStack, type Stack } from "./stack";
 
 const OBSERVABILITY = path.join(projectRoot, "deploy", "observability");
@@ -670,25 +671,6 @@ describe("the dashboard against the running stack", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-interface ComposeService {
-  image?: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  expose?: string[];
-  volumes?: string[];
-}
-const compose = readYaml(path.join(projectRoot, "docker-compose.yml")) as { services: Record<string, ComposeService> };
-/** Substitutes `${VAR...}` as compose would, with a long stand-in value. */
-const resolve = (env: Record<string, string> = {}) =>
-  Object.fromEntries(
-    Object.entries(env).map(([key, value]) => [
-      key,
-      String(value)
-        .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")
-        .replace(/\$\{[^}]+\}/g, "x".repeat(40)),
-    ]),
-  );
 /** The container path a host path of the repository is mounted at in a compose service. */
 const mountOf = (service: ComposeService | undefined, hostPath: string) =>
   service?.volumes
@@ -724,7 +706,7 @@ describe("observability wiring in docker-compose", () => {
       }
     }
     for (const [name, service] of apps) {
-      const port = loadConfig(resolve(service.environment)).ports.metrics;
+      const port = loadConfig(composeEnvironment(service.environment)).ports.metrics;
       assert.ok(scraped.has(`${name}:${port}`), `Prometheus scrapes ${name}:${port}`);
       assert.equal(scraped.get(`${name}:${port}`), name, `the job scraping ${name} is named after it`);
     }
@@ -811,7 +793,7 @@ describe("observability wiring in docker-compose", () => {
 
   it("sends every app container's traces to Jaeger over OTLP/HTTP", () => {
     for (const [name, service] of apps) {
-      const endpoint = resolve(service.environment).OTEL_EXPORTER_OTLP_ENDPOINT;
+      const endpoint = composeEnvironment(service.environment).OTEL_EXPORTER_OTLP_ENDPOINT;
       assert.ok(endpoint, `${name} sets OTEL_EXPORTER_OTLP_ENDPOINT`);
       const url = new URL(endpoint);
       assert.equal(url.hostname, "jaeger", name);

@@ -6,36 +6,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import YAML from "yaml";
 import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../platform/config";
 import { stackServices } from "../scripts/stack";
-
-interface ComposeService {
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  image?: string;
-}
-
-const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
-/** Substitutes `${VAR...}` as compose would, with a long stand-in value. */
-const resolve = (env: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(env).map(([key, value]) => [
-      key,
-      String(value)
-        .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")
-        .replace(/\$\{[^}]+\}/g, "x".repeat(40)),
-    ]),
-  );
-
-const ours = Object.entries(compose.services).filter(([, service]) => service.image === "douyin-supergraph");
+import { compose, composeEnvironment, stackContainers } from "./compose";
 
 describe("docker-compose.yml", () => {
   it("runs every service of the stack, each through the one entry point", () => {
-    const composeConfig = loadConfig(resolve(compose.services.gateway?.environment ?? {}));
+    const composeConfig = loadConfig(composeEnvironment(compose.services.gateway?.environment ?? {}));
     assert.ok(!composeConfig.storage.embedded, "MinIO, not the embedded storage");
     const expected = stackServices().filter((spec) => spec.enabled(composeConfig));
     for (const spec of expected) {
@@ -50,10 +27,10 @@ describe("docker-compose.yml", () => {
 
   it("sets only variables the configuration reads, and a configuration that validates", () => {
     const ids = new Set<string>();
-    for (const [name, service] of ours) {
+    for (const [name, service] of stackContainers) {
       const env = service.environment ?? {};
       for (const key of Object.keys(env)) assert.ok(CONFIG_VARIABLES.includes(key), `${name}: ${key} is a known variable`);
-      assert.doesNotThrow(() => loadConfig(resolve(env)), name);
+      assert.doesNotThrow(() => loadConfig(composeEnvironment(env)), name);
       if (env.ID_WORKER_ID) {
         assert.ok(!ids.has(env.ID_WORKER_ID), `${name}: worker id ${env.ID_WORKER_ID} is unique`);
         ids.add(env.ID_WORKER_ID);

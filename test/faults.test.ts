@@ -15,15 +15,7 @@ import type { RunningService } from "../platform/subgraph-host";
 import { startGatewayService, startRestService } from "../scripts/stack";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { FaultProxy } from "./fault-proxy";
-import { pendingCounterChanges, startStack, TEST_POSTGRES_URL, TEST_REDIS_URL, withDatabase, type Stack } from "./stack";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort, pendingCounterChanges, startStack, TEST_POSTGRES_URL, TEST_REDIS_URL, withDatabase, type Stack } from "./stack";
 
 async function register(stack: Pick<Stack, "restUrl">, prefix: string) {
   const answer = await legacy(stack, "/douyin/user/register/", { username: uniqueName(prefix), password: "pass" }, { method: "POST" });

@@ -22,6 +22,7 @@ import { healthRoutes } from "../platform/health";
 import { createLogger } from "../platform/logger";
 import { startMetricsServer, type MetricsServer } from "../platform/metrics-server";
 import { SUBGRAPH_NAMES } from "../platform/registry";
+import { compose, composeValue, stackContainers } from "./compose";
 import { stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../scripts/stack";
 
 /** A manifest as parsed from YAML: loosely shaped (tests may use `any`). */
@@ -339,23 +340,8 @@ const PROMETHEUS: Peer = {
 const ELSEWHERE: Peer = { namespace: "other", namespaceLabels: { "kubernetes.io/metadata.name": "other" }, labels: { app: "other" } };
 
 // ---------------------------------------------------------------------------------------------
-// docker-compose.yml, read as test/deployment.test.ts reads it
+// docker-compose.yml (test/compose.ts)
 
-interface ComposeService {
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  image?: string;
-}
-const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "docker-compose.yml"), "utf8"), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
-/** The stack's own containers: others (databases, observability) use other images and are not ours to compare. */
-const composeOurs = Object.entries(compose.services).filter(([, service]) => service.image === "douyin-supergraph");
-const composeValue = (value: string) =>
-  String(value)
-    .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")
-    .replace(/\$\{[^}]+\}/g, "x".repeat(40));
 /** Where the cluster's own endpoints differ from compose's by design (external services). */
 const EXTERNAL_ENDPOINTS = new Set(["REDIS_URL", "S3_ENDPOINT", "MEDIA_PUBLIC_BASE_URL"]);
 /** Compose ships its own Jaeger; in a cluster the collector is the operator's (commented in the ConfigMap). */
@@ -607,7 +593,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
     });
 
     it("agrees with docker-compose.yml on image, commands, ports and variables", () => {
-      assert.ok(composeOurs.length > 0, "compose has the stack's containers");
+      assert.ok(stackContainers.length > 0, "compose has the stack's containers");
       const images = new Set(stack.flatMap((workload) => allContainers(workload).map((container) => container.image as string)));
       assert.equal(images.size, 1, `one image for every container (${[...images].join(", ")})`);
       const [image] = images;
@@ -615,7 +601,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
       // The base names it as compose does; kustomize's `images` gives it a registry and a tag.
       if (options.built) assert.ok(!/:latest$/.test(image!) && /:[^/]+$/.test(image!), `${image} has a pinned tag`);
       else assert.equal(image, "douyin-supergraph", "the base names the image as compose does");
-      for (const [name, service] of composeOurs) {
+      for (const [name, service] of stackContainers) {
         const command = service.command ?? [];
         if (command[1] === "dist/scripts/migrate.js") {
           // The one-off migrate container is, here, an init container of every pod using a database.

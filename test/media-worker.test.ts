@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
@@ -14,7 +13,7 @@ import { queuePrefix } from "../platform/queues";
 import { MEDIA_QUEUE } from "../subgraphs/video/jobs";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
-import { pendingCounterChanges, startStack, withDatabase, type Stack } from "./stack";
+import { freePort, pendingCounterChanges, startStack, withDatabase, type Stack } from "./stack";
 
 const LOCK_MS = 1000;
 let stack: Stack;
@@ -26,14 +25,6 @@ after(async () => {
   await stack?.close();
   removeMedia();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function startWorkerProcess(metricsPort = 0): Promise<ChildProcess> {
   const env: Record<string, string> = {

@@ -5,36 +5,15 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Cluster } from "ioredis";
 import { loadConfig } from "../platform/config";
+import { connectRedis } from "../platform/redis";
 import { eventually, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
-import { startStack, type Stack } from "./stack";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function untilListening(port: number): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => resolve(true)).once("error", () => resolve(false));
-      socket.unref();
-      setTimeout(() => socket.destroy(), 200).unref();
-    });
-    if (open) return;
-    if (tries > 100) throw new Error(`redis-server on ${port} never listened`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { freePort, startStack, type Stack } from "./stack";
 
 describe("Redis Cluster", () => {
   const nodes: ChildProcess[] = [];
@@ -57,7 +36,17 @@ describe("Redis Cluster", () => {
         ),
       );
     }
-    for (const port of ports) await untilListening(port);
+    for (const port of ports) {
+      const node = loadConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
+      await eventually(
+        () =>
+          connectRedis(node).then(
+            (redis) => (redis.disconnect(), true),
+            () => false,
+          ),
+        `redis-server on ${port}`,
+      );
+    }
     execFileSync(
       "redis-cli",
       ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"],

@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -14,17 +13,10 @@ import { loadConfig } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
 import { openPlatform, type OpenPlatform } from "../platform/runtime";
-import { deleteRedisKeys, TEST_REDIS_URL } from "./stack";
+import { eventually } from "./client";
+import { deleteRedisKeys, freePort, TEST_REDIS_URL } from "./stack";
 
 const MASTER = "douyin-test";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("Redis behind Sentinel", () => {
   let sentinel: ChildProcess;
@@ -51,23 +43,16 @@ describe("Redis behind Sentinel", () => {
     sentinel = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
     // Ready once it listens and names the master.
     const sentinelUrl = loadConfig({ REDIS_URL: `redis://127.0.0.1:${sentinelPort}` });
-    let probe;
-    for (let tries = 0; !probe; tries++) {
-      probe = await connectRedis(sentinelUrl).catch((error: unknown) => {
-        if (tries > 100) throw error;
-        return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 50));
-      });
-    }
-    try {
-      for (let tries = 0; ; tries++) {
+    await eventually(async () => {
+      const probe = await connectRedis(sentinelUrl).catch(() => undefined);
+      if (!probe) return false;
+      try {
         const answer = (await probe.call("SENTINEL", "get-master-addr-by-name", MASTER).catch(() => null)) as string[] | null;
-        if (answer?.length === 2) break;
-        if (tries > 100) throw new Error("the sentinel never named its master");
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        return answer?.length === 2;
+      } finally {
+        probe.disconnect();
       }
-    } finally {
-      probe.disconnect();
-    }
+    }, "the sentinel to name its master");
   });
 
   after(async () => {

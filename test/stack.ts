@@ -3,6 +3,7 @@
 // in Redis under a fresh prefix; `close()` removes every trace.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -13,6 +14,15 @@ import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/subgraph-host";
 import { startStorageServer } from "../media/storage-server";
 import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../scripts/stack";
+
+/** A port free on 127.0.0.1 now, for a process a test starts itself. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";

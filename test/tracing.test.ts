@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { SpanKind } from "@opentelemetry/api";
-import { uniqueName } from "./client";
+import { eventually, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
 import { stackModes, startStack, type Stack } from "./stack";
 
@@ -17,17 +17,6 @@ before(() => {
   clip = makeVideo("traced.mp4");
 });
 after(() => removeMedia());
-
-/** Retries `find` until it returns something (spans end a moment after the answer is read). */
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A legacy call answered with its trace id (the x-request-id header). */
 async function call(stack: Stack, method: "GET" | "POST", path: string, params: Record<string, string>, body?: FormData) {
@@ -43,13 +32,15 @@ async function call(stack: Stack, method: "GET" | "POST", path: string, params: 
 
 /** A trace once its root span (the REST adapter's server span) has ended. */
 async function wholeTrace(traceId: string): Promise<RecordedSpan[]> {
-  return until(() => {
-    const spans = traceSpans(traceId);
-    const ended = spans.some(
+  // Spans end a moment after the answer is read.
+  let spans: RecordedSpan[] = [];
+  await eventually(async () => {
+    spans = traceSpans(traceId);
+    return spans.some(
       (span) => span.kind === SpanKind.SERVER && !spans.some((s) => s.spanContext().spanId === span.parentSpanContext?.spanId),
     );
-    return ended ? spans : undefined;
   }, `the end of trace ${traceId}`);
+  return spans;
 }
 
 /** Checks what every trace of a legacy request shares, and returns a way to walk it. */
@@ -152,15 +143,15 @@ for (const mode of stackModes(["colocated", "split"])) {
       const like = checkShape(await wholeTrace(traceId), "/douyin/favorite/action/", "LegacyLike");
       const { execution } = like.fetchTo("video");
       assert.ok(like.sqlUnder(execution).length > 0, `the like is written with SQL${like.explain}`);
-      const drain = await until(
-        () =>
-          recordedSpans
-            .getFinishedSpans()
-            .find((span) => span.name === "video counters drain" && span.links.some((link) => link.context.traceId === traceId)),
-        "a drain linked to the like",
-      );
-      const drainTrace = traceSpans(drain.spanContext().traceId);
-      assert.notEqual(drain.spanContext().traceId, traceId, "the drain is a trace of its own (it serves many requests)");
+      let drain: RecordedSpan | undefined;
+      await eventually(async () => {
+        drain = recordedSpans
+          .getFinishedSpans()
+          .find((span) => span.name === "video counters drain" && span.links.some((link) => link.context.traceId === traceId));
+        return drain !== undefined;
+      }, "a drain linked to the like");
+      const drainTrace = traceSpans(drain!.spanContext().traceId);
+      assert.notEqual(drain!.spanContext().traceId, traceId, "the drain is a trace of its own (it serves many requests)");
       assert.ok(
         drainTrace.some(
           (span) => span.name === "prisma:client:db_query" && /UPDATE videos/i.test(String(span.attributes["db.query.text"] ?? "")),
