@@ -15,6 +15,10 @@ export class RedisUnavailableError extends Error {
 export async function connectRedis(config: Pick<Config, "redis">, options: { forWorkers?: boolean; name?: string } = {}): Promise<Redis> {
   const { sentinel } = config.redis;
   let started = false;
+  // Finding Sentinel's master or the cluster's nodes: at start-up, give up after a few rounds
+  // with a clear error (a wrong name or address); once running, keep trying through a failover
+  // or an outage however long it takes.
+  const retryUntilStarted = (times: number) => (!started && times > 5 ? null : Math.min(times * 200, 2000));
   const redisOptions: RedisOptions = {
     connectionName: options.name,
     lazyConnect: true,
@@ -25,12 +29,12 @@ export async function connectRedis(config: Pick<Config, "redis">, options: { for
     ...(sentinel && {
       sentinels: sentinel.nodes,
       name: sentinel.name,
-      // At start-up, give up after a few rounds with a clear error (a wrong name or address);
-      // once running, keep asking through a failover however long it takes.
-      sentinelRetryStrategy: (times: number) => (!started && times > 5 ? null : Math.min(times * 200, 2000)),
+      sentinelRetryStrategy: retryUntilStarted,
     }),
   };
-  const redis = config.redis.clusterNodes ? openCluster(config, redisOptions) : new Redis(config.redis.url, redisOptions);
+  const redis = config.redis.clusterNodes
+    ? openCluster(config, redisOptions, retryUntilStarted)
+    : new Redis(config.redis.url, redisOptions);
   // ioredis reports connection errors as events; logging them is the caller's job, but an
   // unhandled 'error' event must never crash the process.
   redis.on("error", () => undefined);
@@ -53,14 +57,13 @@ export async function connectRedis(config: Pick<Config, "redis">, options: { for
  * each to the node owning its key's slot. What the stack sends across keys keeps them in one
  * slot (BullMQ's keys share the `{prefix}` hash tag) or goes key by key (kv.ts, `inCluster`).
  */
-function openCluster(config: Pick<Config, "redis">, redisOptions: RedisOptions): Redis {
+function openCluster(config: Pick<Config, "redis">, redisOptions: RedisOptions, retry: (times: number) => number | null): Redis {
   const url = new URL(config.redis.url);
   const { lazyConnect, enableAutoPipelining, ...nodeOptions } = redisOptions;
   const cluster = new Cluster(config.redis.clusterNodes!, {
     lazyConnect,
     enableAutoPipelining,
-    // At start-up, give up after a few rounds with a clear error; once running, keep trying.
-    clusterRetryStrategy: (times: number) => (times > 5 ? null : Math.min(times * 200, 2000)),
+    clusterRetryStrategy: retry,
     redisOptions: {
       ...nodeOptions,
       ...(url.username && { username: decodeURIComponent(url.username) }),
