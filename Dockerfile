@@ -21,4 +21,4 @@ ENV HOST=0.0.0.0
 ENV NODE_OPTIONS=--max-semi-space-size=32
 COPY --from=build /app /app
 USER node
-CMD ["node", "dist/scripts/start.js", "rest-adapter"]
+CMD ["node", "dist/server/main.js", "rest-adapter"]

@@ -4,7 +4,7 @@ import type { GraphQLError } from "graphql";
 import type { Deadline } from "../platform/deadline";
 import type { Logger } from "../platform/logger";
 import type { SessionStore } from "../platform/sessions";
-import { Viewer } from "../platform/viewer";
+import { Viewer } from "../framework/viewer";
 
 /** The gateway's per-request context. */
 export interface GatewayContext {
@@ -20,6 +20,10 @@ export interface GatewayContext {
   /** Set when the query plan needs more fetches than allowed: every fetch refuses with it. */
   refusal?: GraphQLError;
 }
+
+/** Whether a data source's context is a request's (health checks and the like run without one). */
+export const isRequestContext = (context: unknown): context is GatewayContext =>
+  typeof context === "object" && context !== null && "requestId" in context && "viewer" in context;
 
 /** What the edge knows about a request when it builds the context. */
 export interface RequestFacts {

@@ -3,7 +3,7 @@
 // identity.
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { GraphQLError } from "graphql";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import type { Config } from "../platform/config";
 import type { Metrics } from "../platform/metrics";
 import {
@@ -14,25 +14,14 @@ import {
   SESSION_ID_HEADER,
   VIEWER_ID_HEADER,
 } from "../platform/headers";
-import type { Readable } from "node:stream";
 import type { Counter } from "prom-client";
 import { AppError, unavailable } from "../lib/errors";
-import { fileOf, findUploads, multipartBody, receivedFileStream } from "../platform/uploads";
-import type { GatewayContext } from "./auth";
+import { postGraphQL } from "../framework/graphql-client";
+import { fileOf, findUploads, receivedFileStream, type OutgoingFile } from "../framework/uploads";
+import { fileTooLarge } from "../media/upload";
+import { isRequestContext, type GatewayContext } from "./auth";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
-
-export function createSubgraphAgent(config: Config): Agent {
-  // Each call is bounded by its request's deadline (an abort signal); these are a backstop.
-  const longest = config.requestTimeoutMs + config.media.publishTimeoutMs;
-  return new Agent({
-    connections: config.subgraphClient.connections,
-    keepAliveTimeout: 30_000,
-    connectTimeout: Math.min(5_000, config.requestTimeoutMs),
-    headersTimeout: longest,
-    bodyTimeout: longest,
-  });
-}
 
 /**
  * Checks a subgraph call against its request before it is made: a plan over the fetch limit,
@@ -74,9 +63,6 @@ export class FetchMetrics {
   }
 }
 
-const isRequestContext = (context: unknown): context is GatewayContext =>
-  typeof context === "object" && context !== null && "requestId" in context;
-
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     readonly name: string,
@@ -88,10 +74,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
 
   /** Headers for one subgraph call: the internal secret always, the caller when there is one. */
   private headersFor(context: unknown): Record<string, string> {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      [INTERNAL_SECRET_HEADER]: this.config.auth.internalSecret,
-    };
+    const headers: Record<string, string> = { [INTERNAL_SECRET_HEADER]: this.config.auth.internalSecret };
     // Health checks run without a request context.
     if (!isRequestContext(context)) return headers;
     headers[REQUEST_ID_HEADER] = context.requestId;
@@ -118,44 +101,30 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       variables: subgraphRequest.variables,
       operationName: subgraphRequest.operationName,
     };
-    const headers = this.headersFor(context);
-    let body: string | Readable;
     // A file cut off at the size limit fails its stream; the client hears why, not "unavailable".
     let uploadError: unknown;
-    const uploads = findUploads(subgraphRequest.variables);
-    if (uploads.length === 0) body = JSON.stringify(operation);
-    else {
-      // A file can be read once, so an upload mutation lives in exactly one subgraph.
-      const files = await Promise.all(
-        uploads.map(async ({ path, upload }) => {
-          const file = await fileOf(upload);
-          const stream = () =>
-            receivedFileStream(file, this.config.media.maxUploadBytes).once("error", (error) => {
-              uploadError = error;
-            });
-          return { path, filename: file.filename, mimetype: file.mimetype, stream };
-        }),
-      );
-      const multipart = multipartBody(operation, files);
-      headers["content-type"] = multipart.contentType;
-      // Apollo Server's CSRF prevention lets a multipart request through only with this header.
-      headers["apollo-require-preflight"] = "true";
-      body = multipart.body;
-    }
+    // A file can be read once, so an upload mutation lives in exactly one subgraph.
+    const files: OutgoingFile[] = await Promise.all(
+      findUploads(subgraphRequest.variables).map(async ({ path, upload }) => {
+        const file = await fileOf(upload);
+        const stream = () =>
+          receivedFileStream(file, () => fileTooLarge(this.config.media.maxUploadBytes)).once("error", (error) => {
+            uploadError = error;
+          });
+        return { path, filename: file.filename, mimetype: file.mimetype, stream };
+      }),
+    );
     const failed = (detail: string) =>
       new GraphQLError(`subgraph ${this.name} ${detail}`, { extensions: { code: "SUBGRAPH_UNAVAILABLE", subgraph: this.name } });
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, {
-        method: "POST",
-        headers,
-        body,
-        dispatcher: this.agent,
+      ({ statusCode, text } = await postGraphQL(this.agent, this.url, {
+        operation,
+        files,
+        headers: this.headersFor(context),
         ...(requestContext && { signal: requestContext.deadline.signal }),
-      });
-      statusCode = response.statusCode;
-      text = await response.body.text();
+      }));
     } catch (error) {
       if (uploadError instanceof AppError) throw uploadError;
       if (requestContext?.deadline.expired) throw unavailable(`the ${this.name} service did not answer in time, please retry`);

@@ -6,20 +6,17 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { execute, parse, validate, type DocumentNode, type GraphQLFormattedError } from "graphql";
 import { Deadline } from "../platform/deadline";
-import { formatErrorFor } from "../platform/error-format";
+import { formatErrorFor } from "../framework/error-format";
 import type { Logger } from "../platform/logger";
-import type { BuiltSubgraph } from "../platform/subgraph";
-import { Viewer } from "../platform/viewer";
-import type { GatewayContext } from "./auth";
+import type { BuiltSubgraph } from "../framework/subgraph";
+import { Viewer } from "../framework/viewer";
+import { isRequestContext, type GatewayContext } from "./auth";
 import { admitFetch, type FetchMetrics } from "./data-source";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
 /** Distinct subgraph operations kept parsed; far more than a supergraph's query plans produce. */
 const DOCUMENT_CACHE_SIZE = 2000;
-
-const isRequestContext = (context: unknown): context is GatewayContext =>
-  typeof context === "object" && context !== null && "requestId" in context && "viewer" in context;
 
 export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly documents = new Map<string, DocumentNode | readonly GraphQLFormattedError[]>();

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { buildSchema, Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import * as legacyDocuments from "../generated/legacy/graphql";
 import { loadConfig, projectRoot } from "../platform/config";
-import { API_SCHEMA_FILE } from "../platform/supergraph";
+import { API_SCHEMA_FILE } from "../framework/supergraph";
 import { measure, type CostLimits } from "./query-cost";
 import { countFetches } from "./request-limits";
 

@@ -13,22 +13,20 @@ import { GraphQLScalarType } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
 import { checkDateTimeInput } from "../lib/scalars";
-import { describeTokenFailure } from "../platform/viewer";
-import { formatErrorFor } from "../platform/error-format";
-import { reachable } from "../platform/health";
-import { createHttpServer, listen } from "../platform/http";
-import { platformReadiness } from "../platform/runtime";
+import { describeTokenFailure } from "../platform/sessions";
+import { formatErrorFor } from "../framework/error-format";
+import { platformReadiness, reachable } from "../platform/health";
+import { createHttpServer, listen, type RunningService } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import { SessionStore } from "../platform/sessions";
-import type { BuiltSubgraph, Platform } from "../platform/subgraph";
-import type { RunningService } from "../platform/subgraph-host";
-import { readSupergraph } from "../platform/supergraph";
-import { acceptGraphQLUploads } from "../platform/uploads";
+import type { BuiltSubgraph, Platform } from "../framework/subgraph";
+import { readSupergraph } from "../framework/supergraph";
+import { acceptGraphQLUploads } from "../framework/uploads";
 import { Deadline, requestTimeout } from "../platform/deadline";
-import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER } from "../platform/headers";
-import { secretMatches } from "../platform/subgraph-host";
+import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER, secretMatches } from "../platform/headers";
 import { authenticate, type GatewayContext, type RequestFacts } from "./auth";
-import { createSubgraphAgent, FetchMetrics, SubgraphDataSource } from "./data-source";
+import { FetchMetrics, SubgraphDataSource } from "./data-source";
+import { createGraphQLAgent } from "../framework/graphql-client";
 import { LocalSubgraphDataSource } from "./local-data-source";
 import { operationMetricsPlugin } from "./operation-metrics";
 import { queryCostPlugin } from "./query-cost";
@@ -57,7 +55,7 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   });
   const fetchMetrics = new FetchMetrics(fetches, metrics);
   const sessions = new SessionStore(config, platform.kv);
-  const agent = createSubgraphAgent(config);
+  const agent = createGraphQLAgent(config);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }): GraphQLDataSource => {

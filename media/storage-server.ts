@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import S3rver from "s3rver";
 import type { Config } from "../platform/config";
 import type { Logger } from "../platform/logger";
-import type { RunningService } from "../platform/subgraph-host";
+import type { RunningService } from "../platform/http";
 import { MediaStorage } from "./storage";
 
 export async function startStorageServer(config: Config, log: Logger, port = config.storage.port): Promise<RunningService> {

@@ -7,7 +7,9 @@ import path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { badInput } from "../lib/errors";
-import { fileTooLarge } from "../platform/uploads";
+
+/** The refusal of a file over the upload limit, wherever the limit is hit. */
+export const fileTooLarge = (maxBytes: number) => badInput(`the video file is too large (at most ${maxBytes} bytes)`);
 
 export interface SpooledUpload {
   file: string;

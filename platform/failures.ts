@@ -1,7 +1,6 @@
 // Tells a failure of the infrastructure (a database, Redis or storage that is unreachable, too
 // slow or shutting down, a deadline that passed) from a bug: the first is UNAVAILABLE, an
 // honest "retry later" to the client; only the second is INTERNAL_SERVER_ERROR.
-import { AppError, unavailable } from "../lib/errors";
 
 /** Socket-level errors of Node, pg, ioredis, undici and the S3 client. */
 const NETWORK_CODES = new Set([
@@ -75,11 +74,4 @@ export function isInfrastructureFailure(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
   }
   return false;
-}
-
-/** The AppError a client should see for `error`: itself when coded, UNAVAILABLE for infrastructure, else undefined (a bug). */
-export function classifyFailure(error: unknown): AppError | undefined {
-  if (error instanceof AppError) return error;
-  if (isInfrastructureFailure(error)) return unavailable();
-  return undefined;
 }

@@ -6,6 +6,7 @@
 // partial outage (fields of the healthy subgraphs still answer, the rest fail with
 // UNAVAILABLE) into a total one. Orchestrators route traffic by readiness and restart by liveness.
 import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 
 /** Named checks; each resolves when its dependency answers and throws (or times out) otherwise. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -72,4 +73,10 @@ export async function readinessReport(checks: ReadinessChecks, dependencies: Rea
 export async function reachable(url: string, timeoutMs = CHECK_TIMEOUT_MS): Promise<void> {
   const response = await fetch(new URL("/healthz", url), { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`${new URL(url).host} answered HTTP ${response.status}`);
+}
+
+/** Readiness of what the platform itself depends on: Redis, where it has one. */
+export function platformReadiness(platform: { redis: Redis | null }): ReadinessChecks {
+  const redis = platform.redis;
+  return redis ? { redis: () => redis.ping() } : {};
 }

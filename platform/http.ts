@@ -10,6 +10,15 @@ import { currentTraceId } from "./tracing";
 import { healthRoutes, type ReadinessChecks } from "./health";
 import type { Metrics } from "./metrics";
 
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  /** Where its process serves GET /metrics (its own port). */
+  readonly metricsUrl?: string;
+  close(): Promise<void>;
+}
+
 export interface HttpServerOptions {
   config: Config;
   log: Logger;

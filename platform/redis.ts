@@ -89,8 +89,3 @@ function where(config: Pick<Config, "redis">): string {
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, "//***@");
 }
-
-/** A key in this deployment's namespace, e.g. `douyin:session:123`. */
-export function redisKey(config: Pick<Config, "redis">, ...parts: (string | number)[]): string {
-  return [config.redis.prefix, ...parts].join(":");
-}

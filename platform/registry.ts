@@ -1,6 +1,7 @@
-// THE list of subgraphs, read from supergraph.yaml (Rover's format): every other place that
-// needs to know the subgraphs (configuration, build, codegen, migrations, launcher, gateway,
-// tests, deployment checks) asks this module instead of naming them.
+// THE list of subgraphs, read from supergraph.yaml (Rover's format): names, ports, schema and
+// Prisma folders. Configuration, build, codegen, migrations and deployment checks ask this
+// module instead of naming them; their definitions in code are paired with it in
+// subgraphs/index.ts.
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
@@ -31,16 +32,8 @@ export interface SubgraphEntry {
   readonly schemaFile: string;
   /** Absolute path of its folder (schema.graphql, index.ts, ...): the folder of its SDL. */
   readonly folder: string;
-  /** The compiled module whose `subgraph` export is its factory (see platform/subgraph.ts). */
-  readonly module: string;
   /** Absolute path of its Prisma folder (schema.prisma, migrations/): prisma/<name> beside subgraphs/. */
   readonly prismaFolder: string;
-}
-
-/** Where the compiled JavaScript of a source folder lives (sources outside the project run as they are). */
-function compiledFolder(folder: string): string {
-  const relative = path.relative(projectRoot, folder);
-  return relative.startsWith("..") || path.isAbsolute(relative) ? folder : path.join(projectRoot, "dist", relative);
 }
 
 interface RawConfig {
@@ -80,7 +73,6 @@ export function readRegistry(file = SUPERGRAPH_CONFIG): SubgraphEntry[] {
       port,
       schemaFile: schemaPath,
       folder,
-      module: path.join(compiledFolder(folder), "index.js"),
       prismaFolder: path.join(folder, "..", "..", "prisma", name),
     };
   });

@@ -5,7 +5,22 @@ import jwt from "jsonwebtoken";
 import { parseId } from "../lib/ids";
 import type { Config } from "./config";
 import type { KeyValueStore } from "./kv";
-import type { TokenFailure } from "./viewer";
+
+export type TokenFailure = "malformed" | "invalid-signature" | "expired" | "revoked";
+
+export function describeTokenFailure(reason: string | undefined): string {
+  switch (reason) {
+    case "expired":
+      return "token expired, please log in again";
+    case "revoked":
+      return "session ended (logged out or expired), please log in again";
+    case "invalid-signature":
+    case "malformed":
+      return "invalid token";
+    default:
+      return "login required";
+  }
+}
 
 export type TokenCheck = { ok: true; userId: number; sessionId: string } | { ok: false; reason: TokenFailure };
 

@@ -1,4 +1,4 @@
-// The first import of every entry point (scripts/start.ts): starts tracing when
+// The first import of every entry point (server/main.ts): starts tracing when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set, before the modules it instruments are loaded. Unset, it
 // loads nothing of the SDK. The service is named after the one this process runs
 // (`start.js user` -> douyin-user; the co-located stack is `douyin`), or OTEL_SERVICE_NAME.

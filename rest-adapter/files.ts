@@ -2,7 +2,7 @@
 // multipart body streams in, forwarded to the gateway as a GraphQL multipart request, and
 // removed when the answer has been sent.
 import fs from "node:fs";
-import type { OutgoingFile } from "../platform/uploads";
+import type { OutgoingFile } from "../framework/uploads";
 
 export class SpooledFile {
   constructor(

@@ -3,14 +3,13 @@
 // into the gateway in the same process (co-located mode, no HTTP and no JSON re-encoding).
 // Either carries the caller's token and the request id.
 import fs from "node:fs";
-import type { Readable } from "node:stream";
 import { Upload, type FileUpload } from "graphql-upload-minimal";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import type { Config } from "../platform/config";
 import type { Deadline } from "../platform/deadline";
 import { CLIENT_IP_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER } from "../platform/headers";
 import type { Logger } from "../platform/logger";
-import { multipartBody } from "../platform/uploads";
+import { createGraphQLAgent, postGraphQL } from "../framework/graphql-client";
 import type { Gateway } from "../gateway/server";
 import { extractFiles, SpooledFile } from "./files";
 import type { Operation } from "./routes";
@@ -51,21 +50,12 @@ export class HttpGatewayExecutor implements GatewayExecutor {
     private readonly url: string,
     private readonly config: Config,
   ) {
-    // Each call is bounded by its deadline (an abort signal); these are a backstop.
-    const longest = config.requestTimeoutMs + config.media.publishTimeoutMs;
-    this.agent = new Agent({
-      connections: config.subgraphClient.connections,
-      keepAliveTimeout: 30_000,
-      connectTimeout: Math.min(5_000, config.requestTimeoutMs),
-      headersTimeout: longest,
-      bodyTimeout: longest,
-    });
+    this.agent = createGraphQLAgent(config);
   }
 
   async execute<Data>(operation: Operation<Data>, options: CallOptions): Promise<GatewayResult<Data>> {
     const query = operation.document.toString();
     const headers: Record<string, string> = {
-      "content-type": "application/json",
       [REQUEST_ID_HEADER]: options.requestId,
       // The gateway limits per address: it believes ours only with the internal secret.
       [CLIENT_IP_HEADER]: options.clientIp,
@@ -73,25 +63,15 @@ export class HttpGatewayExecutor implements GatewayExecutor {
     };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const { variables, files } = extractFiles(operation.variables);
-    let payload: string | Readable = JSON.stringify({ query, variables });
-    if (files.length > 0) {
-      const multipart = multipartBody({ query, variables }, files);
-      headers["content-type"] = multipart.contentType;
-      headers["apollo-require-preflight"] = "true";
-      payload = multipart.body;
-    }
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(this.url, {
-        method: "POST",
+      ({ statusCode, text } = await postGraphQL(this.agent, this.url, {
+        operation: { query, variables },
+        files,
         headers,
-        body: payload,
-        dispatcher: this.agent,
         signal: options.deadline.signal,
-      });
-      statusCode = response.statusCode;
-      text = await response.body.text();
+      }));
     } catch (error) {
       if (options.deadline.expired) throw new GatewayUnavailableError("the gateway did not answer in time");
       throw new GatewayUnavailableError(`gateway unreachable: ${(error as Error).message}`);

@@ -13,7 +13,7 @@ import autocannon from "autocannon";
 import { loadConfig } from "../platform/config";
 import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import { DEMO_PASSWORD, demoUserId, demoUsername, demoVideoId } from "./seed-demo";
-import { stackServices } from "./stack";
+import { stackServices } from "../server/stack";
 
 const config = loadConfig();
 const rest = process.env.BENCH_REST_URL ?? `http://127.0.0.1:${config.ports.rest}`;
@@ -37,13 +37,13 @@ interface Outcome {
 
 const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]!;
 
-/** Sum of the resident memory of the stack's processes (those running dist/scripts/start.js). */
+/** Sum of the resident memory of the stack's processes (those running dist/server/main.js). */
 function stackRss(): number {
   let total = 0;
   for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
       const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!command.includes("dist/scripts/start.js") || Number(pid) === process.pid) continue;
+      if (!command.includes("dist/server/main.js") || Number(pid) === process.pid) continue;
       const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
       total += rss ? Number(rss[1]) * 1024 : 0;
     } catch {

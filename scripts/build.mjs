@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const stampsFile = path.join(root, "generated", ".build-stamps.json");
 const force = process.argv.includes("--force");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
-const SOURCE_DIRS = ["platform", "lib", "gateway", "subgraphs", "rest-adapter", "media", "scripts", "test"];
+const SOURCE_DIRS = ["server", "framework", "platform", "lib", "gateway", "subgraphs", "rest-adapter", "media", "scripts", "test"];
 
 function walk(dir, accept) {
   const full = path.join(root, dir);
@@ -57,6 +57,7 @@ const steps = [
       "tsconfig.tools.json",
       "package-lock.json",
       ...walk("platform", (n) => n.endsWith(".ts")),
+      ...walk("framework", (n) => n.endsWith(".ts")),
       ...walk("scripts", (n) => n.endsWith(".ts")),
     ],
     outputs: ["dist/scripts/codegen.js", "dist/scripts/compose-supergraph.js"],
@@ -111,7 +112,7 @@ const steps = [
       ...SOURCE_DIRS.flatMap((dir) => walk(dir, (name) => name.endsWith(".ts"))),
       ...walk("generated", (name) => name.endsWith(".ts")),
     ],
-    outputs: ["dist/scripts/start.js"],
+    outputs: ["dist/server/main.js"],
     run: () => {
       execFileSync(bin("tsc"), ["-p", "."], { cwd: root, stdio: "inherit" });
       pruneStaleOutputs();

@@ -10,7 +10,7 @@ import path from "node:path";
 import { generate } from "@graphql-codegen/cli";
 import { parse, Kind } from "graphql";
 import { projectRoot, SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
-import { API_SCHEMA_FILE } from "../platform/supergraph";
+import { API_SCHEMA_FILE } from "../framework/supergraph";
 
 const GENERATED = path.join(projectRoot, "generated");
 const MAPPER_MODULES = ["store", "service"];

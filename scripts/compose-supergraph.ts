@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SUBGRAPHS } from "../platform/registry";
-import { API_SCHEMA_FILE, composeSupergraph, CompositionError, SUPERGRAPH_FILE } from "../platform/supergraph";
+import { API_SCHEMA_FILE, composeSupergraph, CompositionError, SUPERGRAPH_FILE } from "../framework/supergraph";
 
 try {
   const { supergraphSdl, apiSdl, hints } = composeSupergraph(SUBGRAPHS);

@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { readMigrations } from "../platform/migrations";
 import { projectRoot, SUBGRAPHS, subgraphEntry } from "../platform/registry";
-import { hasDatabase } from "../platform/subgraph";
-import { migrationsDir } from "../platform/subgraph-database";
+import { hasDatabase } from "../framework/subgraph";
+import { migrationsDir } from "../framework/subgraph-database";
 
 const PRISMA = path.join(projectRoot, "node_modules", ".bin", "prisma");
 // The CLI's JavaScript engine connects to a database even to diff two files; any existing one does.

@@ -1,15 +1,15 @@
 // `npm run reconcile`: recomputes every counter of every subgraph from the rows it counts and
 // reports what it fixed; running processes drop their cached counters (over the invalidation
 // bus). Then each subgraph re-sends what others may have missed (every user's user-registered
-// event, through the outbox, for the relation subgraph), relayed by the running stack. Safe while the stack runs on PostgreSQL (each subgraph's fix is one transaction, exact
-// even while counter changes wait to be applied); with the embedded database, stop the stack
+// event, through the outbox, for the relation subgraph), relayed by the running stack. Safe while the stack runs on PostgreSQL (each subgraph's fix
+// is one transaction, exact even while counter changes wait to be applied); with the embedded database, stop the stack
 // first (it has one owner process).
 import { loadConfig, type Config } from "../platform/config";
 import { openDatabase } from "../platform/database";
 import { createLogger } from "../platform/logger";
-import { SUBGRAPHS } from "../platform/registry";
-import { memoryPlatform, openPlatform } from "../platform/runtime";
-import { buildSubgraph, hasDatabase, loadDefinition } from "../platform/subgraph";
+import { memoryPlatform, openPlatform } from "../server/runtime";
+import { buildSubgraph, hasDatabase } from "../framework/subgraph";
+import { KNOWN_SUBGRAPHS } from "../subgraphs";
 
 /**
  * Runs every subgraph's reconciliation; each number is how many rows had a wrong counter.
@@ -27,10 +27,10 @@ export async function reconcile(
   });
   const report: Record<string, number> = {};
   try {
-    for (const entry of SUBGRAPHS.filter(hasDatabase)) {
+    for (const { entry, definition } of KNOWN_SUBGRAPHS.filter((known) => hasDatabase(known.entry))) {
       const database = await openDatabase(config.subgraphs[entry.name]!.database, { poolSize: 1 });
       try {
-        const subgraph = await buildSubgraph(entry, loadDefinition(entry), platform, database);
+        const subgraph = await buildSubgraph(entry, definition, platform, database);
         try {
           Object.assign(report, await subgraph.reconcile());
           for (const [what, count] of Object.entries(await subgraph.repair())) repaired(what, count);

@@ -4,9 +4,8 @@
 // subgraph's store in bulk (the same tables, no counter events), then recomputes every counter
 // from the rows (the same reconciliation as `npm run reconcile`), so counters are exact.
 // Deterministic: ids, names and times come from fixed seeds, so running it twice adds nothing.
-// The embedded database has one owner: when a running stack holds it, that stack does the
-// seeding (see seedThroughStack); with PostgreSQL it runs beside a running stack. SEED_SCALE
-// (default 1) scales every count.
+// The embedded database has one owner: seed it while the stack is stopped; with PostgreSQL it
+// runs beside a running stack. SEED_SCALE (default 1) scales every count.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -18,20 +17,17 @@ import { openDatabase, type Database } from "../platform/database";
 import { createLogger } from "../platform/logger";
 import { migrate } from "../platform/migrations";
 import { EmbeddedDatabaseBusyError } from "../platform/embedded-postgres";
-import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import { EVERYTHING } from "../platform/local-cache";
 import { connectRedis } from "../platform/redis";
 import { subgraphEntry } from "../platform/registry";
-import { migrationsDir } from "../platform/subgraph-database";
+import { migrationsDir } from "../framework/subgraph-database";
 import { coverKey, MediaStorage, videoKey } from "../media/storage";
 import { startStorageServer } from "../media/storage-server";
 import { PrismaClient as RelationClient } from "../generated/prisma/relation/client";
 import { PrismaClient as UserClient } from "../generated/prisma/user/client";
 import { PrismaClient as VideoClient } from "../generated/prisma/video/client";
-import { RelationStore } from "../subgraphs/relation/store";
-import { UserStore } from "../subgraphs/user/store";
-import { VideoStore } from "../subgraphs/video/store";
 import { reconcile } from "./reconcile";
+import { DemoTables } from "./seed-tables";
 
 const scale = Number(process.env.SEED_SCALE ?? 1);
 const COUNTS = {
@@ -168,7 +164,7 @@ export interface SeedProgress {
 }
 
 /** Progress for a terminal (a bar per table) or a log (a line per table). */
-export function consoleProgress(): SeedProgress & { stop(): void } {
+function consoleProgress(): SeedProgress & { stop(): void } {
   const bars = process.stderr.isTTY
     ? new MultiBar(
         { format: " {bar} {percentage}% | {what} {value}/{total}", hideCursor: true, clearOnComplete: false },
@@ -216,9 +212,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
   const userClient = new UserClient({ adapter: userDb!.adapter });
   const videoClient = new VideoClient({ adapter: videoDb!.adapter });
   const relationClient = new RelationClient({ adapter: relationDb!.adapter });
-  const users = new UserStore(userClient);
-  const videos = new VideoStore(videoClient);
-  const relations = new RelationStore(relationClient);
+  const tables = new DemoTables(userClient, videoClient, relationClient);
   try {
     const next = random(20261126);
     const timeIn = (fromMs: number, toMs: number) => new Date(Math.floor(fromMs + next() * (toMs - fromMs)));
@@ -230,9 +224,9 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     inserted.users = 0;
     const userIds = Array.from({ length: COUNTS.users }, (_, i) => demoUserId(i));
     for (const batch of chunks(userIds, BATCH)) {
-      inserted.users += await users.insertUsers(batch.map((id) => ({ id, username: demoUsername(id - IDS.user - 1), passwordHash })));
+      inserted.users += await tables.insertUsers(batch.map((id) => ({ id, username: demoUsername(id - IDS.user - 1), passwordHash })));
       // The relation subgraph learns of them as it would from their user-registered events.
-      await relations.rememberUsers(batch);
+      await tables.rememberUsers(batch);
       userBar.increment(batch.length);
     }
 
@@ -254,7 +248,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     });
     inserted.videos = 0;
     for (const batch of chunks(demoVideos, BATCH)) {
-      inserted.videos += await videos.insertVideos(batch);
+      inserted.videos += await tables.insertVideos(batch);
       videoBar.increment(batch.length);
     }
 
@@ -262,7 +256,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     const likes = uniquePairs(COUNTS.likes, () => [Math.floor(next() * COUNTS.users), skewed(next, COUNTS.videos)]);
     inserted.likes = 0;
     for (const batch of chunks(likes, BATCH)) {
-      inserted.likes += await videos.insertLikes(
+      inserted.likes += await tables.insertLikes(
         batch.map(([user, video]) => ({ userId: userIds[user]!, videoId: demoVideoId(video), createdAt: timeIn(start, ANCHOR_MS) })),
       );
       likeBar.increment(batch.length);
@@ -290,7 +284,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     }
     inserted.follows = 0;
     for (const batch of chunks(follows, BATCH)) {
-      inserted.follows += await relations.insertFollows(
+      inserted.follows += await tables.insertFollows(
         batch.map(([a, b]) => ({ followerId: userIds[a]!, followeeId: userIds[b]!, createdAt: timeIn(start, ANCHOR_MS) })),
       );
       followBar.increment(batch.length);
@@ -309,7 +303,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     });
     inserted.comments = 0;
     for (const batch of chunks(comments, BATCH)) {
-      inserted.comments += await videos.insertComments(batch);
+      inserted.comments += await tables.insertComments(batch);
       commentBar.increment(batch.length);
     }
 
@@ -328,7 +322,7 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
     });
     inserted.messages = 0;
     for (const batch of chunks(messages, BATCH)) {
-      inserted.messages += await relations.insertMessages(batch);
+      inserted.messages += await tables.insertMessages(batch);
       messageBar.increment(batch.length);
     }
   } finally {
@@ -349,64 +343,17 @@ export async function seedDemo(config: Config, report: SeedProgress): Promise<Re
   return inserted;
 }
 
-/** The path on the gateway's port where a co-located stack seeds itself (outside production). */
-export const SEED_ROUTE = "/admin/seed-demo";
-
-/**
- * Seeds through the running co-located stack, which owns the embedded database: the seeding
- * runs in its process and streams its progress back, a JSON line at a time.
- */
-async function seedThroughStack(config: Config): Promise<void> {
-  const progress = consoleProgress();
-  const tables = new Map<string, { increment(count: number): void }>();
-  let response: Response;
-  try {
-    response = await fetch(`http://127.0.0.1:${config.ports.gateway}${SEED_ROUTE}`, {
-      method: "POST",
-      headers: { [INTERNAL_SECRET_HEADER]: config.auth.internalSecret },
-    });
-  } catch (error) {
-    throw new Error(`the running stack did not answer on port ${config.ports.gateway} (${(error as Error).message})`, { cause: error });
-  }
-  if (!response.ok || !response.body)
-    throw new Error(`the running stack refused to seed: HTTP ${response.status} ${await response.text()}`);
-  let buffered = "";
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    buffered += Buffer.from(chunk).toString("utf8");
-    let newline;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const line = JSON.parse(buffered.slice(0, newline)) as {
-        table?: string;
-        total?: number;
-        increment?: number;
-        done?: string;
-        error?: string;
-      };
-      buffered = buffered.slice(newline + 1);
-      if (line.error) throw new Error(line.error);
-      if (line.table && line.total !== undefined) tables.set(line.table, progress.table(line.table, line.total));
-      if (line.table && line.increment) tables.get(line.table)?.increment(line.increment);
-      if (line.done) return progress.done(line.done);
-    }
-  }
-  progress.stop();
-  throw new Error("the running stack stopped answering before the seeding finished");
-}
-
 if (require.main === module) {
   const config = loadConfig();
   const progress = consoleProgress();
-  seedDemo(config, progress).catch(async (error: Error) => {
+  seedDemo(config, progress).catch((error: Error) => {
     progress.stop();
-    // The embedded database is open in a running stack: let that stack do the seeding.
-    if (error instanceof EmbeddedDatabaseBusyError) {
-      process.stderr.write("the embedded database is open in a running stack: seeding through it\n");
-      return seedThroughStack(config).catch((failure: Error) => {
-        process.stderr.write(`seed:demo failed: ${failure.message}\n`);
-        process.exit(1);
-      });
-    }
-    process.stderr.write(`seed:demo failed: ${error.message}\n`);
+    // The embedded database has one owner process: a running `npm start` holds it.
+    const hint =
+      error instanceof EmbeddedDatabaseBusyError
+        ? "\nthe embedded database is open in a running stack: stop it (Ctrl-C), seed, then start it again — or run the stack on PostgreSQL (README), which may be seeded while it runs"
+        : "";
+    process.stderr.write(`seed:demo failed: ${error.message}${hint}\n`);
     process.exit(1);
   });
 }

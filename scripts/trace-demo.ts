@@ -13,7 +13,7 @@ import path from "node:path";
 import { loadConfig } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { startStorageServer } from "../media/storage-server";
-import { startColocated } from "./stack";
+import { startColocated } from "../server/stack";
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-trace-demo-"));

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import jwt from "jsonwebtoken";
 import { graphql, legacy, readMetric, settledMetric, subgraphCall, uniqueName } from "./client";
 import { createLogger } from "../platform/logger";
-import { startRestService } from "../scripts/stack";
+import { startRestService } from "../server/stack";
 import { stackModes, startStack, type Stack } from "./stack";
 
 const LEGACY_USER_FIELDS = [

@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { buildSchema, isObjectType } from "graphql";
 import { readRegistry, SUBGRAPHS, SUPERGRAPH_CONFIG } from "../platform/registry";
-import { composeSupergraph, CompositionError } from "../platform/supergraph";
+import { composeSupergraph, CompositionError } from "../framework/supergraph";
 
 describe("supergraph composition", () => {
   it("composes supergraph.yaml with no hints", () => {

@@ -681,7 +681,7 @@ describe("observability wiring in docker-compose", () => {
   const services = compose.services;
   /** The containers running the app's long-lived processes (not the one-shot `migrate`). */
   const apps = Object.entries(services).filter(
-    ([, service]) => service.image === "douyin-supergraph" && service.command?.[1] === "dist/scripts/start.js",
+    ([, service]) => service.image === "douyin-supergraph" && service.command?.[1] === "dist/server/main.js",
   );
   const prometheus = readYaml(PROMETHEUS_FILE) as {
     scrape_configs: {

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../platform/config";
-import { stackServices } from "../scripts/stack";
+import { stackServices } from "../server/stack";
 import { compose, composeEnvironment, stackContainers } from "./compose";
 
 describe("docker-compose.yml", () => {
@@ -18,9 +18,9 @@ describe("docker-compose.yml", () => {
     for (const spec of expected) {
       const service = compose.services[spec.name];
       assert.ok(service, `${spec.name} has a container`);
-      assert.deepEqual(service.command, ["node", "dist/scripts/start.js", spec.name], `${spec.name} runs \`start.js ${spec.name}\``);
+      assert.deepEqual(service.command, ["node", "dist/server/main.js", spec.name], `${spec.name} runs \`main.js ${spec.name}\``);
     }
-    assert.ok(fs.existsSync(path.join(projectRoot, "dist", "scripts", "start.js")), "the entry point exists after the build");
+    assert.ok(fs.existsSync(path.join(projectRoot, "dist", "server", "main.js")), "the entry point exists after the build");
     const migrate = compose.services.migrate?.command?.[1];
     assert.ok(migrate && fs.existsSync(path.join(projectRoot, migrate)), "the migrate container's script exists after the build");
   });

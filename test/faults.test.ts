@@ -9,13 +9,22 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { loadConfig, projectRoot } from "../platform/config";
+import { loadConfig } from "../platform/config";
 import { createLogger } from "../platform/logger";
-import type { RunningService } from "../platform/subgraph-host";
-import { startGatewayService, startRestService } from "../scripts/stack";
+import type { RunningService } from "../platform/http";
+import { startGatewayService, startRestService } from "../server/stack";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { FaultProxy } from "./fault-proxy";
-import { freePort, pendingCounterChanges, startStack, TEST_POSTGRES_URL, TEST_REDIS_URL, withDatabase, type Stack } from "./stack";
+import {
+  freePort,
+  pendingCounterChanges,
+  SERVER_ENTRY,
+  startStack,
+  TEST_POSTGRES_URL,
+  TEST_REDIS_URL,
+  withDatabase,
+  type Stack,
+} from "./stack";
 
 async function register(stack: Pick<Stack, "restUrl">, prefix: string) {
   const answer = await legacy(stack, "/douyin/user/register/", { username: uniqueName(prefix), password: "pass" }, { method: "POST" });
@@ -101,7 +110,7 @@ describe("a subgraph that is not up, or stops answering", () => {
   });
 
   it("answers within the deadline while the subgraph process is frozen, and recovers when it resumes", async () => {
-    child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video"], {
+    child = fork(SERVER_ENTRY, ["video"], {
       env: { ...process.env, ...stack.environment, VIDEO_PORT: String(videoPort), WORKERS_IN_PROCESS: "false" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -8,17 +8,18 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { loadConfig, type Config } from "../platform/config";
 import { openDatabase, type Database } from "../platform/database";
 import { Deadline } from "../platform/deadline";
-import { formatErrorFor } from "../platform/error-format";
+import { formatErrorFor } from "../framework/error-format";
 import { createLogger } from "../platform/logger";
 import { migrate } from "../platform/migrations";
-import { subgraphEntry, SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
+import { SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
 import { MemoryQueues } from "../platform/queues";
-import { memoryPlatform, type OpenPlatform } from "../platform/runtime";
-import { buildSubgraph, hasDatabase, loadDefinition, type BuiltSubgraph } from "../platform/subgraph";
-import { migrationsDir } from "../platform/subgraph-database";
-import { composeSupergraph } from "../platform/supergraph";
-import { Viewer } from "../platform/viewer";
+import { memoryPlatform, type OpenPlatform } from "../server/runtime";
+import { buildSubgraph, hasDatabase, type BuiltSubgraph, type KnownSubgraph } from "../framework/subgraph";
+import { migrationsDir } from "../framework/subgraph-database";
+import { composeSupergraph } from "../framework/supergraph";
+import { Viewer } from "../framework/viewer";
 import { createGateway, type Gateway } from "../gateway/server";
+import { KNOWN_SUBGRAPHS } from "../subgraphs";
 
 /** The configuration of a fast-tier stack: test defaults, cheap password hashing, `overrides` on top. */
 export function fastConfig(overrides: Record<string, string> = {}, registry: readonly SubgraphEntry[] = SUBGRAPHS): Config {
@@ -73,18 +74,19 @@ const plain = <Data>(result: unknown): SubgraphResult<Data> => JSON.parse(JSON.s
 export const signedIn = (userId: number | string) => new Viewer({ userId: Number(userId), sessionId: `test-session-${userId}` });
 
 export interface InProcessOptions {
-  /** The subgraphs to build (default: all of `registry`). */
+  /** The subgraphs to build (default: all of `known`). */
   subgraphs?: string[];
   /** Start the gateway over them too. */
   gateway?: boolean;
   env?: Record<string, string>;
   workers?: boolean;
-  /** Another list of subgraphs than supergraph.yaml's (to prove a new one needs nothing else). */
-  registry?: readonly SubgraphEntry[];
+  /** Another list of subgraphs than the project's (to prove a new one needs nothing else). */
+  known?: readonly KnownSubgraph[];
 }
 
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcessStack> {
-  const registry = options.registry ?? SUBGRAPHS;
+  const known = options.known ?? KNOWN_SUBGRAPHS;
+  const registry = known.map((subgraph) => subgraph.entry);
   const config = fastConfig(options.env, registry);
   const log = createLogger(config, "fast-test");
   const platform = memoryPlatform(config, log, "fast-test");
@@ -103,13 +105,13 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   };
   try {
     for (const name of names) {
-      const entry = registry.find((candidate) => candidate.name === name) ?? subgraphEntry(name);
+      const { entry, definition } = known.find((candidate) => candidate.entry.name === name)!;
       let database: Database | null = null;
       if (hasDatabase(entry)) {
         database = await openDatabase(config.subgraphs[name]!.database, { poolSize: 1 });
         await migrate(database, migrationsDir(entry));
       }
-      const built = await buildSubgraph(entry, loadDefinition(entry), platform, database);
+      const built = await buildSubgraph(entry, definition, platform, database);
       if (options.workers ?? true) await built.startWorkers();
       const server = new ApolloServer<BaseContext>({
         schema: built.schema,

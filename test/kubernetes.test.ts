@@ -23,7 +23,7 @@ import { createLogger } from "../platform/logger";
 import { startMetricsServer, type MetricsServer } from "../platform/metrics-server";
 import { SUBGRAPH_NAMES } from "../platform/registry";
 import { compose, composeValue, stackContainers } from "./compose";
-import { stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../scripts/stack";
+import { stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../server/stack";
 
 /** A manifest as parsed from YAML: loosely shaped (tests may use `any`). */
 type Manifest = any;
@@ -238,7 +238,7 @@ function workloads(manifests: Manifest[]): Workload[] {
       name,
       spec,
       kind: spec.kind,
-      subgraph: spec.subgraph?.name,
+      subgraph: spec.subgraph?.entry.name,
       main,
       mainEnv,
       config,
@@ -375,7 +375,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
       health = Fastify();
       healthRoutes(health, () => ({ dependency: async () => assert.ok(dependencyUp, "down") }));
       const quiet = loadConfig({ LOG_LEVEL: "silent" });
-      // What a worker's metrics port serves (scripts/stack.ts): metrics, and its probes.
+      // What a worker's metrics port serves (server/stack.ts): metrics, and its probes.
       metricsServer = await startMetricsServer(
         new Registry(),
         { host: "127.0.0.1", ports: quiet.ports },
@@ -409,8 +409,8 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
         assert.ok(!workload.config.storage.embedded, `${workload.name}: object storage is external (S3_ENDPOINT), not the embedded one`);
         assert.deepEqual(
           workload.main.command,
-          ["node", "dist/scripts/start.js", workload.name],
-          `${workload.name} runs start.js ${workload.name}`,
+          ["node", "dist/server/main.js", workload.name],
+          `${workload.name} runs main.js ${workload.name}`,
         );
         assert.equal(workload.main.args, undefined, `${workload.name}: no args after the command`);
       }
@@ -421,19 +421,19 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
         }
         if (spec.kind === "workers") {
           // Workers run apart exactly when their subgraph's Deployment does not run them.
-          const server = stack.find((workload) => workload.name === spec.subgraph!.name);
-          assert.ok(server, `${spec.subgraph!.name} is deployed`);
+          const server = stack.find((workload) => workload.name === spec.subgraph!.entry.name);
+          assert.ok(server, `${spec.subgraph!.entry.name} is deployed`);
           const apart = !workersInSubgraphProcess(server.config, spec.subgraph!);
           assert.equal(
             deployed.has(spec.name),
             apart,
-            `${spec.name} is deployed exactly when ${spec.subgraph!.name} leaves its workers to it`,
+            `${spec.name} is deployed exactly when ${spec.subgraph!.entry.name} leaves its workers to it`,
           );
           continue;
         }
         assert.ok(deployed.has(spec.name), `${spec.name} has a Deployment`);
       }
-      assert.ok(fs.existsSync(path.join(projectRoot, "dist", "scripts", "start.js")), "the entry point exists after the build");
+      assert.ok(fs.existsSync(path.join(projectRoot, "dist", "server", "main.js")), "the entry point exists after the build");
     });
 
     it("gives every container a production configuration that loads, from known variables only", () => {
@@ -528,7 +528,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
             `${where}: readiness waits longer than its checks`,
           );
         } else {
-          // A worker serves no HTTP port but its metrics and probes (scripts/stack.ts startWorkersService).
+          // A worker serves no HTTP port but its metrics and probes (server/stack.ts startWorkersService).
           assert.ok(probes.readiness, `${where}: rollouts wait until a new worker can work`);
           for (const [kind, probe] of Object.entries(probes)) {
             assert.equal(
@@ -603,7 +603,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
       else assert.equal(image, "douyin-supergraph", "the base names the image as compose does");
       for (const [name, service] of stackContainers) {
         const command = service.command ?? [];
-        if (command[1] === "dist/scripts/migrate.js") {
+        if (command[1] === "dist/server/migrate.js") {
           // The one-off migrate container is, here, an init container of every pod using a database.
           for (const workload of stack.filter((w) => w.subgraph)) {
             const migrate = ((workload.deployment.spec.template.spec.initContainers ?? []) as Manifest[]).find((c) => c.name === "migrate");
@@ -770,7 +770,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
           `${workload.name}: its budget is its own`,
         );
       }
-      // Every process of a subgraph, its workers or the gateway leases a worker id (platform/runtime.ts); the REST adapter does not.
+      // Every process of a subgraph, its workers or the gateway leases a worker id (server/runtime.ts); the REST adapter does not.
       const leases = stack
         .filter((workload) => workload.kind !== "rest-adapter")
         .reduce((sum, workload) => {

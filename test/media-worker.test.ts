@@ -3,17 +3,15 @@
 import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { projectRoot } from "../platform/config";
 import { queuePrefix } from "../platform/queues";
 import { MEDIA_QUEUE } from "../subgraphs/video/jobs";
 import { eventually, graphql, legacy, uniqueName } from "./client";
 import { makeVideo, removeMedia } from "./media";
-import { freePort, pendingCounterChanges, startStack, withDatabase, type Stack } from "./stack";
+import { freePort, pendingCounterChanges, SERVER_ENTRY, startStack, withDatabase, type Stack } from "./stack";
 
 const LOCK_MS = 1000;
 let stack: Stack;
@@ -32,7 +30,7 @@ function startWorkerProcess(metricsPort = 0): Promise<ChildProcess> {
     ...stack.environment,
     METRICS_PORT: String(metricsPort),
   };
-  const child = fork(path.join(projectRoot, "dist", "scripts", "start.js"), ["video-workers"], {
+  const child = fork(SERVER_ENTRY, ["video-workers"], {
     env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

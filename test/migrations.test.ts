@@ -10,7 +10,7 @@ import { TEST_POSTGRES_URL } from "./stack";
 import { isUniqueViolation, openDatabase } from "../platform/database";
 import { migrate, MigrationError, readMigrations } from "../platform/migrations";
 import { subgraphEntry } from "../platform/registry";
-import { migrationsDir } from "../platform/subgraph-database";
+import { migrationsDir } from "../framework/subgraph-database";
 import { PrismaClient } from "../generated/prisma/user/client";
 
 const name = `douyin_test_migrate_${randomBytes(4).toString("hex")}`;

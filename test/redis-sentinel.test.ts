@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
-import { openPlatform, type OpenPlatform } from "../platform/runtime";
+import { openPlatform, type OpenPlatform } from "../server/runtime";
 import { eventually } from "./client";
 import { deleteRedisKeys, freePort, TEST_REDIS_URL } from "./stack";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SUBGRAPHS } from "../platform/registry";
-import { hasDatabase } from "../platform/subgraph";
+import { hasDatabase } from "../framework/subgraph";
 import { pendingSql } from "../scripts/db-diff";
 import { TEST_POSTGRES_URL } from "./stack";
 

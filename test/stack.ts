@@ -8,12 +8,15 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
-import { loadConfig, type Config } from "../platform/config";
+import { loadConfig, projectRoot, type Config } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
-import type { RunningService } from "../platform/subgraph-host";
+import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
-import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../scripts/stack";
+import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../server/stack";
+
+/** The compiled process entry every container runs (`node dist/server/main.js <service>`). */
+export const SERVER_ENTRY = path.join(projectRoot, "dist", "server", "main.js");
 
 /** A port free on 127.0.0.1 now, for a process a test starts itself. */
 export const freePort = () =>

@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config";
 import type { LocalCache } from "../../platform/local-cache";
 import type { Logger } from "../../platform/logger";
-import type { SubgraphDeps } from "../../platform/subgraph";
+import type { SubgraphDeps } from "../../framework/subgraph";
 import { conversationOf, type MessageRecord, type RelationStore, type UserCounters } from "./store";
 
 export class RelationCaches {

@@ -1,37 +1,29 @@
 // The relation subgraph: follows, friends and messages, and the counters they give User.
-// Built by the platform (platform/subgraph.ts) from the dependencies it injects.
+// Built by the framework (framework/subgraph.ts) from the dependencies it injects.
 import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
-import { counterWriteSignal } from "../../platform/counters";
-import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
-import type { SubgraphContext } from "../../platform/viewer";
+import { COUNT_STATEMENTS, defineSubgraph } from "../../framework/subgraph";
+import type { SubgraphContext } from "../../framework/viewer";
 import { PrismaClient } from "../../generated/prisma/relation/client";
 import { noChatCache, RedisChatCache, RelationCaches } from "./caches";
 import { createLoaders, type RelationLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { RelationService, RelationServiceDeps } from "./service";
 import { RelationStore } from "./store";
-import { createCounterDrainer, startWorkers } from "./workers";
+import { followCounters, startRegistrationConsumer } from "./workers";
 
 export type RelationContext = SubgraphContext<RelationLoaders, RelationService>;
 
 export const subgraph = defineSubgraph<RelationContext>({
   name: "relation",
+  workers: ["user-registered consumer", "follow counters"],
   create(deps) {
     const { config, log } = deps;
     const store = new RelationStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
     const caches = new RelationCaches(deps, store, deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
-    let counters: ReturnType<typeof createCounterDrainer> | undefined;
-    const shared = new RelationServiceDeps(
-      store,
-      caches,
-      new IdGenerator(deps.workerId),
-      words,
-      deps.queues,
-      config,
-      counterWriteSignal(deps.bus, "relation", () => counters),
-    );
+    const counters = followCounters(deps, store, caches);
+    const shared = new RelationServiceDeps(store, caches, new IdGenerator(deps.workerId), words, deps.queues, config, counters.written);
     return {
       resolvers,
       context: ({ viewer, log: requestLog }) => {
@@ -39,11 +31,10 @@ export const subgraph = defineSubgraph<RelationContext>({
         return { viewer, log: requestLog, loaders, service: new RelationService(shared, viewer, loaders) };
       },
       startWorkers: () => {
-        // Drained where the workers run; writes in this process only wake it up.
-        counters = createCounterDrainer(deps, store, caches);
-        startWorkers(deps, store, counters);
+        startRegistrationConsumer(deps, store);
+        counters.start();
       },
-      settle: async () => counters?.drainAll(),
+      settle: () => counters.settle(),
       warm: async () => ({ followCounters: await caches.counters.warm(() => store.recentCounters(config.localCache.maxEntries)) }),
       reconcile: async () => {
         const followCounts = await store.reconcileFollowCounts();

@@ -9,7 +9,7 @@ import { checkText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Queues } from "../../platform/queues";
-import type { Viewer } from "../../platform/viewer";
+import type { Viewer } from "../../framework/viewer";
 import type { MaybePromise } from "../../lib/maybe";
 import type { RelationCaches } from "./caches";
 import type { RelationLoaders } from "./loaders";

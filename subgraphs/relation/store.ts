@@ -1,7 +1,7 @@
 // The relation subgraph's store: the only code that touches its tables (follows, counters and
 // their outbox, known users, messages), no rules. A follow or unfollow writes its counter
-// changes to the counter outbox in the same statement (see platform/counters.ts).
-import { sumChanges, type CounterChange as AnyCounterChange, type DrainResult } from "../../platform/counters";
+// changes to the counter outbox in the same statement (see framework/counters.ts).
+import { drainCounterOutbox, type CounterChange as AnyCounterChange, type DrainResult } from "../../framework/counters";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
 import type { PrismaClient } from "../../generated/prisma/relation/client";
 
@@ -87,37 +87,6 @@ export class RelationStore {
   /** Records many announced users at once (bulk loads); idempotent. */
   async rememberUsers(userIds: number[]): Promise<number> {
     const { count } = await this.prisma.knownUser.createMany({ data: userIds.map((id) => ({ userId: BigInt(id) })), skipDuplicates: true });
-    return count;
-  }
-
-  /** Inserts many follows at once, skipping those that exist (bulk loads; counters are reconciled after). */
-  async insertFollows(follows: { followerId: number; followeeId: number; createdAt: Date }[]): Promise<number> {
-    const { count } = await this.prisma.follow.createMany({
-      data: follows.map((f) => ({ followerId: BigInt(f.followerId), followeeId: BigInt(f.followeeId), createdAt: f.createdAt })),
-      skipDuplicates: true,
-    });
-    return count;
-  }
-
-  /** Inserts many messages at once, skipping ids that exist (bulk loads: times must already increase per conversation). */
-  async insertMessages(
-    messages: { id: number; fromUserId: number; toUserId: number; content: string; createdAt: Date }[],
-  ): Promise<number> {
-    const { count } = await this.prisma.message.createMany({
-      data: messages.map((m) => {
-        const [low, high] = conversationOf(m.fromUserId, m.toUserId);
-        return {
-          id: BigInt(m.id),
-          fromUserId: BigInt(m.fromUserId),
-          toUserId: BigInt(m.toUserId),
-          userLow: BigInt(low),
-          userHigh: BigInt(high),
-          content: m.content,
-          createdAt: m.createdAt,
-        };
-      }),
-      skipDuplicates: true,
-    });
     return count;
   }
 
@@ -242,29 +211,25 @@ export class RelationStore {
 
   /** Applies up to `limit` pending counter changes, summed, and deletes them, in one transaction. */
   drainCounterChanges(limit: number): Promise<DrainResult<CounterChange>> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: bigint; changes: CounterChange[] }[]>`
-        SELECT id, changes FROM counter_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-      if (rows.length === 0) return { rows: 0, changes: [] };
-      const changes = sumChanges(rows.map((row) => row.changes));
-      const sums = new Map<string, UserCounters>();
-      for (const change of changes) {
-        const counters = sums.get(change.id) ?? { followCount: 0, followerCount: 0 };
-        counters[change.field] += change.delta;
-        sums.set(change.id, counters);
-      }
-      if (sums.size > 0) {
-        await tx.$executeRaw`
+    return this.prisma.$transaction((tx) =>
+      drainCounterOutbox<CounterChange>(tx, limit, async (changes) => {
+        const sums = new Map<string, UserCounters>();
+        for (const change of changes) {
+          const counters = sums.get(change.id) ?? { followCount: 0, followerCount: 0 };
+          counters[change.field] += change.delta;
+          sums.set(change.id, counters);
+        }
+        if (sums.size > 0) {
+          await tx.$executeRaw`
           INSERT INTO user_stats (user_id, follow_count, follower_count, updated_at)
           SELECT d.id, d.follows, d.followers, now()
           FROM unnest(${[...sums.keys()].map(BigInt)}::bigint[], ${[...sums.values()].map((d) => d.followCount)}::int[],
                       ${[...sums.values()].map((d) => d.followerCount)}::int[]) AS d(id, follows, followers)
           ON CONFLICT (user_id) DO UPDATE SET follow_count = user_stats.follow_count + excluded.follow_count,
             follower_count = user_stats.follower_count + excluded.follower_count, updated_at = now()`;
-      }
-      await tx.$executeRaw`DELETE FROM counter_outbox WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`;
-      return { rows: rows.length, changes };
-    });
+        }
+      }),
+    );
   }
 
   /**

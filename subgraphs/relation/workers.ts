@@ -1,36 +1,30 @@
 // The relation subgraph's background work: learning which users exist (the user subgraph's
-// `user-registered` events) and the counter drainer (applies pending follow counter changes in
-// batches, then drops the cached counters).
+// `user-registered` events) and its follow counters (pending changes applied in batches, then
+// the cached counters dropped).
 import { registeredUserIds, USER_REGISTERED_QUEUE, type UserRegisteredEvent } from "../../lib/events";
-import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
-import type { SubgraphDeps } from "../../platform/subgraph";
+import { counterKit } from "../../framework/counters";
+import type { OutboxKit } from "../../framework/outbox";
+import type { SubgraphDeps } from "../../framework/subgraph";
 import type { RelationCaches } from "./caches";
 import type { CounterChange, RelationStore } from "./store";
 
-export function createCounterDrainer(deps: SubgraphDeps, store: RelationStore, caches: RelationCaches): CounterDrainer<CounterChange> {
-  return new CounterDrainer<CounterChange>(
-    "relation",
+/** Consumers of `user-registered` events at once. */
+const REGISTRATION_CONCURRENCY = 4;
+
+export function followCounters(deps: SubgraphDeps, store: RelationStore, caches: RelationCaches): OutboxKit {
+  return counterKit<CounterChange>(
+    deps,
     (limit) => store.drainCounterChanges(limit),
-    ({ rows, changes }) => {
-      deps.metrics.counterChangesApplied.inc({ subgraph: "relation" }, rows);
-      caches.counters.invalidate(changes.map((change) => Number(change.id)));
-    },
-    deps.config,
-    deps.log,
+    (changes) => caches.counters.invalidate(changes.map((change) => Number(change.id))),
   );
 }
 
-export function startWorkers(deps: SubgraphDeps, store: RelationStore, counters: CounterDrainer<CounterChange>): void {
+export function startRegistrationConsumer(deps: SubgraphDeps, store: RelationStore): void {
   deps.queues.work<UserRegisteredEvent, void>(
     USER_REGISTERED_QUEUE,
     async (job) => {
       await store.rememberUsers(registeredUserIds(job.data));
     },
-    { concurrency: 4 },
+    { concurrency: REGISTRATION_CONCURRENCY },
   );
-  const database = deps.database;
-  if (database) deps.metrics.countPending("relation", () => countPendingChanges(database));
-  listenForCounterWrites(deps.bus, "relation", counters);
-  counters.start();
-  deps.onClose(() => counters.stop());
 }

@@ -1,17 +1,16 @@
 // The user subgraph: accounts, sessions and the profile fields of User. Built by the platform
-// (platform/subgraph.ts) from the dependencies it injects; no process start-up here.
+// (framework/subgraph.ts) from the dependencies it injects; no process start-up here.
 import { IdGenerator } from "../../lib/ids";
 import { SessionStore } from "../../platform/sessions";
-import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
-import type { SubgraphContext } from "../../platform/viewer";
+import { COUNT_STATEMENTS, defineSubgraph } from "../../framework/subgraph";
+import type { SubgraphContext } from "../../framework/viewer";
 import { PrismaClient } from "../../generated/prisma/user/client";
 import { USER_REGISTERED_QUEUE } from "../../lib/events";
-import { eventChannel, outboxWriteSignal, type OutboxDrainer, type OutboxEvent } from "../../platform/outbox";
+import { eventRelayKit } from "../../framework/outbox";
 import { createLoaders, type UserLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { UserService, UserServiceDeps } from "./service";
 import { UserStore, type UserRecord } from "./store";
-import { createRelay, startWorkers } from "./workers";
 
 /** Users per event when `npm run reconcile` announces them all again. */
 const REANNOUNCE_BATCH = 500;
@@ -20,12 +19,13 @@ export type UserContext = SubgraphContext<UserLoaders, UserService>;
 
 export const subgraph = defineSubgraph<UserContext>({
   name: "user",
+  workers: ["event relay"],
   create(deps) {
     const store = new UserStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
     const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
       (await store.findByIds(ids)).map((user) => user ?? undefined),
     );
-    let relay: OutboxDrainer<OutboxEvent> | undefined;
+    const relay = eventRelayKit(deps, store);
     const shared = new UserServiceDeps(
       store,
       new SessionStore(deps.config, deps.kv),
@@ -38,7 +38,7 @@ export const subgraph = defineSubgraph<UserContext>({
         durationSeconds: deps.config.rateLimits.loginLockoutSeconds,
         describes: "login attempts for this account",
       }),
-      outboxWriteSignal(deps.bus, eventChannel("user"), () => relay),
+      relay.written,
     );
     return {
       resolvers,
@@ -51,12 +51,9 @@ export const subgraph = defineSubgraph<UserContext>({
         const loaders = createLoaders(profiles);
         return { viewer, log, loaders, service: new UserService(shared, viewer, loaders, log) };
       },
-      startWorkers: () => {
-        // Relayed where the workers run; registrations in this process only wake it up.
-        relay = createRelay(deps, store);
-        startWorkers(deps, relay);
-      },
-      settle: async () => relay?.drainAll(),
+      // Relayed where the workers run; registrations elsewhere only wake it up.
+      startWorkers: () => relay.start(),
+      settle: () => relay.settle(),
       repair: async () => {
         // For a consumer that missed registrations (its queue lost, its database restored from
         // an older backup): every user is announced again, in events of REANNOUNCE_BATCH ids,

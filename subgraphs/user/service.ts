@@ -12,7 +12,7 @@ import type { Queues } from "../../platform/queues";
 import type { Limiter } from "../../platform/rate-limits";
 import type { SessionStore } from "../../platform/sessions";
 import { cachedOr, type LocalCache } from "../../platform/local-cache";
-import type { Viewer } from "../../platform/viewer";
+import type { Viewer } from "../../framework/viewer";
 import type { MaybePromise } from "../../lib/maybe";
 import type { UserLoaders } from "./loaders";
 import type { UserRecord, UserStore } from "./store";

@@ -1,6 +1,6 @@
 // The user subgraph's store: the only code that touches its tables (Prisma), no rules.
 import type { PrismaClient, User } from "../../generated/prisma/user/client";
-import type { OutboxEvent } from "../../platform/outbox";
+import type { OutboxEvent } from "../../framework/outbox";
 
 /** A user row as resolvers see it: never the password hash. */
 export type UserRecord = Omit<User, "passwordHash">;
@@ -72,14 +72,5 @@ export class UserStore {
     const rows = await this.prisma.user.findMany({ where: { id: { in: ids.map(BigInt) } }, select: PUBLIC_COLUMNS });
     const byId = new Map(rows.map((row) => [Number(row.id), row]));
     return ids.map((id) => byId.get(id) ?? null);
-  }
-
-  /** Inserts many users at once, skipping ids or usernames that exist (bulk loads, e.g. demo data). */
-  async insertUsers(users: { id: number; username: string; passwordHash: string }[]): Promise<number> {
-    const { count } = await this.prisma.user.createMany({
-      data: users.map((user) => ({ ...user, id: BigInt(user.id) })),
-      skipDuplicates: true,
-    });
-    return count;
   }
 }

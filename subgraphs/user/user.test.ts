@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { USER_REGISTERED_QUEUE, userRegisteredJobId } from "../../lib/events";
 import { SessionStore } from "../../platform/sessions";
-import { Viewer } from "../../platform/viewer";
+import { Viewer } from "../../framework/viewer";
 import { startInProcess, type InProcessStack } from "../../test/in-process";
 
 let stack: InProcessStack;

@@ -2,7 +2,7 @@
 // counts, users' counters, the videos each viewer likes, each video's first comment page and
 // the newest videos the feed starts from. Writers invalidate them after their commit; the
 // counter drainer invalidates the counts it changed (a video's row never changes with them).
-import type { SubgraphDeps } from "../../platform/subgraph";
+import type { SubgraphDeps } from "../../framework/subgraph";
 import type { LocalCache } from "../../platform/local-cache";
 import type { Config } from "../../platform/config";
 import type { CommentConnectionRecord, FeedEntry, UserRecord, VideoCounts, VideoRecord, VideoStore } from "./store";

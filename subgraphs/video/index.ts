@@ -1,10 +1,9 @@
 // The video subgraph: videos, likes and comments, and the counters they give User; media in
-// object storage. Built by the platform (platform/subgraph.ts) from the dependencies it injects.
+// object storage. Built by the framework (framework/subgraph.ts) from the dependencies it injects.
 import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
-import { counterWriteSignal } from "../../platform/counters";
-import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
-import type { SubgraphContext } from "../../platform/viewer";
+import { COUNT_STATEMENTS, defineSubgraph } from "../../framework/subgraph";
+import type { SubgraphContext } from "../../framework/viewer";
 import { MediaStorage } from "../../media/storage";
 import { PrismaClient } from "../../generated/prisma/video/client";
 import { NEWEST, VideoCaches } from "./caches";
@@ -12,12 +11,13 @@ import { createLoaders, type VideoLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { VideoService, VideoServiceDeps } from "./service";
 import { VideoStore, type VideoRecord } from "./store";
-import { createCounterDrainer, startWorkers } from "./workers";
+import { startMediaWorker, videoCounters } from "./workers";
 
 export type VideoContext = SubgraphContext<VideoLoaders, VideoService>;
 
 export const subgraph = defineSubgraph<VideoContext>({
   name: "video",
+  workers: ["media", "video counters"],
   uploads: (config) => ({ maxFileBytes: config.media.maxUploadBytes }),
   create(deps) {
     const { config } = deps;
@@ -25,7 +25,7 @@ export const subgraph = defineSubgraph<VideoContext>({
     const storage = new MediaStorage(config);
     const caches = new VideoCaches(deps, store, config);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
-    let counters: ReturnType<typeof createCounterDrainer> | undefined;
+    const counters = videoCounters(deps, store, caches);
     const shared = new VideoServiceDeps(
       store,
       caches,
@@ -35,7 +35,7 @@ export const subgraph = defineSubgraph<VideoContext>({
       deps.queues,
       deps.kv,
       config,
-      counterWriteSignal(deps.bus, "video", () => counters),
+      counters.written,
     );
     return {
       resolvers,
@@ -45,11 +45,10 @@ export const subgraph = defineSubgraph<VideoContext>({
         return { viewer, log: requestLog, loaders, service: new VideoService(shared, viewer, loaders, requestLog) };
       },
       startWorkers: () => {
-        // Drained where the workers run; writes in this process only wake it up.
-        counters = createCounterDrainer(deps, shared);
-        startWorkers(deps, shared, counters);
+        startMediaWorker(deps, shared);
+        counters.start();
       },
-      settle: async () => counters?.drainAll(),
+      settle: () => counters.settle(),
       warm: async () => {
         const { maxEntries } = config.localCache;
         await caches.newest.load(NEWEST);

@@ -13,12 +13,12 @@ import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
 import { JobFailedError, JobTimeoutError, type Queues } from "../../platform/queues";
 import type { KeyValueStore } from "../../platform/kv";
-import { receivedFileStream } from "../../platform/uploads";
+import { receivedFileStream } from "../../framework/uploads";
 import { cachedOr } from "../../platform/local-cache";
-import type { Viewer } from "../../platform/viewer";
+import type { Viewer } from "../../framework/viewer";
 import { then, type MaybePromise } from "../../lib/maybe";
 import { videoKey, type MediaStorage } from "../../media/storage";
-import { spoolToFile } from "../../media/upload";
+import { fileTooLarge, spoolToFile } from "../../media/upload";
 import { NEWEST, type VideoCaches } from "./caches";
 import { MEDIA_QUEUE, mediaJobId, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoLoaders } from "./loaders";
@@ -232,7 +232,7 @@ export class VideoService {
     } catch (error) {
       throw badInput(`the video file could not be read: ${(error as Error).message}`);
     }
-    const stream = receivedFileStream(file, config.media.maxUploadBytes);
+    const stream = receivedFileStream(file, () => fileTooLarge(config.media.maxUploadBytes));
     let title: string;
     try {
       title = words.mask(checkText(rawTitle, "title", { max: config.limits.title }));

@@ -1,7 +1,7 @@
 // The video subgraph's store: the only code that touches its tables (videos, likes,
 // comments, counters and their outbox), no rules. Every write that changes a counter writes
-// the change to the counter outbox in the same statement (see platform/counters.ts).
-import { sumChanges, type CounterChange as AnyCounterChange, type DrainResult } from "../../platform/counters";
+// the change to the counter outbox in the same statement (see framework/counters.ts).
+import { drainCounterOutbox, type CounterChange as AnyCounterChange, type DrainResult } from "../../framework/counters";
 import { WriteBatcher } from "../../platform/write-batch";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
 import type { Comment, PrismaClient, Video } from "../../generated/prisma/video/client";
@@ -301,33 +301,6 @@ export class VideoStore {
     return pageOf(rows, first, (row) => row);
   }
 
-  /** Inserts many videos at once, skipping ids that exist (bulk loads; counters are reconciled after). */
-  async insertVideos(videos: (NewVideo & { createdAt: Date })[]): Promise<number> {
-    const { count } = await this.prisma.video.createMany({
-      data: videos.map((video) => ({ ...video, id: BigInt(video.id), authorId: BigInt(video.authorId) })),
-      skipDuplicates: true,
-    });
-    return count;
-  }
-
-  /** Inserts many likes at once, skipping those that exist (bulk loads; counters are reconciled after). */
-  async insertLikes(likes: { userId: number; videoId: number; createdAt: Date }[]): Promise<number> {
-    const { count } = await this.prisma.like.createMany({
-      data: likes.map((like) => ({ userId: BigInt(like.userId), videoId: BigInt(like.videoId), createdAt: like.createdAt })),
-      skipDuplicates: true,
-    });
-    return count;
-  }
-
-  /** Inserts many comments at once, skipping ids that exist (bulk loads; counters are reconciled after). */
-  async insertComments(comments: { id: number; videoId: number; userId: number; content: string; createdAt: Date }[]): Promise<number> {
-    const { count } = await this.prisma.comment.createMany({
-      data: comments.map((c) => ({ ...c, id: BigInt(c.id), videoId: BigInt(c.videoId), userId: BigInt(c.userId) })),
-      skipDuplicates: true,
-    });
-    return count;
-  }
-
   /** Inserts a processed video and counts it for its author; false (and nothing written) when it exists (a retried media job). */
   async insertVideo(video: NewVideo): Promise<boolean> {
     const changes: CounterChange[] = [{ entity: "user", id: String(video.authorId), field: "workCount", delta: 1 }];
@@ -344,36 +317,33 @@ export class VideoStore {
 
   /**
    * Applies up to `limit` pending counter changes: sums them per counter, applies the sums and
-   * deletes the rows, in one transaction (see platform/counters.ts).
+   * deletes the rows, in one transaction (see framework/counters.ts).
    */
   drainCounterChanges(limit: number): Promise<DrainResult<CounterChange>> {
-    return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.$queryRaw<{ id: bigint; changes: CounterChange[] }[]>`
-        SELECT id, changes FROM counter_outbox ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-      if (rows.length === 0) return { rows: 0, changes: [] };
-      const changes = sumChanges(rows.map((row) => row.changes));
-      const videos = new Map<string, { favoriteCount: number; commentCount: number }>();
-      const users = new Map<string, { workCount: number; favoriteCount: number; totalFavorited: number }>();
-      for (const change of changes) {
-        if (change.entity === "video") {
-          const sums = videos.get(change.id) ?? { favoriteCount: 0, commentCount: 0 };
-          sums[change.field] += change.delta;
-          videos.set(change.id, sums);
-        } else {
-          const sums = users.get(change.id) ?? { workCount: 0, favoriteCount: 0, totalFavorited: 0 };
-          sums[change.field] += change.delta;
-          users.set(change.id, sums);
+    return this.prisma.$transaction((tx) =>
+      drainCounterOutbox<CounterChange>(tx, limit, async (changes) => {
+        const videos = new Map<string, { favoriteCount: number; commentCount: number }>();
+        const users = new Map<string, { workCount: number; favoriteCount: number; totalFavorited: number }>();
+        for (const change of changes) {
+          if (change.entity === "video") {
+            const sums = videos.get(change.id) ?? { favoriteCount: 0, commentCount: 0 };
+            sums[change.field] += change.delta;
+            videos.set(change.id, sums);
+          } else {
+            const sums = users.get(change.id) ?? { workCount: 0, favoriteCount: 0, totalFavorited: 0 };
+            sums[change.field] += change.delta;
+            users.set(change.id, sums);
+          }
         }
-      }
-      if (videos.size > 0) {
-        await tx.$executeRaw`
+        if (videos.size > 0) {
+          await tx.$executeRaw`
           UPDATE videos v SET favorite_count = v.favorite_count + d.favorites, comment_count = v.comment_count + d.comments, updated_at = now()
           FROM unnest(${[...videos.keys()].map(BigInt)}::bigint[], ${[...videos.values()].map((d) => d.favoriteCount)}::int[],
                       ${[...videos.values()].map((d) => d.commentCount)}::int[]) AS d(id, favorites, comments)
           WHERE v.id = d.id`;
-      }
-      if (users.size > 0) {
-        await tx.$executeRaw`
+        }
+        if (users.size > 0) {
+          await tx.$executeRaw`
           INSERT INTO user_stats (user_id, work_count, favorite_count, total_favorited, updated_at)
           SELECT d.id, d.works, d.favorites, d.received, now()
           FROM unnest(${[...users.keys()].map(BigInt)}::bigint[], ${[...users.values()].map((d) => d.workCount)}::int[],
@@ -382,10 +352,9 @@ export class VideoStore {
           ON CONFLICT (user_id) DO UPDATE SET work_count = user_stats.work_count + excluded.work_count,
             favorite_count = user_stats.favorite_count + excluded.favorite_count,
             total_favorited = user_stats.total_favorited + excluded.total_favorited, updated_at = now()`;
-      }
-      await tx.$executeRaw`DELETE FROM counter_outbox WHERE id = ANY(${rows.map((row) => row.id)}::bigint[])`;
-      return { rows: rows.length, changes };
-    });
+        }
+      }),
+    );
   }
 
   /**

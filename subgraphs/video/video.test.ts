@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Upload, type FileUpload } from "graphql-upload-minimal";
 import { createLogger } from "../../platform/logger";
-import type { RunningService } from "../../platform/subgraph-host";
+import type { RunningService } from "../../platform/http";
 import { startStorageServer } from "../../media/storage-server";
 import { fastConfig, signedIn, startInProcess, type InProcessStack } from "../../test/in-process";
 import { makeEmptyFile, makeTextFile, makeVideo, removeMedia } from "../../test/media";

@@ -1,36 +1,29 @@
-// The video subgraph's background work: the media worker (probe, cover, row) and the counter
-// drainer (applies pending counter changes in batches, then drops the cached counts).
-import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
-import type { SubgraphDeps } from "../../platform/subgraph";
+// The video subgraph's background work: the media worker (probe, cover, row) and its counters
+// (pending changes applied in batches, then the cached counts dropped).
+import { counterKit } from "../../framework/counters";
+import type { OutboxKit } from "../../framework/outbox";
+import type { SubgraphDeps } from "../../framework/subgraph";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
-import { NEWEST } from "./caches";
+import { NEWEST, type VideoCaches } from "./caches";
 import { MEDIA_QUEUE, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoServiceDeps } from "./service";
-import type { CounterChange } from "./store";
+import type { CounterChange, VideoStore } from "./store";
 
-export function createCounterDrainer(
-  deps: SubgraphDeps,
-  shared: Pick<VideoServiceDeps, "store" | "caches">,
-): CounterDrainer<CounterChange> {
-  const { store, caches } = shared;
-  return new CounterDrainer<CounterChange>(
-    "video",
+export function videoCounters(deps: SubgraphDeps, store: VideoStore, caches: VideoCaches): OutboxKit {
+  return counterKit<CounterChange>(
+    deps,
     (limit) => store.drainCounterChanges(limit),
-    ({ rows, changes }) => {
-      deps.metrics.counterChangesApplied.inc({ subgraph: "video" }, rows);
-      // Drop the cached counts that changed (the videos' rows stay).
+    // Drop the cached counts that changed (the videos' rows stay).
+    (changes) => {
       caches.counts.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)));
       caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id)));
     },
-    deps.config,
-    deps.log,
   );
 }
 
-export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, counters: CounterDrainer<CounterChange>): void {
+export function startMediaWorker(deps: SubgraphDeps, shared: VideoServiceDeps): void {
   const { config, log, queues } = deps;
   const { store, storage, caches } = shared;
-
   queues.work<MediaJob, MediaOutcome>(
     MEDIA_QUEUE,
     async (job) => {
@@ -47,17 +40,11 @@ export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, count
       // Idempotent (a retried job writes nothing twice), and counted in the same statement.
       if (await store.insertVideo({ id: videoId, authorId, title, ...processed })) {
         caches.newest.invalidate([NEWEST]);
-        counters.kick();
+        shared.countersWritten();
       }
       log.info({ videoId, authorId, durationMs: processed.durationMs }, "video published");
       return { published: true };
     },
     { concurrency: config.media.workerConcurrency },
   );
-
-  const database = deps.database;
-  if (database) deps.metrics.countPending("video", () => countPendingChanges(database));
-  listenForCounterWrites(deps.bus, "video", counters);
-  counters.start();
-  deps.onClose(() => counters.stop());
 }

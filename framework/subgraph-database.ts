@@ -1,11 +1,11 @@
 // Opens a subgraph's own database, applying its pending migrations first when this process
 // owns them (always for an embedded database, on request for PostgreSQL).
 import path from "node:path";
-import type { Config } from "./config";
-import { openDatabase, type Database } from "./database";
-import type { Logger } from "./logger";
-import { migrate } from "./migrations";
-import type { SubgraphEntry } from "./registry";
+import type { Config } from "../platform/config";
+import { openDatabase, type Database } from "../platform/database";
+import type { Logger } from "../platform/logger";
+import { migrate } from "../platform/migrations";
+import type { SubgraphEntry } from "../platform/registry";
 
 export function migrationsDir(entry: SubgraphEntry): string {
   return path.join(entry.prismaFolder, "migrations");

@@ -1,39 +1,28 @@
 // Hosts a built subgraph over HTTP (split mode) the same way for every subgraph: only callers
 // holding the internal secret get in, the caller's identity comes from the gateway's headers,
 // and errors leave with a code and without internals.
-import { createHash, timingSafeEqual } from "node:crypto";
 import { ApolloServer, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import type { RouteHandlerMethod } from "fastify";
 import { parseId } from "../lib/ids";
-import { formatErrorFor } from "./error-format";
-import type { Config } from "./config";
-import { Deadline } from "./deadline";
-import { AUTH_FAILURE_HEADER, DEADLINE_HEADER, INTERNAL_SECRET_HEADER, SESSION_ID_HEADER, VIEWER_ID_HEADER } from "./headers";
-import { createHttpServer, listen } from "./http";
-import { platformReadiness } from "./runtime";
-import type { Logger } from "./logger";
-import type { BuiltSubgraph, Platform } from "./subgraph";
-import { acceptGraphQLUploads } from "./uploads";
-import { Viewer } from "./viewer";
-
-export interface RunningService {
-  readonly name: string;
-  readonly url: string;
-  readonly port: number;
-  /** Where its process serves GET /metrics (its own port). */
-  readonly metricsUrl?: string;
-  close(): Promise<void>;
-}
-
-const digest = (value: string) => createHash("sha256").update(value).digest();
-
-/** Constant-time comparison of a presented secret with the configured one. */
-export function secretMatches(presented: string | string[] | undefined, expected: string): boolean {
-  if (typeof presented !== "string") return false;
-  return timingSafeEqual(digest(presented), digest(expected));
-}
+import { formatErrorFor } from "../framework/error-format";
+import type { Config } from "../platform/config";
+import { Deadline } from "../platform/deadline";
+import {
+  AUTH_FAILURE_HEADER,
+  DEADLINE_HEADER,
+  INTERNAL_SECRET_HEADER,
+  secretMatches,
+  SESSION_ID_HEADER,
+  VIEWER_ID_HEADER,
+} from "../platform/headers";
+import { createHttpServer, listen, type RunningService } from "../platform/http";
+import { platformReadiness } from "../platform/health";
+import type { Logger } from "../platform/logger";
+import type { BuiltSubgraph, Platform } from "../framework/subgraph";
+import { acceptGraphQLUploads } from "../framework/uploads";
+import { Viewer } from "../framework/viewer";
 
 /** The caller as the gateway's headers describe it. */
 export function viewerFromHeaders(headers: Record<string, string | string[] | undefined>): Viewer {

@@ -1,57 +1,49 @@
-// Which services the stack has and how each one starts, derived from supergraph.yaml: the
-// embedded object storage (without S3_ENDPOINT), one server per subgraph, one worker process
-// per subgraph that has async work (workers.ts), the gateway and the REST adapter. The
-// launcher (start.ts), docker-compose and the tests all start services through this module.
-import fs from "node:fs";
-import path from "node:path";
+// Which services the stack has and how each one starts, derived from the subgraphs (supergraph.yaml
+// paired with subgraphs/index.ts): the embedded object storage (without S3_ENDPOINT), one
+// server per subgraph, one worker process per subgraph that declares workers, the gateway and
+// the REST adapter. The entry (main.ts), docker-compose and the tests all start services
+// through this module.
 import type { Config } from "../platform/config";
-import { Resources, type Stoppable } from "../platform/lifecycle";
+import { Resources, type Stoppable } from "./lifecycle";
 import type { Logger } from "../platform/logger";
 import { Metrics } from "../platform/metrics";
-import { SUBGRAPHS, type SubgraphEntry } from "../platform/registry";
-import { reachable } from "../platform/health";
+import { platformReadiness, reachable } from "../platform/health";
+import type { RunningService } from "../platform/http";
 import { startMetricsServer } from "../platform/metrics-server";
-import { openPlatform, platformReadiness } from "../platform/runtime";
-import { buildSubgraph, hasDatabase, loadDefinition, type BuiltSubgraph, type Platform } from "../platform/subgraph";
-import { openSubgraphDatabase } from "../platform/subgraph-database";
-import { secretMatches, startSubgraphServer, type RunningService } from "../platform/subgraph-host";
-import { INTERNAL_SECRET_HEADER } from "../platform/headers";
-import type { FastifyInstance } from "fastify";
+import { buildSubgraph, hasDatabase, hasWorkers, type BuiltSubgraph, type KnownSubgraph, type Platform } from "../framework/subgraph";
+import { openSubgraphDatabase } from "../framework/subgraph-database";
 import { startGateway } from "../gateway/server";
 import { startStorageServer } from "../media/storage-server";
 import { HttpGatewayExecutor, LocalGatewayExecutor } from "../rest-adapter/gateway-client";
-import { seedDemo, SEED_ROUTE } from "./seed-demo";
 import { startRestAdapter } from "../rest-adapter/server";
+import { KNOWN_SUBGRAPHS } from "../subgraphs";
+import { openPlatform } from "./runtime";
+import { startSubgraphServer } from "./subgraph-host";
 
 export type ServiceKind = "storage" | "subgraph" | "workers" | "gateway" | "rest-adapter";
 
 export interface ServiceSpec {
   name: string;
   kind: ServiceKind;
-  subgraph?: SubgraphEntry;
+  subgraph?: KnownSubgraph;
   /** Whether this configuration runs it at all. */
   enabled(config: Config): boolean;
 }
 
-/** Whether a subgraph has queue consumers (the template's workers.ts). */
-export function hasWorkers(entry: SubgraphEntry): boolean {
-  return fs.existsSync(path.join(entry.folder, "workers.ts")) || fs.existsSync(path.join(path.dirname(entry.module), "workers.js"));
-}
-
 /** Whether a subgraph's server also runs its workers (always with an embedded database, which has one owner). */
-export function workersInSubgraphProcess(config: Config, entry: SubgraphEntry): boolean {
-  return config.workersInProcess || config.subgraphs[entry.name]?.database.kind === "embedded";
+export function workersInSubgraphProcess(config: Config, subgraph: KnownSubgraph): boolean {
+  return config.workersInProcess || config.subgraphs[subgraph.entry.name]?.database.kind === "embedded";
 }
 
-export function stackServices(registry: readonly SubgraphEntry[] = SUBGRAPHS): ServiceSpec[] {
+export function stackServices(subgraphs: readonly KnownSubgraph[] = KNOWN_SUBGRAPHS): ServiceSpec[] {
   return [
     { name: "storage", kind: "storage", enabled: (config) => config.storage.embedded },
-    ...registry.map((entry): ServiceSpec => ({ name: entry.name, kind: "subgraph", subgraph: entry, enabled: () => true })),
-    ...registry.filter(hasWorkers).map((entry): ServiceSpec => ({
-      name: `${entry.name}-workers`,
+    ...subgraphs.map((subgraph): ServiceSpec => ({ name: subgraph.entry.name, kind: "subgraph", subgraph, enabled: () => true })),
+    ...subgraphs.filter(hasWorkers).map((subgraph): ServiceSpec => ({
+      name: `${subgraph.entry.name}-workers`,
       kind: "workers",
-      subgraph: entry,
-      enabled: (config) => !workersInSubgraphProcess(config, entry),
+      subgraph,
+      enabled: (config) => !workersInSubgraphProcess(config, subgraph),
     })),
     { name: "gateway", kind: "gateway", enabled: () => true },
     { name: "rest-adapter", kind: "rest-adapter", enabled: () => true },
@@ -59,44 +51,16 @@ export function stackServices(registry: readonly SubgraphEntry[] = SUBGRAPHS): S
 }
 
 /** Opens a subgraph's database (when it has one) and builds it on `platform`. */
-export async function openSubgraph(entry: SubgraphEntry, platform: Platform, resources: Resources): Promise<BuiltSubgraph> {
+export async function openSubgraph({ entry, definition }: KnownSubgraph, platform: Platform, resources: Resources): Promise<BuiltSubgraph> {
   const database = hasDatabase(entry)
     ? resources.add("database", await openSubgraphDatabase(platform.config, entry, platform.log), (d) => d.close())
     : null;
-  return resources.add(entry.name, await buildSubgraph(entry, loadDefinition(entry), platform, database), (s) => s.close());
+  return resources.add(entry.name, await buildSubgraph(entry, definition, platform, database), (s) => s.close());
 }
 
 /** Queue consumers stop (finishing their jobs) before the subgraphs and databases they use close. */
 function stopWorkersFirst(platform: Platform, resources: Resources): void {
   resources.add("queues", platform.queues, (queues) => queues.close());
-}
-
-/**
- * `npm run seed:demo` while this process holds the embedded database: the seeding runs here,
- * streaming its progress as JSON lines. Only for callers holding the internal secret, and
- * never in production.
- */
-function adminRoutes(app: FastifyInstance, config: Config): void {
-  app.post(SEED_ROUTE, async (request, reply) => {
-    if (!secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)) {
-      return reply.code(403).send({ error: "this route only answers callers holding the internal secret" });
-    }
-    reply.hijack();
-    reply.raw.writeHead(200, { "content-type": "application/x-ndjson" });
-    const send = (line: object) => reply.raw.write(`${JSON.stringify(line)}\n`);
-    try {
-      await seedDemo(config, {
-        table: (table, total) => {
-          send({ table, total });
-          return { increment: (increment) => send({ table, increment }) };
-        },
-        done: (done) => send({ done }),
-      });
-    } catch (error) {
-      send({ error: (error as Error).message });
-    }
-    reply.raw.end();
-  });
 }
 
 /**
@@ -138,15 +102,15 @@ async function guarded<T extends Stoppable>(start: (resources: Resources) => Pro
 
 /** One subgraph over HTTP (split mode), with its workers when they belong in its process. */
 export function startSubgraphService(
-  entry: SubgraphEntry,
+  known: KnownSubgraph,
   config: Config,
   log: Logger,
-  port = config.subgraphs[entry.name]!.port,
+  port = config.subgraphs[known.entry.name]!.port,
 ): Promise<RunningService> {
   return guarded<RunningService>(async (resources) => {
-    const platform = resources.add("platform", await openPlatform(config, log, entry.name), (p) => p.close());
-    const subgraph = await openSubgraph(entry, platform, resources);
-    if (workersInSubgraphProcess(config, entry)) await subgraph.startWorkers();
+    const platform = resources.add("platform", await openPlatform(config, log, known.entry.name), (p) => p.close());
+    const subgraph = await openSubgraph(known, platform, resources);
+    if (workersInSubgraphProcess(config, known)) await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
     warmInBackground([subgraph], platform);
     const server = resources.add("server", await startSubgraphServer(subgraph, platform, port), (s) => s.close());
@@ -156,10 +120,11 @@ export function startSubgraphService(
 }
 
 /** A subgraph's workers alone (split mode with WORKERS_IN_PROCESS=false). */
-export function startWorkersService(entry: SubgraphEntry, config: Config, log: Logger): Promise<Stoppable> {
+export function startWorkersService(known: KnownSubgraph, config: Config, log: Logger): Promise<Stoppable> {
+  const { entry, definition } = known;
   return guarded<Stoppable>(async (resources) => {
     const platform = resources.add("platform", await openPlatform(config, log, `${entry.name}-workers`), (p) => p.close());
-    const subgraph = await openSubgraph(entry, platform, resources);
+    const subgraph = await openSubgraph(known, platform, resources);
     await subgraph.startWorkers();
     stopWorkersFirst(platform, resources);
     const metrics = resources.add(
@@ -170,7 +135,7 @@ export function startWorkersService(entry: SubgraphEntry, config: Config, log: L
       })),
       (m) => m.close(),
     );
-    log.info(`${entry.name} workers running`);
+    log.info(`${entry.name} workers running: ${definition.workers?.join(", ")}`);
     return { metricsUrl: metrics.url };
   }, log);
 }
@@ -253,19 +218,15 @@ export function startColocated(
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
     if (config.storage.embedded && ports.storage !== false)
       resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());
-    const subgraphs = await Promise.all(SUBGRAPHS.map((entry) => openSubgraph(entry, platform, resources)));
+    const subgraphs = await Promise.all(KNOWN_SUBGRAPHS.map((known) => openSubgraph(known, platform, resources)));
     for (const [index, subgraph] of subgraphs.entries()) {
-      if (workersInSubgraphProcess(config, SUBGRAPHS[index]!)) await subgraph.startWorkers();
+      if (workersInSubgraphProcess(config, KNOWN_SUBGRAPHS[index]!)) await subgraph.startWorkers();
     }
     stopWorkersFirst(platform, resources);
     warmInBackground(subgraphs, platform);
     const locations = Object.fromEntries(subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-    const gateway = resources.add(
-      "gateway",
-      await startGateway(platform, locations, ports.gateway ?? config.ports.gateway, (app) => {
-        if (!config.production) adminRoutes(app, config);
-      }),
-      (g) => g.close(),
+    const gateway = resources.add("gateway", await startGateway(platform, locations, ports.gateway ?? config.ports.gateway), (g) =>
+      g.close(),
     );
     const rest = resources.add(
       "rest-adapter",

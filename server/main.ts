@@ -1,14 +1,14 @@
 // `npm start`: runs the whole stack on this machine. By default in ONE process (co-located:
 // subgraphs, gateway and REST adapter call each other as functions); `npm start -- --split`
 // runs one child process per service instead, talking HTTP, as deployments do. `node
-// dist/scripts/start.js <service>` runs one service in this process, which is what each
+// dist/server/main.js <service>` runs one service in this process, which is what each
 // docker-compose container runs. Which services run, and with which id-generator worker ids,
 // is decided here and in stack.ts (from supergraph.yaml) and nowhere else.
 // First: tracing must start before the modules it instruments load.
 import "../platform/tracing-boot";
 import { fork, type ChildProcess } from "node:child_process";
 import { ConfigError, loadConfig, type Config } from "../platform/config";
-import { runAsProcess } from "../platform/lifecycle";
+import { runAsProcess } from "./lifecycle";
 import { createLogger, exitAfterFlush } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
 import { startColocated, startService, stackServices, type ServiceSpec } from "./stack";
@@ -158,7 +158,7 @@ if (require.main === module) {
       );
       process.exit(64);
     }
-    if (spec.subgraph) refuseEmbeddedWhenSplit(configOrExit(), [spec.subgraph.name]);
+    if (spec.subgraph) refuseEmbeddedWhenSplit(configOrExit(), [spec.subgraph.entry.name]);
     runAsProcess(spec.name, (config, log) => startService(spec, config, log));
   }
 }

@@ -1,16 +1,15 @@
 // What one process shares among the services it runs (see Platform in subgraph.ts): on Redis
 // for every running stack, or in memory for the fast test tier and tools that run without it.
-import type { Config } from "./config";
-import type { ReadinessChecks } from "./health";
-import { MemoryKeyValueStore, RedisKeyValueStore } from "./kv";
-import { LocalInvalidationBus, RedisInvalidationBus } from "./local-cache";
-import type { Logger } from "./logger";
-import { Metrics } from "./metrics";
-import { BullQueues, MemoryQueues } from "./queues";
-import { createLimiterFactory } from "./rate-limits";
-import { fixedWorkerId, WorkerIdLease } from "./worker-id";
-import { connectRedis } from "./redis";
-import type { Platform } from "./subgraph";
+import type { Config } from "../platform/config";
+import { MemoryKeyValueStore, RedisKeyValueStore } from "../platform/kv";
+import { LocalInvalidationBus, RedisInvalidationBus } from "../platform/local-cache";
+import type { Logger } from "../platform/logger";
+import { Metrics } from "../platform/metrics";
+import { BullQueues, MemoryQueues } from "../platform/queues";
+import { createLimiterFactory } from "../platform/rate-limits";
+import { fixedWorkerId, WorkerIdLease } from "../platform/worker-id";
+import { connectRedis } from "../platform/redis";
+import type { Platform } from "../framework/subgraph";
 
 export interface OpenPlatform extends Platform {
   close(): Promise<void>;
@@ -74,10 +73,4 @@ export function memoryPlatform(config: Config, log: Logger, service: string): Op
     workerId: fixedWorkerId(config.idWorkerId ?? 0),
     close: () => queues.close(),
   };
-}
-
-/** Readiness of what the platform itself depends on: Redis, where it has one. */
-export function platformReadiness(platform: Pick<Platform, "redis">): ReadinessChecks {
-  const redis = platform.redis;
-  return redis ? { redis: () => redis.ping() } : {};
 }

@@ -6,8 +6,8 @@ import { loadConfig } from "../platform/config";
 import { openDatabase } from "../platform/database";
 import { migrate } from "../platform/migrations";
 import { SUBGRAPHS } from "../platform/registry";
-import { hasDatabase } from "../platform/subgraph";
-import { migrationsDir } from "../platform/subgraph-database";
+import { hasDatabase } from "../framework/subgraph";
+import { migrationsDir } from "../framework/subgraph-database";
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -4,8 +4,8 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { AppError, ERROR_CODES } from "../lib/errors";
-import { isInfrastructureFailure } from "./failures";
-import type { Logger } from "./logger";
+import { isInfrastructureFailure } from "../platform/failures";
+import type { Logger } from "../platform/logger";
 
 /** Codes that describe the caller's mistake or a coded condition: their messages are safe to show as they are. */
 const CLIENT_ERROR_CODES = new Set<string>([

@@ -1,24 +1,9 @@
 // Who is calling a subgraph: established once by the gateway (a verified token and a live
 // session) and handed to the subgraph with the request; subgraphs trust nothing else.
 import { unauthenticated } from "../lib/errors";
-import type { Deadline } from "./deadline";
-import type { Logger } from "./logger";
-
-export type TokenFailure = "malformed" | "invalid-signature" | "expired" | "revoked";
-
-export function describeTokenFailure(reason: string | undefined): string {
-  switch (reason) {
-    case "expired":
-      return "token expired, please log in again";
-    case "revoked":
-      return "session ended (logged out or expired), please log in again";
-    case "invalid-signature":
-    case "malformed":
-      return "invalid token";
-    default:
-      return "login required";
-  }
-}
+import type { Deadline } from "../platform/deadline";
+import type { Logger } from "../platform/logger";
+import { describeTokenFailure } from "../platform/sessions";
 
 export interface SignedIn {
   userId: number;

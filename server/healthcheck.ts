@@ -1,4 +1,4 @@
-// `node dist/scripts/healthcheck.js`: the container health check. Every process of the stack,
+// `node dist/server/healthcheck.js`: the container health check. Every process of the stack,
 // workers included, serves its metrics on METRICS_PORT; an answer there within two seconds
 // means the process is alive and its event loop is turning. (HTTP services also answer
 // /healthz and /readyz on their own ports, for orchestrators that probe those.)

@@ -7,7 +7,7 @@ import path from "node:path";
 import { composeServices } from "@apollo/composition";
 import { Supergraph } from "@apollo/federation-internals";
 import { parse, printSchema } from "graphql";
-import { projectRoot, type SubgraphEntry } from "./registry";
+import { projectRoot, type SubgraphEntry } from "../platform/registry";
 
 export const SUPERGRAPH_FILE = path.join(projectRoot, "supergraph.graphql");
 export const API_SCHEMA_FILE = path.join(projectRoot, "generated", "schema", "api.graphql");

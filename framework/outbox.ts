@@ -2,12 +2,11 @@
 // other subgraphs) are written in one transaction, and a drainer carries the pending rows on
 // afterwards (applies them, or relays them to BullMQ), deleting each only once it is done. A
 // crash, a Redis outage or a lost signal between the two delays the follow-up; it never loses it.
-import type { Config } from "./config";
-import type { Database } from "./database";
-import type { InvalidationBus } from "./local-cache";
-import type { Logger } from "./logger";
-import type { Queues } from "./queues";
-import { currentTraceparent, inLinkedSpan } from "./tracing";
+import type { Database } from "../platform/database";
+import type { InvalidationBus } from "../platform/local-cache";
+import type { Logger } from "../platform/logger";
+import { currentTraceparent, inLinkedSpan } from "../platform/tracing";
+import type { SubgraphDeps } from "./subgraph";
 
 export interface DrainResult<Item> {
   /** Outbox rows handled (and deleted). */
@@ -141,7 +140,7 @@ export class OutboxDrainer<Item> {
  * runs one (`local()`), or tells the processes that do over the bus (at most every few
  * milliseconds, however many writes there were).
  */
-export function outboxWriteSignal(
+function outboxWriteSignal(
   bus: InvalidationBus,
   channel: string,
   local: () => { kick(traceparent?: string): void } | undefined,
@@ -172,7 +171,7 @@ export function outboxWriteSignal(
 }
 
 /** Wakes `drainer` whenever another process announces rows on `channel`. */
-export function listenForOutboxWrites(bus: InvalidationBus, channel: string, drainer: { kick(traceparent?: string): void }): void {
+function listenForOutboxWrites(bus: InvalidationBus, channel: string, drainer: { kick(traceparent?: string): void }): void {
   bus.subscribe(channel, (traceparents) => {
     if (traceparents === "all" || traceparents.length === 0) return drainer.kick();
     for (const traceparent of traceparents) drainer.kick(traceparent);
@@ -196,29 +195,60 @@ export interface EventOutboxStore {
   relayEvents(limit: number, send: (events: OutboxEvent[]) => Promise<void>): Promise<number>;
 }
 
-/** The drainer that relays a subgraph's pending events to their BullMQ queues. */
-export function createEventRelay(
-  subgraph: string,
-  store: EventOutboxStore,
-  deps: { queues: Queues; config: Pick<Config, "counters">; log: Logger },
-): OutboxDrainer<OutboxEvent> {
-  return new OutboxDrainer<OutboxEvent>(
-    `${subgraph} events`,
-    async (limit) => {
-      let sent: OutboxEvent[] = [];
-      const rows = await store.relayEvents(limit, async (events) => {
-        for (const event of events) await deps.queues.queue(event.queue).add(event.queue, event.payload, { jobId: event.jobId });
-        sent = events;
-      });
-      return { rows, changes: sent };
-    },
-    ({ rows }) => deps.log.debug({ subgraph, events: rows }, "relayed events to their queues"),
-    { ...deps.config.counters, kickDelayMs: 0 },
-    deps.log,
-  );
+/** The drainer that relays a subgraph's pending events to their BullMQ queues, as a kit (see outboxKit). */
+export function eventRelayKit(deps: SubgraphDeps, store: EventOutboxStore): OutboxKit {
+  const name = deps.name;
+  return outboxKit(deps, `events-written:${name}`, {
+    create: () =>
+      new OutboxDrainer<OutboxEvent>(
+        `${name} events`,
+        async (limit) => {
+          let sent: OutboxEvent[] = [];
+          const rows = await store.relayEvents(limit, async (events) => {
+            for (const event of events) await deps.queues.queue(event.queue).add(event.queue, event.payload, { jobId: event.jobId });
+            sent = events;
+          });
+          return { rows, changes: sent };
+        },
+        ({ rows }) => deps.log.debug({ subgraph: name, events: rows }, "relayed events to their queues"),
+        { ...deps.config.counters, kickDelayMs: 0 },
+        deps.log,
+      ),
+    countPending: (database) => deps.metrics.countPendingEvents(name, () => countPendingEvents(database)),
+  });
 }
 
-export const eventChannel = (subgraph: string) => `events-written:${subgraph}`;
+/** What a subgraph holds of one outbox: what its writers call, and what its workers start. */
+export interface OutboxKit {
+  /** Call after writing outbox rows: wakes the drainer here, or announces the rows to the processes that drain. */
+  readonly written: () => void;
+  /** Drains in this process from now on (where the subgraph's workers run); stops when the subgraph closes. */
+  start(): void;
+  /** Drains everything pending here (tests and tools); nothing where this process does not drain. */
+  settle(): Promise<void>;
+}
+
+/** The wiring every outbox shares: the write signal, the drainer's wake-ups, its pending-rows gauge and its stop. */
+export function outboxKit<Item>(
+  deps: SubgraphDeps,
+  channel: string,
+  drainer: { create(): OutboxDrainer<Item>; countPending(database: Database): void },
+): OutboxKit {
+  let running: OutboxDrainer<Item> | undefined;
+  return {
+    written: outboxWriteSignal(deps.bus, channel, () => running),
+    start: () => {
+      if (running) return;
+      const started = drainer.create();
+      running = started;
+      if (deps.database) drainer.countPending(deps.database);
+      listenForOutboxWrites(deps.bus, channel, started);
+      started.start();
+      deps.onClose(() => started.stop());
+    },
+    settle: async () => running?.drainAll(),
+  };
+}
 
 /**
  * Events waiting in a subgraph's `event_outbox`, for the `outbox_events_pending` metric: on a

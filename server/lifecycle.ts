@@ -1,10 +1,10 @@
 // Start-up and shutdown of a service process: resources are closed in reverse order of opening,
 // also when start-up fails halfway, and signals end the process cleanly within a deadline.
-import { ConfigError, loadConfig, type Config } from "./config";
-import { createLogger, exitAfterFlush, type Logger } from "./logger";
-import { EmbeddedDatabaseBusyError } from "./embedded-postgres";
-import { RedisUnavailableError } from "./redis";
-import { stopTracing } from "./tracing";
+import { ConfigError, loadConfig, type Config } from "../platform/config";
+import { createLogger, exitAfterFlush, type Logger } from "../platform/logger";
+import { EmbeddedDatabaseBusyError } from "../platform/embedded-postgres";
+import { RedisUnavailableError } from "../platform/redis";
+import { stopTracing } from "../platform/tracing";
 
 export class Resources {
   private readonly closers: { name: string; close: () => unknown }[] = [];
@@ -50,7 +50,7 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
 
   start(config, log).then(
     (running) => {
-      // Tells a launcher that forked this process (scripts/start.ts) that it is serving.
+      // Tells a launcher that forked this process (server/main.ts) that it is serving.
       process.send?.({ type: "ready", service });
       let stopping = false;
       const stop = (signal: string) => {

@@ -10,18 +10,18 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper";
 import { defaultFieldResolver, isObjectType, parse, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Redis } from "ioredis";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
-import type { Config } from "./config";
-import type { Database } from "./database";
-import type { KeyValueStore } from "./kv";
-import { LocalCache, type BatchLoader, type InvalidationBus, type LocalCacheOptions } from "./local-cache";
-import type { Logger } from "./logger";
-import type { Metrics } from "./metrics";
-import type { Queues } from "./queues";
-import type { LimiterFactory } from "./rate-limits";
+import type { Config } from "../platform/config";
+import type { Database } from "../platform/database";
+import type { KeyValueStore } from "../platform/kv";
+import { LocalCache, type BatchLoader, type InvalidationBus, type LocalCacheOptions } from "../platform/local-cache";
+import type { Logger } from "../platform/logger";
+import type { Metrics } from "../platform/metrics";
+import type { Queues } from "../platform/queues";
+import type { LimiterFactory } from "../platform/rate-limits";
 import type { WorkerIdSource } from "../lib/ids";
-import type { SubgraphEntry } from "./registry";
-import type { Deadline } from "./deadline";
-import type { ReadinessChecks } from "./health";
+import type { SubgraphEntry } from "../platform/registry";
+import type { Deadline } from "../platform/deadline";
+import type { ReadinessChecks } from "../platform/health";
 import type { RequestScope } from "./viewer";
 
 /** What one process shares among the services it runs: Redis (or memory), queues, metrics. */
@@ -70,7 +70,7 @@ export interface SubgraphDeps extends Platform {
 }
 
 export interface SubgraphParts<Context> {
-  resolvers: unknown;
+  resolvers: GraphQLResolverMap<Context>;
   /** The per-request context: { viewer, log, loaders, service }. */
   context(scope: RequestScope): Context;
   /** Starts its queue consumers in this process (where it has async work). */
@@ -89,6 +89,11 @@ export interface SubgraphParts<Context> {
 
 export interface SubgraphDefinition<Context = unknown> {
   name: string;
+  /**
+   * Its background work (queue consumers, outbox drainers), named for logs; a subgraph that
+   * declares some has a workers process of its own in split mode, and its parts must start them.
+   */
+  workers?: readonly string[];
   /** Accept file uploads (GraphQL multipart requests) up to this size per file. */
   uploads?(config: Config): { maxFileBytes: number };
   create(deps: SubgraphDeps): Promise<SubgraphParts<Context>> | SubgraphParts<Context>;
@@ -111,14 +116,43 @@ export interface BuiltSubgraph<Context = unknown> {
   close(): Promise<void>;
 }
 
-/** Loads a registry entry's definition from its compiled module (its `subgraph` export). */
-export function loadDefinition(entry: SubgraphEntry): SubgraphDefinition {
-  const module = require(entry.module) as { subgraph?: SubgraphDefinition };
-  if (!module.subgraph || module.subgraph.name !== entry.name) {
-    throw new Error(`${entry.module} must export \`subgraph\`, the definition of the "${entry.name}" subgraph`);
-  }
-  return module.subgraph;
+/**
+ * A definition whatever its context type: a list of subgraphs holds several (each subgraph's
+ * resolvers are checked against its own context where it is defined; a context is both taken
+ * and returned, so no one type parameter covers them all).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type AnySubgraphDefinition = SubgraphDefinition<any>;
+
+/** A subgraph of supergraph.yaml with its definition in code. */
+export interface KnownSubgraph {
+  readonly entry: SubgraphEntry;
+  readonly definition: AnySubgraphDefinition;
 }
+
+/**
+ * Pairs supergraph.yaml's subgraphs with the definitions in code (subgraphs/index.ts), in the
+ * file's order; a subgraph in one and not the other is a mistake, said at once.
+ */
+export function pairDefinitions(entries: readonly SubgraphEntry[], definitions: readonly AnySubgraphDefinition[]): KnownSubgraph[] {
+  const byName = new Map(definitions.map((definition) => [definition.name, definition]));
+  const missing = entries.filter((entry) => !byName.has(entry.name)).map((entry) => entry.name);
+  const extra = definitions.filter((definition) => !entries.some((entry) => entry.name === definition.name)).map((d) => d.name);
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      [
+        missing.length > 0 && `supergraph.yaml names ${missing.join(", ")}, which subgraphs/index.ts does not define`,
+        extra.length > 0 && `subgraphs/index.ts defines ${extra.join(", ")}, which supergraph.yaml does not list`,
+      ]
+        .filter(Boolean)
+        .join("; "),
+    );
+  }
+  return entries.map((entry) => ({ entry, definition: byName.get(entry.name)! }));
+}
+
+/** Whether a subgraph has background work of its own (its definition's `workers`). */
+export const hasWorkers = ({ definition }: KnownSubgraph): boolean => (definition.workers?.length ?? 0) > 0;
 
 /** Whether a subgraph keeps rows (has prisma/<name>/schema.prisma). */
 export function hasDatabase(entry: SubgraphEntry): boolean {
@@ -175,6 +209,9 @@ export async function buildSubgraph<Context>(
   };
   try {
     const parts = await definition.create(deps);
+    if ((definition.workers?.length ?? 0) > 0 !== (parts.startWorkers !== undefined)) {
+      throw new Error(`the ${entry.name} subgraph must declare \`workers\` exactly when its parts start some`);
+    }
     const schema = buildSubgraphSchema({ typeDefs: readSdl(entry), resolvers: parts.resolvers as GraphQLResolverMap<unknown> });
     const deadlines = new WeakMap<object, Deadline>();
     stopAtDeadline(schema, deadlines);

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from "fastify";
 import { processRequest, Upload, type FileUpload } from "graphql-upload-minimal";
-import { badInput, type AppError } from "../lib/errors";
+import type { AppError } from "../lib/errors";
 
 /**
  * Lets `app` accept multipart bodies on routes that use the returned preValidation hook: the
@@ -53,19 +53,17 @@ export function findUploads(value: unknown, path = "variables", found: { path: s
   return found;
 }
 
-export const fileTooLarge = (maxBytes: number) => badInput(`the video file is too large (at most ${maxBytes} bytes)`);
-
 /**
  * The stream of a received file, to read instead of `createReadStream()`: when the parser hits
  * its size limit, graphql-upload-minimal unpipes the file stream from every consumer and it
- * never ends for them; this stream fails there instead, with a BAD_USER_INPUT "too large".
+ * never ends for them; this stream fails there instead, with the error `tooLarge` makes.
  */
-export function receivedFileStream(file: FileUpload, maxBytes: number): Readable {
+export function receivedFileStream(file: FileUpload, tooLarge: () => Error): Readable {
   const source = file.createReadStream();
   const forward = new PassThrough();
   source.once("limit", () => {
     source.unpipe(forward);
-    forward.destroy(fileTooLarge(maxBytes));
+    forward.destroy(tooLarge());
   });
   source.once("error", (error) => forward.destroy(error));
   return source.pipe(forward);
