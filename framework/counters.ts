@@ -75,8 +75,9 @@ export function counterKit<Change extends CounterChange>(
         `${name} counters`,
         drain,
         async ({ rows, changes }) => {
-          deps.metrics.counterChangesApplied.inc({ subgraph: name }, rows);
           await applied(changes);
+          // Counted once every process dropped what the changes made stale: applied means visible everywhere.
+          deps.metrics.counterChangesApplied.inc({ subgraph: name }, rows);
         },
         deps.config.counters,
         deps.log,

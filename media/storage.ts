@@ -46,8 +46,9 @@ export class MediaStorage {
     try {
       await this.client.setBucketPolicy(this.bucket, JSON.stringify(policy));
     } catch (error) {
-      // The embedded server implements no policies and serves every object anyway.
-      if (!this.config.storage.embedded) throw error;
+      // The embedded server (here, or another process's) implements no policies; it decides
+      // itself what anonymous clients may read (media/storage-server.ts).
+      if (!this.config.storage.embedded && (error as { code?: string }).code !== "NotImplemented") throw error;
     }
   }
 

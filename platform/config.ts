@@ -122,6 +122,7 @@ const stackVariables = {
   LOCAL_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
   LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
   FEED_CACHE_SIZE: positiveInt.default(600),
+  CACHE_INVALIDATION_TIMEOUT_MS: positiveInt.default(500),
   TRUST_PROXY: z.string().min(1).optional(),
   // Tracing (platform/tracing.ts): on only when an OTLP endpoint is set; the SDK reads these too.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
@@ -325,6 +326,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlMs: e.LOCAL_CACHE_TTL_SECONDS * 1000,
       /** Newest videos the feed serves from memory; older pages are read from the database. */
       feedSize: e.FEED_CACHE_SIZE,
+      /** Longest a writer waits for every other process to drop what its write changed. */
+      invalidationTimeoutMs: e.CACHE_INVALIDATION_TIMEOUT_MS,
     },
     commentTimeZone: e.COMMENT_TIME_ZONE,
     chat: {

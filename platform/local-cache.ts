@@ -1,7 +1,9 @@
 // In-process caches of hot entities (user profiles, counters, video rows, what a viewer likes
 // or follows), so a hot read costs no query at all. Exact, not merely fresh-ish:
 // - a writer invalidates after its commit, in its own process at once and in every other
-//   process through the invalidation bus (Redis pub/sub);
+//   process through the invalidation bus (Redis pub/sub), and answers its client only once
+//   every other process has said it dropped the keys (or a short deadline passed), so a read
+//   on any replica right after a write never finds what the write changed;
 // - a read that was loading while an invalidation came in does not store what it loaded
 //   (it may predate the write), so no stale value outlives an invalidation;
 // - entries also expire after a TTL, and a process that lost its bus connection drops
@@ -15,8 +17,14 @@ import type { Logger } from "./logger";
 export const EVERYTHING = "*";
 
 export interface InvalidationBus {
-  /** Tells every process (this one included) that these keys of `cache` changed (`*` for all caches, or all keys). */
+  /** Tells every process (this one included) that these keys of `cache` changed (`*` for all caches, or all keys); nobody waits. */
   publish(cache: string, keys: readonly (string | number)[]): void;
+  /**
+   * Drops these keys of `cache` here at once and in every other process; resolves once every
+   * other process listening has acknowledged it, or after the bus's deadline (then logged and
+   * counted). What a writer awaits before it answers.
+   */
+  invalidate(cache: string, keys: readonly (string | number)[]): Promise<void>;
   /** Hands this process's invalidations of `cache` to `drop` ("all" after a lost connection). */
   subscribe(cache: string, drop: (keys: string[] | "all") => void): void;
   /** Calls `then` after every cache dropped everything (to fill them again). */
@@ -45,6 +53,10 @@ export class LocalInvalidationBus implements InvalidationBus {
     for (const drop of this.subscribers.get(cache) ?? []) drop(list.includes(EVERYTHING) ? "all" : list);
   }
 
+  async invalidate(cache: string, keys: readonly (string | number)[]): Promise<void> {
+    this.publish(cache, keys);
+  }
+
   subscribe(cache: string, drop: (keys: string[] | "all") => void): void {
     this.subscribers.set(cache, [...(this.subscribers.get(cache) ?? []), drop]);
   }
@@ -56,6 +68,22 @@ interface BusMessage {
   origin: string;
   cache: string;
   keys: string[];
+  /** Set when the sender waits: receivers answer it on the sender's acknowledgement channel. */
+  ack?: string;
+}
+
+export interface InvalidationOptions {
+  /** Longest a writer waits for the other processes' acknowledgements. */
+  ackTimeoutMs: number;
+  /** Called with how long an acknowledged invalidation took, and whether every process answered in time. */
+  observe?(seconds: number, complete: boolean): void;
+}
+
+interface AwaitedInvalidation {
+  remaining: number;
+  started: number;
+  timer: NodeJS.Timeout;
+  resolve(): void;
 }
 
 /**
@@ -65,6 +93,10 @@ interface BusMessage {
 export class RedisInvalidationBus extends LocalInvalidationBus {
   private readonly channel: string;
   private readonly origin = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  /** Where other processes acknowledge this one's invalidations. */
+  private readonly ackChannel: string;
+  private readonly awaited = new Map<string, AwaitedInvalidation>();
+  private sequence = 0;
   private connectedBefore = false;
 
   constructor(
@@ -72,10 +104,13 @@ export class RedisInvalidationBus extends LocalInvalidationBus {
     private readonly subscriber: Redis,
     prefix: string,
     private readonly log: Logger,
+    private readonly options: InvalidationOptions = { ackTimeoutMs: 500 },
   ) {
     super();
     this.channel = `${prefix}:cache-invalidation`;
+    this.ackChannel = `${this.channel}:ack:${this.origin}`;
     subscriber.on("message", (channel: string, text: string) => {
+      if (channel === this.ackChannel) return this.acknowledged(text);
       if (channel !== this.channel) return;
       let message: BusMessage;
       try {
@@ -84,7 +119,13 @@ export class RedisInvalidationBus extends LocalInvalidationBus {
         return;
       }
       // This process applied its own invalidations when it published them.
-      if (message.origin !== this.origin) super.publish(message.cache, message.keys);
+      if (message.origin === this.origin) return;
+      super.publish(message.cache, message.keys);
+      if (message.ack) {
+        this.publisher.publish(`${this.channel}:ack:${message.origin}`, message.ack).catch((error: unknown) => {
+          this.log.warn({ err: error }, "could not acknowledge a cache invalidation; its writer waits out its deadline");
+        });
+      }
     });
     // Messages sent while the connection was down are gone: forget everything instead.
     subscriber.on("ready", () => {
@@ -97,8 +138,49 @@ export class RedisInvalidationBus extends LocalInvalidationBus {
   }
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channel, this.ackChannel);
     this.connectedBefore = true;
+  }
+
+  override async invalidate(cache: string, keys: readonly (string | number)[]): Promise<void> {
+    super.publish(cache, keys);
+    const ack = `${this.origin}:${++this.sequence}`;
+    const message: BusMessage = { origin: this.origin, cache, keys: keys.map(String), ack };
+    const started = performance.now();
+    let receivers: number;
+    try {
+      receivers = await this.publisher.publish(this.channel, JSON.stringify(message));
+    } catch (error) {
+      // Other processes keep the old value until they reconnect (which drops everything) or its TTL.
+      this.log.error({ err: error, cache }, "could not publish a cache invalidation");
+      this.options.observe?.((performance.now() - started) / 1000, false);
+      return;
+    }
+    // Every subscriber heard it, this process's own among them: wait for the others to drop the keys.
+    const remaining = receivers - 1;
+    if (remaining <= 0) return this.options.observe?.((performance.now() - started) / 1000, true);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        const waiting = this.awaited.get(ack);
+        this.awaited.delete(ack);
+        this.log.warn(
+          { cache, unanswered: waiting?.remaining, ms: this.options.ackTimeoutMs },
+          "processes did not acknowledge a cache invalidation in time; a read there may be stale until they do",
+        );
+        this.options.observe?.((performance.now() - started) / 1000, false);
+        resolve();
+      }, this.options.ackTimeoutMs);
+      this.awaited.set(ack, { remaining, started, timer, resolve });
+    });
+  }
+
+  private acknowledged(ack: string): void {
+    const waiting = this.awaited.get(ack);
+    if (!waiting || --waiting.remaining > 0) return;
+    this.awaited.delete(ack);
+    clearTimeout(waiting.timer);
+    this.options.observe?.((performance.now() - waiting.started) / 1000, true);
+    waiting.resolve();
   }
 
   override publish(cache: string, keys: readonly (string | number)[]): void {
@@ -111,6 +193,11 @@ export class RedisInvalidationBus extends LocalInvalidationBus {
   }
 
   override async close(): Promise<void> {
+    for (const [ack, waiting] of this.awaited) {
+      clearTimeout(waiting.timer);
+      waiting.resolve();
+      this.awaited.delete(ack);
+    }
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 }
@@ -236,14 +323,14 @@ export class LocalCache<Key extends string | number, Value> {
     this.entries.set(key, { value, expiresAt: now + this.options.ttlMs });
   }
 
-  /** After a commit: drop these keys here and in every other process. */
-  invalidate(keys: readonly Key[]): void {
-    if (keys.length > 0) this.bus.publish(this.name, keys);
+  /** After a commit: drop these keys here and in every other process; resolves once they all have (answer the writer then). */
+  async invalidate(keys: readonly Key[]): Promise<void> {
+    if (keys.length > 0) await this.bus.invalidate(this.name, keys);
   }
 
   /** After a change to many entries at once (reconciliation): drop everything, everywhere. */
-  invalidateAll(): void {
-    this.bus.publish(this.name, [EVERYTHING]);
+  invalidateAll(): Promise<void> {
+    return this.bus.invalidate(this.name, [EVERYTHING]);
   }
 
   /**

@@ -10,6 +10,8 @@ export class Metrics {
   readonly httpDuration: Histogram<"route" | "method">;
   readonly dbStatements: Counter<"database">;
   readonly cacheLookups: Counter<"cache" | "result">;
+  /** Writers' waits for every process to drop what they changed, by outcome (acknowledged by all, or timed out). */
+  readonly cacheInvalidations: Histogram<"outcome">;
   readonly counterChangesApplied: Counter<"subgraph">;
   /** GraphQL operations at the gateway, by operation name (bounded) and type. */
   readonly graphqlDuration: Histogram<"operation" | "type">;
@@ -50,6 +52,13 @@ export class Metrics {
       name: "db_statements_total",
       help: "SQL statements sent to the database",
       labelNames: ["database"],
+      registers: [this.registry],
+    });
+    this.cacheInvalidations = new Histogram({
+      name: "cache_invalidation_seconds",
+      help: "Time a writer waited for every process to drop the cached entries its write changed, by outcome (acknowledged or timeout)",
+      labelNames: ["outcome"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [this.registry],
     });
     this.cacheLookups = new Counter({

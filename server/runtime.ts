@@ -29,11 +29,14 @@ export async function openPlatform(config: Config, log: Logger, service: string)
     throw error;
   }
   const queues = new BullQueues(config, redis, workerRedis, log);
-  const bus = new RedisInvalidationBus(redis, subscriber, config.redis.prefix, log);
+  const metrics = new Metrics(service, { defaultMetrics: true });
+  const bus = new RedisInvalidationBus(redis, subscriber, config.redis.prefix, log, {
+    ackTimeoutMs: config.localCache.invalidationTimeoutMs,
+    observe: (seconds, complete) => metrics.cacheInvalidations.observe({ outcome: complete ? "acknowledged" : "timeout" }, seconds),
+  });
   await bus.start();
   const workerId =
     config.idWorkerId !== undefined ? fixedWorkerId(config.idWorkerId) : await WorkerIdLease.acquire(redis, config.redis.prefix, log);
-  const metrics = new Metrics(service, { defaultMetrics: true });
   metrics.countQueues(() => queues.counts());
   return {
     config,

@@ -1,4 +1,5 @@
 // What a test client does: legacy REST calls the way the app makes them, and GraphQL calls.
+import fs from "node:fs";
 import { INTERNAL_SECRET_HEADER } from "../platform/headers";
 import type { Stack } from "./stack";
 
@@ -101,4 +102,21 @@ export async function eventually(check: () => Promise<boolean>, what: string, ti
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Registers a new user through the legacy route; its id and token. */
+export async function registerUser(stack: Pick<Stack, "restUrl">, prefix = "user"): Promise<{ userId: number; token: string }> {
+  const answer = await legacy(stack, "/douyin/user/register/", { username: uniqueName(prefix), password: "pa55word" }, { method: "POST" });
+  if (answer.body.status_code !== 0) throw new Error(`registration failed: ${answer.text}`);
+  return { userId: answer.body.user_id as number, token: answer.body.token as string };
+}
+
+/** POST /douyin/publish/action/ the way the app does: multipart with data, title and token. */
+export async function publishLegacy(stack: Pick<Stack, "restUrl">, token: string, file: string, title: string, filename = "clip.mp4") {
+  const form = new FormData();
+  form.set("token", token);
+  form.set("title", title);
+  form.set("data", new Blob([fs.readFileSync(file)], { type: "video/mp4" }), filename);
+  const response = await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form });
+  return { httpStatus: response.status, body: (await response.json()) as { status_code: number; status_msg: string } };
 }

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { fork, type ChildProcess } from "node:child_process";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { loadConfig, projectRoot, type Config } from "../platform/config";
@@ -248,4 +249,50 @@ export async function startStack(
     await cleanup();
     throw error;
   }
+}
+
+export interface Replica {
+  restUrl: string;
+  graphqlUrl: string;
+  metricsUrl: string;
+  process: ChildProcess;
+  /** SIGTERM, and resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Another replica of a stack, as a deployment runs one: the co-located process (`node
+ * dist/server/main.js`) in a process of its own, on the same databases, Redis prefix and object
+ * storage, on ports of its own. Its caches are its own; only Redis connects it to the others.
+ */
+export async function startReplica(stack: Pick<Stack, "environment">, overrides: Record<string, string> = {}): Promise<Replica> {
+  const [rest, gateway, metrics] = [await freePort(), await freePort(), await freePort()];
+  const child = fork(SERVER_ENTRY, [], {
+    env: {
+      ...(process.env as Record<string, string>),
+      ...stack.environment,
+      REST_PORT: String(rest),
+      GATEWAY_PORT: String(gateway),
+      METRICS_PORT: String(metrics),
+      // The first replica's object storage (the embedded one runs once).
+      S3_ENDPOINT: `http://127.0.0.1:${stack.environment.S3_PORT}`,
+      ...overrides,
+    },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", (code, signal) => reject(new Error(`the replica exited during start-up (${code ?? signal})`)));
+  });
+  return {
+    restUrl: `http://127.0.0.1:${rest}`,
+    graphqlUrl: `http://127.0.0.1:${gateway}/graphql`,
+    metricsUrl: `http://127.0.0.1:${metrics}`,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

@@ -38,7 +38,7 @@ export const subgraph = defineSubgraph<RelationContext>({
       warm: async () => ({ followCounters: await caches.counters.warm(() => store.recentCounters(config.localCache.maxEntries)) }),
       reconcile: async () => {
         const followCounts = await store.reconcileFollowCounts();
-        caches.counters.invalidateAll();
+        await caches.counters.invalidateAll();
         return { followCounts };
       },
     };

@@ -85,7 +85,7 @@ export class RelationService {
     const followerId = this.viewer.require().userId;
     if (followerId === followeeId) throw badInput("you cannot follow yourself");
     if (!(await this.deps.userExists(followeeId))) throw notFound(`user ${followeeId} not found`);
-    if (await this.deps.store.insertFollow(followerId, followeeId)) this.followsChanged(followerId);
+    if (await this.deps.store.insertFollow(followerId, followeeId)) await this.followsChanged(followerId);
     return { id: followeeId };
   }
 
@@ -93,15 +93,19 @@ export class RelationService {
     const followeeId = requireId(userId, "user");
     const followerId = this.viewer.require().userId;
     if (followerId === followeeId) throw badInput("you cannot unfollow yourself");
-    if (await this.deps.store.deleteFollow(followerId, followeeId)) this.followsChanged(followerId);
+    if (await this.deps.store.deleteFollow(followerId, followeeId)) await this.followsChanged(followerId);
     return { id: followeeId };
   }
 
-  /** After a follow or unfollow committed: whom the follower follows is cached, and counters changed. */
-  private followsChanged(followerId: number): void {
-    this.deps.caches.followeesOf.invalidate([followerId]);
+  /**
+   * After a follow or unfollow committed: whom the follower follows is cached (answered only
+   * once every replica dropped it), and counters changed.
+   */
+  private async followsChanged(followerId: number): Promise<void> {
+    const dropped = this.deps.caches.followeesOf.invalidate([followerId]);
     this.loaders.relationOf.clearAll();
     this.deps.countersWritten();
+    await dropped;
   }
 
   follows(

@@ -68,8 +68,7 @@ export const subgraph = defineSubgraph<VideoContext>({
       },
       reconcile: async () => {
         const fixed = await store.reconcile();
-        caches.counts.invalidateAll();
-        caches.users.invalidateAll();
+        await Promise.all([caches.counts.invalidateAll(), caches.users.invalidateAll()]);
         return fixed;
       },
     };

@@ -169,7 +169,7 @@ export class VideoService {
     const id = requireId(videoId, "video");
     const userId = this.viewer.require().userId;
     const video = await this.deps.requireVideo(id);
-    if (await this.deps.store.insertLike(userId, id, likeChanges(video, userId, 1))) this.likesChanged(userId);
+    if (await this.deps.store.insertLike(userId, id, likeChanges(video, userId, 1))) await this.likesChanged(userId);
     return video;
   }
 
@@ -177,15 +177,19 @@ export class VideoService {
     const id = requireId(videoId, "video");
     const userId = this.viewer.require().userId;
     const video = await this.deps.requireVideo(id);
-    if (await this.deps.store.deleteLike(userId, id, likeChanges(video, userId, -1))) this.likesChanged(userId);
+    if (await this.deps.store.deleteLike(userId, id, likeChanges(video, userId, -1))) await this.likesChanged(userId);
     return video;
   }
 
-  /** After a like or unlike committed: what the viewer likes is cached, and a counter changed. */
-  private likesChanged(userId: number): void {
-    this.deps.caches.likedBy.invalidate([userId]);
+  /**
+   * After a like or unlike committed: what the viewer likes is cached (answered only once every
+   * replica dropped it), and a counter changed.
+   */
+  private async likesChanged(userId: number): Promise<void> {
+    const dropped = this.deps.caches.likedBy.invalidate([userId]);
     this.loaders.isFavorite.clearAll();
     this.deps.countersWritten();
+    await dropped;
   }
 
   async addComment(videoId: string, rawContent: string): Promise<CommentRecord> {
@@ -197,8 +201,9 @@ export class VideoService {
     const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content }, [
       { entity: "video", id: String(id), field: "commentCount", delta: 1 },
     ]);
-    caches.firstCommentPages.invalidate([id]);
+    const dropped = caches.firstCommentPages.invalidate([id]);
     this.deps.countersWritten();
+    await dropped;
     return comment;
   }
 
@@ -211,8 +216,9 @@ export class VideoService {
     const videoId = Number(comment.videoId);
     if (!(await this.deps.store.softDeleteComment(id, [{ entity: "video", id: String(videoId), field: "commentCount", delta: -1 }])))
       return true;
-    this.deps.caches.firstCommentPages.invalidate([videoId]);
+    const dropped = this.deps.caches.firstCommentPages.invalidate([videoId]);
     this.deps.countersWritten();
+    await dropped;
     return true;
   }
 

@@ -14,10 +14,11 @@ export function videoCounters(deps: SubgraphDeps, store: VideoStore, caches: Vid
     deps,
     (limit) => store.drainCounterChanges(limit),
     // Drop the cached counts that changed (the videos' rows stay).
-    (changes) => {
-      caches.counts.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)));
-      caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id)));
-    },
+    (changes) =>
+      Promise.all([
+        caches.counts.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id))),
+        caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id))),
+      ]),
   );
 }
 
@@ -39,8 +40,10 @@ export function startMediaWorker(deps: SubgraphDeps, shared: VideoServiceDeps): 
       }
       // Idempotent (a retried job writes nothing twice), and counted in the same statement.
       if (await store.insertVideo({ id: videoId, authorId, title, ...processed })) {
-        caches.newest.invalidate([NEWEST]);
+        const dropped = caches.newest.invalidate([NEWEST]);
         shared.countersWritten();
+        // The publish is answered when this job completes: by then every replica's feed has it.
+        await dropped;
       }
       log.info({ videoId, authorId, durationMs: processed.durationMs }, "video published");
       return { published: true };
