@@ -94,6 +94,8 @@ export interface SubgraphDefinition<Context = unknown> {
    * declares some has a workers process of its own in split mode, and its parts must start them.
    */
   workers?: readonly string[];
+  /** It keeps files in object storage (production then requires S3_ENDPOINT, real keys and MEDIA_PUBLIC_BASE_URL). */
+  objectStorage?: boolean;
   /** Accept file uploads (GraphQL multipart requests) up to this size per file. */
   uploads?(config: Config): { maxFileBytes: number };
   create(deps: SubgraphDeps): Promise<SubgraphParts<Context>> | SubgraphParts<Context>;

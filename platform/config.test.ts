@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from "./config";
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, refuseDevelopmentParts } from "./config";
 
 describe("loadConfig", () => {
   it("has working defaults: the documented ports and embedded databases", () => {
@@ -55,5 +55,58 @@ describe("loadConfig", () => {
     const config = loadConfig({ VIDEO_DATABASE_URL: "postgresql://u@db:5432/video" });
     assert.deepEqual(config.subgraphs.video!.database, { kind: "postgres", url: "postgresql://u@db:5432/video" });
     assert.equal(config.subgraphs.user!.database.kind, "embedded");
+  });
+});
+
+describe("production refuses the development stand-ins", () => {
+  const production = { NODE_ENV: "production", JWT_SECRET: "j".repeat(40), INTERNAL_SECRET: "i".repeat(32) };
+  const realParts = {
+    ...production,
+    USER_DATABASE_URL: "postgresql://douyin@db:5432/douyin_user",
+    VIDEO_DATABASE_URL: "postgresql://douyin@db:5432/douyin_video",
+    RELATION_DATABASE_URL: "postgresql://douyin@db:5432/douyin_relation",
+    S3_ENDPOINT: "http://minio:9000",
+    S3_ACCESS_KEY: "douyin",
+    S3_SECRET_KEY: "a-real-secret-key",
+    MEDIA_PUBLIC_BASE_URL: "https://media.example.com/douyin-media",
+  };
+  const refusal = (env: Record<string, string>, needs: Parameters<typeof refuseDevelopmentParts>[1]) => {
+    try {
+      refuseDevelopmentParts(loadConfig(env), needs);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message.split("\n");
+    }
+  };
+
+  it("refuses the embedded database of each subgraph the process opens, one message each", () => {
+    const lines = refusal(production, { databases: ["user", "video"], objectStorage: false });
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^USER_DATABASE_URL: production keeps the user subgraph's rows in PostgreSQL/);
+    assert.match(lines[1]!, /^VIDEO_DATABASE_URL: /);
+    assert.deepEqual(refusal(production, { databases: [], objectStorage: false }), [], "an edge opens no database");
+  });
+
+  it("refuses the embedded object storage, its keys and media URLs that only work on this machine", () => {
+    const lines = refusal(production, { databases: [], objectStorage: true });
+    assert.equal(lines.length, 3);
+    assert.match(lines[0]!, /^S3_ENDPOINT: /);
+    assert.match(lines[1]!, /^S3_ACCESS_KEY, S3_SECRET_KEY: production refuses the development storage keys/);
+    assert.match(lines[2]!, /^MEDIA_PUBLIC_BASE_URL: /);
+    const onlyKeys = refusal({ ...realParts, S3_SECRET_KEY: "S3RVER" }, { databases: [], objectStorage: true });
+    assert.equal(onlyKeys.length, 1);
+    assert.match(onlyKeys[0]!, /S3_SECRET_KEY/);
+  });
+
+  it("accepts the real parts, and lets development use the stand-ins", () => {
+    assert.deepEqual(refusal(realParts, { databases: ["user", "video", "relation"], objectStorage: true }), []);
+    assert.deepEqual(refusal({}, { databases: ["user", "video", "relation"], objectStorage: true }), []);
+  });
+
+  it("takes proxies' addresses for TRUST_PROXY, never `true`", () => {
+    assert.throws(() => loadConfig({ ...realParts, TRUST_PROXY: "true" }), /TRUST_PROXY: production takes the addresses or CIDRs/);
+    assert.deepEqual(loadConfig({ ...realParts, TRUST_PROXY: "10.0.0.0/8, 127.0.0.1" }).trustProxy, ["10.0.0.0/8", "127.0.0.1"]);
+    assert.equal(loadConfig({ TRUST_PROXY: "true" }).trustProxy, true, "development may trust any proxy");
   });
 });

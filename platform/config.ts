@@ -9,6 +9,8 @@ export { projectRoot };
 
 export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
 export const DEVELOPMENT_INTERNAL_SECRET = "development-only-internal-secret";
+/** The embedded object storage's keys (s3rver's own): a development stand-in, refused in production. */
+export const DEVELOPMENT_STORAGE_KEY = "S3RVER";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -93,8 +95,8 @@ const stackVariables = {
   WORKERS_IN_PROCESS: bool.default(true),
   S3_ENDPOINT: optionalUrl,
   S3_PORT: port.default(9000),
-  S3_ACCESS_KEY: z.string().min(1).default("S3RVER"),
-  S3_SECRET_KEY: z.string().min(1).default("S3RVER"),
+  S3_ACCESS_KEY: z.string().min(1).default(DEVELOPMENT_STORAGE_KEY),
+  S3_SECRET_KEY: z.string().min(1).default(DEVELOPMENT_STORAGE_KEY),
   S3_REGION: z.string().min(1).default("us-east-1"),
   MEDIA_BUCKET: z
     .string()
@@ -188,6 +190,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
     throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
+  }
+  if (production && e.TRUST_PROXY?.trim() === "true") {
+    throw new ConfigError(
+      "TRUST_PROXY: production takes the addresses or CIDRs of the proxies in front (e.g. 10.0.0.0/8), not `true`, which lets any client name its own address and so its rate limits",
+    );
   }
   const dataDir = path.resolve(projectRoot, e.DATA_DIR);
   const s3Endpoint = e.S3_ENDPOINT ?? `http://127.0.0.1:${e.S3_PORT}`;
@@ -293,6 +300,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       region: e.S3_REGION,
       bucket: e.MEDIA_BUCKET,
       publicBaseUrl: (e.MEDIA_PUBLIC_BASE_URL ?? `${s3Endpoint}/${e.MEDIA_BUCKET}`).replace(/\/+$/, ""),
+      /** Whether MEDIA_PUBLIC_BASE_URL was set (the default is only right on one machine). */
+      publicBaseUrlSet: e.MEDIA_PUBLIC_BASE_URL !== undefined,
     },
     media: {
       maxUploadBytes: e.MEDIA_MAX_UPLOAD_BYTES,
@@ -364,6 +373,47 @@ export type DatabaseConfig =
   | { readonly kind: "memory"; readonly instance: string; readonly schema: string };
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/** What one process of the stack needs around it, for production's refusals. */
+export interface ServiceNeeds {
+  /** The subgraphs whose databases it opens. */
+  databases: readonly string[];
+  /** Whether it keeps files in object storage and builds their public URLs. */
+  objectStorage: boolean;
+}
+
+/**
+ * Production runs on real parts: every part a process needs that is still the development
+ * stand-in (the embedded database, the embedded object storage and its keys, media URLs that
+ * only work on this machine) is refused at start, all of them at once, one message each.
+ */
+export function refuseDevelopmentParts(config: Config, needs: ServiceNeeds): void {
+  if (!config.production) return;
+  const problems: string[] = [];
+  for (const name of needs.databases) {
+    if (config.subgraphs[name]?.database.kind === "postgres") continue;
+    problems.push(
+      `${name.toUpperCase()}_DATABASE_URL: production keeps the ${name} subgraph's rows in PostgreSQL; the embedded database is for development (set the URL of its database)`,
+    );
+  }
+  if (needs.objectStorage) {
+    const { storage } = config;
+    if (storage.embedded) {
+      problems.push(
+        "S3_ENDPOINT: production stores media in MinIO or S3; the embedded object storage is for development (set the storage's S3 API URL)",
+      );
+    }
+    if (storage.accessKey === DEVELOPMENT_STORAGE_KEY || storage.secretKey === DEVELOPMENT_STORAGE_KEY) {
+      problems.push("S3_ACCESS_KEY, S3_SECRET_KEY: production refuses the development storage keys (set the storage's credentials)");
+    }
+    if (!storage.publicBaseUrlSet) {
+      problems.push(
+        "MEDIA_PUBLIC_BASE_URL: production needs the address phones fetch media from (e.g. https://media.example.com/douyin-media); the default only works on this machine",
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("\n"));
+}
 
 /** `host:port,host:port` as ioredis takes it. */
 function hostPorts(list: string): { host: string; port: number }[] {

@@ -78,6 +78,12 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
       process.on("SIGTERM", () => stop("SIGTERM"));
     },
     (error: unknown) => {
+      if (error instanceof ConfigError) {
+        // A configuration this process refuses to run with: say what to set, as a bad variable is said.
+        process.stderr.write(`${service}: ${error.message}\n`);
+        log.fatal(`${service} cannot start: ${error.message}`);
+        return exitAfterFlush(log, 78);
+      }
       const expected = error instanceof RedisUnavailableError || error instanceof ConfigError || error instanceof EmbeddedDatabaseBusyError;
       if (expected) log.fatal(`${service} cannot start: ${(error as Error).message}`);
       else log.fatal({ err: error }, `${service} failed to start`);

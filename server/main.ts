@@ -158,7 +158,9 @@ if (require.main === module) {
       );
       process.exit(64);
     }
-    if (spec.subgraph) refuseEmbeddedWhenSplit(configOrExit(), [spec.subgraph.entry.name]);
+    // (Production says more, at start: every development stand-in the service would use.)
+    const config = configOrExit();
+    if (spec.subgraph && !config.production) refuseEmbeddedWhenSplit(config, [spec.subgraph.entry.name]);
     runAsProcess(spec.name, (config, log) => startService(spec, config, log));
   }
 }

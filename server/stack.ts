@@ -3,7 +3,7 @@
 // server per subgraph, one worker process per subgraph that declares workers, the gateway and
 // the REST adapter. The entry (main.ts), docker-compose and the tests all start services
 // through this module.
-import type { Config } from "../platform/config";
+import { ConfigError, refuseDevelopmentParts, type Config, type ServiceNeeds } from "../platform/config";
 import { Resources, type Stoppable } from "./lifecycle";
 import type { Logger } from "../platform/logger";
 import { Metrics } from "../platform/metrics";
@@ -48,6 +48,14 @@ export function stackServices(subgraphs: readonly KnownSubgraph[] = KNOWN_SUBGRA
     { name: "gateway", kind: "gateway", enabled: () => true },
     { name: "rest-adapter", kind: "rest-adapter", enabled: () => true },
   ];
+}
+
+/** What the subgraphs of a process need around them (production refuses development stand-ins for these). */
+export function needsOf(subgraphs: readonly KnownSubgraph[]): ServiceNeeds {
+  return {
+    databases: subgraphs.filter((known) => hasDatabase(known.entry)).map((known) => known.entry.name),
+    objectStorage: subgraphs.some((known) => known.definition.objectStorage === true),
+  };
 }
 
 /** Opens a subgraph's database (when it has one) and builds it on `platform`. */
@@ -179,9 +187,13 @@ export function startRestService(
 }
 
 /** Starts one service of the split stack in this process. */
-export function startService(spec: ServiceSpec, config: Config, log: Logger): Promise<Stoppable> {
+export async function startService(spec: ServiceSpec, config: Config, log: Logger): Promise<Stoppable> {
+  refuseDevelopmentParts(config, needsOf(spec.subgraph ? [spec.subgraph] : []));
   switch (spec.kind) {
     case "storage":
+      if (config.production) {
+        throw new ConfigError("storage: the embedded object storage is for development; production uses MinIO or S3 (S3_ENDPOINT)");
+      }
       return startStorageServer(config, log);
     case "subgraph":
       return startSubgraphService(spec.subgraph!, config, log);
@@ -215,6 +227,7 @@ export function startColocated(
   ports: { rest?: number; gateway?: number; metrics?: number; storage?: number | false } = {},
 ): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
+    refuseDevelopmentParts(config, needsOf(KNOWN_SUBGRAPHS));
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
     if (config.storage.embedded && ports.storage !== false)
       resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());

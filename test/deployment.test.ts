@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { CONFIG_VARIABLES, loadConfig, projectRoot } from "../platform/config";
-import { stackServices } from "../server/stack";
+import { CONFIG_VARIABLES, loadConfig, projectRoot, refuseDevelopmentParts } from "../platform/config";
+import { needsOf, stackServices } from "../server/stack";
 import { compose, composeEnvironment, stackContainers } from "./compose";
 
 describe("docker-compose.yml", () => {
@@ -31,6 +31,13 @@ describe("docker-compose.yml", () => {
       const env = service.environment ?? {};
       for (const key of Object.keys(env)) assert.ok(CONFIG_VARIABLES.includes(key), `${name}: ${key} is a known variable`);
       assert.doesNotThrow(() => loadConfig(composeEnvironment(env)), name);
+      const spec = stackServices().find((candidate) => candidate.name === name);
+      if (spec) {
+        assert.doesNotThrow(
+          () => refuseDevelopmentParts(loadConfig(composeEnvironment(env)), needsOf(spec.subgraph ? [spec.subgraph] : [])),
+          `${name}: production accepts its parts`,
+        );
+      }
       if (env.ID_WORKER_ID) {
         assert.ok(!ids.has(env.ID_WORKER_ID), `${name}: worker id ${env.ID_WORKER_ID} is unique`);
         ids.add(env.ID_WORKER_ID);

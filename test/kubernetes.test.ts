@@ -17,13 +17,13 @@ import * as models from "kubernetes-models";
 import { Registry } from "prom-client";
 import YAML from "yaml";
 import { WORKER_BITS } from "../lib/ids";
-import { CONFIG_VARIABLES, loadConfig, projectRoot, type Config } from "../platform/config";
+import { CONFIG_VARIABLES, loadConfig, projectRoot, refuseDevelopmentParts, type Config } from "../platform/config";
 import { healthRoutes } from "../platform/health";
 import { createLogger } from "../platform/logger";
 import { startMetricsServer, type MetricsServer } from "../platform/metrics-server";
 import { SUBGRAPH_NAMES } from "../platform/registry";
 import { compose, composeValue, stackContainers } from "./compose";
-import { stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../server/stack";
+import { needsOf, stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../server/stack";
 
 /** A manifest as parsed from YAML: loosely shaped (tests may use `any`). */
 type Manifest = any;
@@ -451,6 +451,13 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
               config!.subgraphs[workload.subgraph]!.database.kind,
               "postgres",
               `${where}: ${workload.subgraph} has its PostgreSQL database`,
+            );
+          }
+          // What production refuses at start (a development stand-in the service would use).
+          if (container === workload.main) {
+            assert.doesNotThrow(
+              () => refuseDevelopmentParts(config!, needsOf(workload.spec.subgraph ? [workload.spec.subgraph] : [])),
+              `${where}: production accepts its parts`,
             );
           }
         }

@@ -18,6 +18,7 @@ export type VideoContext = SubgraphContext<VideoLoaders, VideoService>;
 export const subgraph = defineSubgraph<VideoContext>({
   name: "video",
   workers: ["media", "video counters"],
+  objectStorage: true,
   uploads: (config) => ({ maxFileBytes: config.media.maxUploadBytes }),
   create(deps) {
     const { config } = deps;
