@@ -22,131 +22,298 @@ const optionalUrl = z
   .optional();
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((value) => value === "true" || value === "1" || value === "yes");
 
+/**
+ * Documents a variable beside its definition: what it means and, where the schema's default
+ * does not say it (unset, or a default that depends on another variable), what applies without
+ * it. docs/configuration.md is rendered from these (`npm run docs:config`).
+ */
+function describe<Schema extends z.ZodType>(schema: Schema, meaning: string, defaultText?: string): Schema {
+  return schema.meta({ description: meaning, ...(defaultText !== undefined && { defaultText }) });
+}
+
 /** Each subgraph's own variables, named after it in supergraph.yaml (e.g. VIDEO_PORT). */
-function subgraphVariables(entry: SubgraphEntry) {
+export function subgraphVariables(entry: SubgraphEntry) {
+  const prefix = entry.envPrefix;
   return {
-    [`${entry.envPrefix}_PORT`]: port.default(entry.port),
-    [`${entry.envPrefix}_SUBGRAPH_URL`]: optionalUrl,
-    [`${entry.envPrefix}_DATABASE_URL`]: optionalUrl,
+    [`${prefix}_PORT`]: describe(
+      port.default(entry.port),
+      `the ${entry.name} subgraph's port in split mode`,
+      `\`${entry.port}\` (the port of its \`routing_url\` in \`supergraph.yaml\`)`,
+    ),
+    [`${prefix}_SUBGRAPH_URL`]: describe(
+      optionalUrl,
+      `where the gateway finds the ${entry.name} subgraph (split mode)`,
+      `\`http://127.0.0.1:$${prefix}_PORT/graphql\``,
+    ),
+    [`${prefix}_DATABASE_URL`]: describe(
+      optionalUrl,
+      `the ${entry.name} subgraph's own PostgreSQL database`,
+      `unset: schema \`${entry.name}\` of the embedded PGlite in \`$DATA_DIR/postgres\``,
+    ),
   };
 }
 
-/** Every variable the stack reads besides the per-subgraph ones, with its default. The README's table mirrors this list. */
-const stackVariables = {
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  REST_PORT: port.default(8080),
-  GATEWAY_PORT: port.default(4000),
-  METRICS_PORT: port.default(9464),
-  GATEWAY_URL: optionalUrl,
-  DATABASE_POOL_SIZE: positiveInt.default(10),
-  DATABASE_MIGRATE_ON_START: bool.optional(),
-  DATA_DIR: z.string().min(1).default("data"),
-  EMBEDDED_DATABASE_SYNC_COMMIT: bool.default(false),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
-  // Redis behind Sentinel: the sentinels to ask (host:port, comma-separated) for the master
-  // named REDIS_SENTINEL_NAME; REDIS_URL then gives only credentials and the database number.
-  REDIS_SENTINELS: z
-    .string()
-    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]")
-    .optional(),
-  REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
-  // Redis Cluster: some of its nodes (host:port, comma-separated; the rest are discovered);
-  // REDIS_URL then gives only credentials.
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]")
-    .optional(),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
-    .default("douyin"),
-  JWT_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_JWT_SECRET),
-  JWT_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
-  SESSION_TTL_SECONDS: positiveInt.default(7 * 24 * 3600),
-  INTERNAL_SECRET: z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
-  ID_WORKER_ID: z.coerce.number().int().min(0).max(31).optional(),
-  SENSITIVE_WORDS_FILE: z.string().min(1).default("lib/sensitive-words.txt"),
-  USERNAME_MAX_LENGTH: positiveInt.default(32),
-  PASSWORD_MAX_LENGTH: positiveInt.default(32),
-  TITLE_MAX_LENGTH: positiveInt.default(100),
-  COMMENT_MAX_LENGTH: positiveInt.default(500),
-  MESSAGE_MAX_LENGTH: positiveInt.default(1000),
-  LIST_LIMIT_DEFAULT: positiveInt.default(30),
-  LIST_LIMIT_MAX: positiveInt.default(500),
-  LEGACY_LIST_MAX: positiveInt.default(5000),
-  ARGON2_MEMORY_KIB: positiveInt.default(19456),
-  ARGON2_TIME_COST: positiveInt.default(2),
-  GRAPHQL_MAX_DEPTH: positiveInt.default(10),
-  GRAPHQL_MAX_ALIASES: positiveInt.default(15),
-  GRAPHQL_MAX_COST: positiveInt.default(50_000),
-  GRAPHQL_MAX_ITEMS: positiveInt.default(5_000),
-  GRAPHQL_MAX_FETCHES: positiveInt.default(24),
-  GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
-  SANDBOX_ENABLED: bool.optional(),
-  REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(10_000),
-  DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
-  SUBGRAPH_CONNECTIONS: positiveInt.default(64),
-  REQUEST_BODY_LIMIT_BYTES: positiveInt.default(1024 * 1024),
-  REQUEST_URL_MAX_BYTES: positiveInt.default(64 * 1024),
-  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
-  WORKERS_IN_PROCESS: bool.default(true),
-  S3_ENDPOINT: optionalUrl,
-  S3_PORT: port.default(9000),
-  S3_ACCESS_KEY: z.string().min(1).default(DEVELOPMENT_STORAGE_KEY),
-  S3_SECRET_KEY: z.string().min(1).default(DEVELOPMENT_STORAGE_KEY),
-  S3_REGION: z.string().min(1).default("us-east-1"),
-  MEDIA_BUCKET: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, "a valid S3 bucket name")
-    .default("douyin-media"),
-  MEDIA_PUBLIC_BASE_URL: optionalUrl,
-  MEDIA_MAX_UPLOAD_BYTES: positiveInt.default(200 * 1024 * 1024),
-  MEDIA_MAX_DURATION_SECONDS: positiveInt.default(15 * 60),
-  MEDIA_MAX_WIDTH: positiveInt.default(4096),
-  MEDIA_MAX_HEIGHT: positiveInt.default(4096),
-  MEDIA_PUBLISH_TIMEOUT_MS: positiveInt.default(120_000),
-  MEDIA_WORKER_CONCURRENCY: positiveInt.default(2),
-  MEDIA_TOOL_TIMEOUT_MS: positiveInt.default(30_000),
-  PUBLISH_DEDUPE_WINDOW_SECONDS: positiveInt.default(600),
-  MEDIA_TMP_DIR: z.string().min(1).optional(),
-  FFMPEG_PATH: z.string().min(1).optional(),
-  FFPROBE_PATH: z.string().min(1).optional(),
-  QUEUE_LOCK_MS: positiveInt.default(30_000),
-  COUNTER_DRAIN_INTERVAL_MS: positiveInt.default(30_000),
-  COUNTER_DRAIN_BATCH: positiveInt.default(1000),
-  COUNTER_KICK_DELAY_MS: z.coerce.number().int().min(0).default(50),
-  CHAT_CACHE_SIZE: positiveInt.default(200),
-  CHAT_CACHE_TTL_SECONDS: positiveInt.default(24 * 3600),
-  CHAT_PAGE_MAX: positiveInt.default(500),
-  LOCAL_CACHE_MAX_ENTRIES: positiveInt.default(100_000),
-  LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
-  FEED_CACHE_SIZE: positiveInt.default(600),
-  CACHE_INVALIDATION_TIMEOUT_MS: positiveInt.default(500),
-  TRUST_PROXY: z.string().min(1).optional(),
+const hostPortList = z.string().regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]");
+
+/** Every variable the stack reads besides the per-subgraph ones, with its default and meaning, in the order of docs/configuration.md. */
+export const stackVariables = {
+  // The process and its network.
+  NODE_ENV: describe(
+    z.enum(["development", "production", "test"]).default("development"),
+    "`development`, `production` or `test`; `production` refuses the development secrets and switches Sandbox, the rate limits and the password minimum to their production defaults",
+  ),
+  LOG_LEVEL: describe(
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    "pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, or `silent`",
+  ),
+  HOST: describe(z.string().min(1).default("127.0.0.1"), "address every service binds (the image sets `0.0.0.0`)"),
+  REST_PORT: describe(port.default(8080), "the REST adapter's port: the legacy `/douyin/*` routes"),
+  GATEWAY_PORT: describe(port.default(4000), "the gateway's port: `/graphql`, Apollo Sandbox and the web client"),
+  METRICS_PORT: describe(
+    port.default(9464),
+    "Prometheus `GET /metrics` of the process, on a port of its own (`npm start -- --split` gives each process the next one; `0`: any free port)",
+  ),
+  GATEWAY_URL: describe(optionalUrl, "where the REST adapter finds the gateway (split mode)", "`http://127.0.0.1:$GATEWAY_PORT/graphql`"),
+  TRUST_PROXY: describe(
+    z.string().min(1).optional(),
+    "`true` (not in production), or comma-separated addresses or CIDRs of the proxies whose `X-Forwarded-For` names the client (rate limits count per client address)",
+    "unset: trust none",
+  ),
+  SHUTDOWN_TIMEOUT_MS: describe(positiveInt.default(10_000), "how long a service may take to drain on SIGTERM"),
   // Tracing (platform/tracing.ts): on only when an OTLP endpoint is set; the SDK reads these too.
-  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
-  OTEL_SERVICE_NAME: z.string().min(1).optional(),
-  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
-  RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: positiveInt.optional(),
-  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: positiveInt.optional(),
-  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(20),
-  RATE_LIMIT_LOGIN_LOCKOUT_SECONDS: positiveInt.default(15 * 60),
-  RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: positiveInt.optional(),
-  PASSWORD_MIN_LENGTH: positiveInt.optional(),
-  COMMENT_TIME_ZONE: z
-    .string()
-    .refine((zone) => {
-      try {
-        new Intl.DateTimeFormat("en", { timeZone: zone });
-        return true;
-      } catch {
-        return false;
-      }
-    }, "an IANA time zone such as Asia/Shanghai")
-    .default("Asia/Shanghai"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: describe(
+    optionalUrl,
+    "OTLP/HTTP collector base URL (e.g. `http://jaeger:4318`); set, every service exports its spans there",
+    "unset: tracing off, nothing of the SDK loaded",
+  ),
+  OTEL_SERVICE_NAME: describe(
+    z.string().min(1).optional(),
+    "the `service.name` of exported spans",
+    "`douyin-<service>`, or `douyin` for the co-located process",
+  ),
+  OTEL_TRACES_SAMPLER_ARG: describe(
+    z.coerce.number().min(0).max(1).default(1),
+    "fraction of new traces kept (parent-based: a sampled request stays sampled through every service); docker-compose and the Kubernetes ConfigMap set `0.1`",
+  ),
+  // Databases.
+  DATA_DIR: describe(
+    z.string().min(1).default("data"),
+    "embedded data, relative to the project: the PGlite database in `postgres/`, the embedded object storage in `s3/`",
+  ),
+  DATABASE_POOL_SIZE: describe(positiveInt.default(10), "connections to each subgraph database, per process"),
+  DATABASE_STATEMENT_TIMEOUT_MS: describe(
+    positiveInt.default(10_000),
+    "PostgreSQL cancels a longer statement (migrations and `npm run reconcile` have no limit)",
+  ),
+  DATABASE_CONNECT_TIMEOUT_MS: describe(
+    positiveInt.default(5_000),
+    "a connection not had within this time fails the request with `UNAVAILABLE`",
+  ),
+  DATABASE_MIGRATE_ON_START: describe(
+    bool.optional(),
+    "apply pending migrations when a subgraph starts",
+    "`true` for the embedded database, `false` for PostgreSQL",
+  ),
+  EMBEDDED_DATABASE_SYNC_COMMIT: describe(
+    bool.default(false),
+    "`false`: the embedded database acknowledges a commit before its WAL is on disk (a crash of the process may lose its last fraction of a second of writes, a stop loses nothing; about 15% more writes/s); `true`: PostgreSQL's safe default",
+  ),
+  // Redis.
+  REDIS_URL: describe(z.url().default("redis://127.0.0.1:6379"), "sessions, caches, queues and rate limits (Redis is required)"),
+  REDIS_PREFIX: describe(
+    z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/, "letters, digits, '_' and '-' only")
+      .default("douyin"),
+    "namespace of every key and queue (queues use `{prefix}` as a Redis Cluster hash tag)",
+  ),
+  REDIS_SENTINELS: describe(
+    hostPortList.optional(),
+    "Redis behind Sentinel: the sentinels, `host:port[,host:port...]`; `REDIS_URL` then gives only credentials and the database number",
+  ),
+  REDIS_SENTINEL_NAME: describe(z.string().min(1).default("mymaster"), "the master's name the sentinels know (with `REDIS_SENTINELS`)"),
+  REDIS_CLUSTER_NODES: describe(
+    hostPortList.optional(),
+    "Redis Cluster: some of its nodes, `host:port[,host:port...]` (the rest are discovered; not with `REDIS_SENTINELS`); `REDIS_URL` then gives only credentials",
+  ),
+  // Accounts, sessions and ids.
+  JWT_SECRET: describe(
+    z.string().min(16, "at least 16 characters").default(DEVELOPMENT_JWT_SECRET),
+    "token signing key, 16+ characters; production requires one of 32+ bytes",
+    "a development value (refused in production)",
+  ),
+  JWT_TTL_SECONDS: describe(positiveInt.default(30 * 24 * 3600), "a token's absolute lifetime"),
+  SESSION_TTL_SECONDS: describe(positiveInt.default(7 * 24 * 3600), "sliding session lifetime, renewed on each use"),
+  INTERNAL_SECRET: describe(
+    z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
+    "header secret the subgraphs require from the gateway, 16+ characters; production requires it",
+    "a development value (refused in production)",
+  ),
+  ID_WORKER_ID: describe(
+    z.coerce.number().int().min(0).max(31).optional(),
+    "0–31, the id generator's worker id; unset, each process leases a free one from Redis (renewed every 15 s, lost after 60 s), so replicas never share one; set it only to pin one",
+    "unset: leased",
+  ),
+  ARGON2_MEMORY_KIB: describe(positiveInt.default(19456), "argon2id memory cost in KiB (with the time cost: OWASP's recommendation)"),
+  ARGON2_TIME_COST: describe(positiveInt.default(2), "argon2id iterations"),
+  // What users write, and how much of it one answer holds.
+  SENSITIVE_WORDS_FILE: describe(
+    z.string().min(1).default("lib/sensitive-words.txt"),
+    "words masked with `*` in titles, comments and messages, one a line (relative to the project)",
+  ),
+  USERNAME_MAX_LENGTH: describe(
+    positiveInt.default(32),
+    "longest username in characters (code points); usernames are stored NFKC-normalised",
+  ),
+  PASSWORD_MIN_LENGTH: describe(positiveInt.optional(), "shortest password accepted at registration", "`8` in production, `1` otherwise"),
+  PASSWORD_MAX_LENGTH: describe(positiveInt.default(32), "longest password, in characters"),
+  TITLE_MAX_LENGTH: describe(positiveInt.default(100), "longest video title, in characters"),
+  COMMENT_MAX_LENGTH: describe(positiveInt.default(500), "longest comment, in characters"),
+  MESSAGE_MAX_LENGTH: describe(positiveInt.default(1000), "longest chat message, in characters"),
+  COMMENT_TIME_ZONE: describe(
+    z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, "an IANA time zone such as Asia/Shanghai")
+      .default("Asia/Shanghai"),
+    "time zone of a comment's legacy `create_date` (`MM-DD`)",
+  ),
+  LIST_LIMIT_DEFAULT: describe(positiveInt.default(30), "page size when a request names none"),
+  LIST_LIMIT_MAX: describe(
+    positiveInt.default(500),
+    "largest page served (larger requests are cut to it), and the pages in which the legacy routes read whole lists (500 made a 1,500-comment list 47% faster than 100)",
+  ),
+  LEGACY_LIST_MAX: describe(
+    positiveInt.default(5000),
+    "most items a legacy list answers, newest first (the REST adapter reads it page by page; the app cannot page)",
+  ),
+  CHAT_PAGE_MAX: describe(positiveInt.default(500), "most messages one chat read returns (the newest)"),
+  // Requests, and the gateway's limits on GraphQL.
+  REQUEST_TIMEOUT_MS: describe(
+    positiveInt.default(10_000),
+    "a request's deadline at the edge, carried to every subgraph call (a publish gets `MEDIA_PUBLISH_TIMEOUT_MS` on top); past it, or when the caller hangs up, its work stops and it answers `UNAVAILABLE`",
+  ),
+  REQUEST_BODY_LIMIT_BYTES: describe(positiveInt.default(1024 * 1024), "largest request body without a file"),
+  REQUEST_URL_MAX_BYTES: describe(
+    positiveInt.default(64 * 1024),
+    "largest request line and headers the REST adapter reads (beyond it: an envelope, not a bare 431)",
+  ),
+  SUBGRAPH_CONNECTIONS: describe(
+    positiveInt.default(64),
+    "keep-alive connections of the gateway → subgraph and REST adapter → gateway HTTP clients",
+  ),
+  SANDBOX_ENABLED: describe(bool.optional(), "Apollo Sandbox on `GET /graphql`, and introspection", "`true` outside production"),
+  GRAPHQL_MAX_DEPTH: describe(positiveInt.default(10), "deepest query the gateway accepts (deeper: HTTP 400)"),
+  GRAPHQL_MAX_ALIASES: describe(positiveInt.default(15), "most aliases in one query (more: HTTP 400)"),
+  GRAPHQL_MAX_TOKENS: describe(positiveInt.default(2000), "most tokens the parser reads (more: HTTP 400)"),
+  GRAPHQL_MAX_COST: describe(
+    positiveInt.default(50_000),
+    "field resolutions a request may cause, lists counted by their effective size down the nesting; more: `QUERY_TOO_COMPLEX` before anything runs",
+  ),
+  GRAPHQL_MAX_ITEMS: describe(positiveInt.default(5_000), "objects a request may return; more: `QUERY_TOO_COMPLEX`"),
+  GRAPHQL_MAX_FETCHES: describe(positiveInt.default(24), "subgraph fetches a request's query plan may make; more: `QUERY_TOO_COMPLEX`"),
+  // Rate limits, counted in Redis so that every replica shares them. The development defaults
+  // are high so that test suites and benchmarks, many requests from one address, get through.
+  RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: describe(
+    positiveInt.optional(),
+    "login attempts per client address (each aliased `login` counts)",
+    "`30` in production, `6000` otherwise",
+  ),
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: describe(
+    positiveInt.optional(),
+    "registrations per client address",
+    "`20` in production, `100000` otherwise",
+  ),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: describe(
+    positiveInt.default(20),
+    "login attempts one account takes before it is locked for `RATE_LIMIT_LOGIN_LOCKOUT_SECONDS` (in every mode; a success resets the count)",
+  ),
+  RATE_LIMIT_LOGIN_LOCKOUT_SECONDS: describe(positiveInt.default(15 * 60), "how long a locked account refuses logins"),
+  RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: describe(
+    positiveInt.optional(),
+    "likes, comments, follows, messages and publishes per user (per address for anonymous callers)",
+    "`300` in production, `100000` otherwise",
+  ),
+  // Object storage and media.
+  S3_ENDPOINT: describe(
+    optionalUrl,
+    "MinIO or S3 endpoint, e.g. `http://minio:9000`",
+    "unset: the embedded S3-compatible server on `S3_PORT`",
+  ),
+  S3_PORT: describe(port.default(9000), "port of the embedded object storage"),
+  S3_ACCESS_KEY: describe(z.string().min(1).default(DEVELOPMENT_STORAGE_KEY), "object storage access key (production refuses the default)"),
+  S3_SECRET_KEY: describe(z.string().min(1).default(DEVELOPMENT_STORAGE_KEY), "object storage secret key (production refuses the default)"),
+  S3_REGION: describe(z.string().min(1).default("us-east-1"), "object storage region"),
+  MEDIA_BUCKET: describe(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{2,62}$/, "a valid S3 bucket name")
+      .default("douyin-media"),
+    "bucket for videos (`videos/<id>.mp4`) and covers (`covers/<id>.jpg`); created on the first publish, public-read",
+  ),
+  MEDIA_PUBLIC_BASE_URL: describe(
+    optionalUrl,
+    "base of `play_url` and `cover_url`: set it to an address phones can reach",
+    "the S3 endpoint + `/$MEDIA_BUCKET` (`http://127.0.0.1:9000/douyin-media` with the embedded storage)",
+  ),
+  MEDIA_MAX_UPLOAD_BYTES: describe(positiveInt.default(200 * 1024 * 1024), "larger uploads are cut off while they stream in, and refused"),
+  MEDIA_MAX_DURATION_SECONDS: describe(positiveInt.default(15 * 60), "longest video accepted"),
+  MEDIA_MAX_WIDTH: describe(positiveInt.default(4096), "widest video accepted, in pixels"),
+  MEDIA_MAX_HEIGHT: describe(positiveInt.default(4096), "tallest video accepted, in pixels"),
+  MEDIA_PUBLISH_TIMEOUT_MS: describe(positiveInt.default(120_000), "how long a publish waits for the media worker"),
+  MEDIA_WORKER_CONCURRENCY: describe(positiveInt.default(2), "media jobs at once in each worker process"),
+  MEDIA_TOOL_TIMEOUT_MS: describe(
+    positiveInt.default(30_000),
+    "longest one ffprobe or ffmpeg run may take; then it is killed (SIGKILL, with anything it started) and the upload refused",
+  ),
+  PUBLISH_DEDUPE_WINDOW_SECONDS: describe(
+    positiveInt.default(600),
+    "the same file published again by the same author this soon after the first answers the first video",
+  ),
+  MEDIA_TMP_DIR: describe(z.string().min(1).optional(), "where uploads are spooled while they stream in", "the system's temporary folder"),
+  FFMPEG_PATH: describe(
+    z.string().min(1).optional(),
+    "the ffmpeg binary (the image sets Debian's `/usr/bin/ffmpeg`; the media tests pass with both)",
+    "the binary of `@ffmpeg-installer/ffmpeg`",
+  ),
+  FFPROBE_PATH: describe(
+    z.string().min(1).optional(),
+    "the ffprobe binary (the image sets Debian's `/usr/bin/ffprobe`)",
+    "the binary of `@ffprobe-installer/ffprobe`",
+  ),
+  // Background work and caches.
+  WORKERS_IN_PROCESS: describe(
+    bool.default(true),
+    "run each subgraph's background work (queue consumers, outbox drainers) in the process that serves the subgraph, as it always is with an embedded database; `false`: run `node dist/server/main.js <name>-workers` beside it",
+  ),
+  QUEUE_LOCK_MS: describe(positiveInt.default(30_000), "a job whose worker stops renewing its lock this long is retried elsewhere"),
+  COUNTER_KICK_DELAY_MS: describe(
+    z.coerce.number().int().min(0).default(50),
+    "wait after a write before applying its counter changes, so that writes close together share a transaction",
+  ),
+  COUNTER_DRAIN_BATCH: describe(positiveInt.default(1000), "most counter changes applied in one transaction"),
+  COUNTER_DRAIN_INTERVAL_MS: describe(
+    positiveInt.default(30_000),
+    "how often a drainer looks for counter changes it was not told about (a safety net)",
+  ),
+  CHAT_CACHE_SIZE: describe(positiveInt.default(200), "recent messages of each conversation kept in a Redis sorted set"),
+  CHAT_CACHE_TTL_SECONDS: describe(positiveInt.default(24 * 3600), "how long a conversation's sorted set lives after its last write"),
+  LOCAL_CACHE_MAX_ENTRIES: describe(
+    positiveInt.default(100_000),
+    "most entries in each in-process cache of hot entities (the oldest go first)",
+  ),
+  LOCAL_CACHE_TTL_SECONDS: describe(positiveInt.default(300), "how long a cached entry lives even if nothing invalidates it"),
+  FEED_CACHE_SIZE: describe(positiveInt.default(600), "newest videos the feed serves from memory"),
+  CACHE_INVALIDATION_TIMEOUT_MS: describe(
+    positiveInt.default(500),
+    "longest a write waits for every other process to drop the cached entries it changed before it answers (read-your-writes across replicas); a process that does not answer in time is logged and counted",
+  ),
 };
 
 const stackSchema = z.object(stackVariables);

@@ -1,7 +1,7 @@
 // The first import of every entry point (server/main.ts): starts tracing when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set, before the modules it instruments are loaded. Unset, it
 // loads nothing of the SDK. The service is named after the one this process runs
-// (`start.js user` -> douyin-user; the co-located stack is `douyin`), or OTEL_SERVICE_NAME.
+// (`main.js user` -> douyin-user; the co-located stack is `douyin`), or OTEL_SERVICE_NAME.
 if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
   const service = process.argv[2] && !process.argv[2].startsWith("-") ? `douyin-${process.argv[2]}` : "douyin";
   const ratio = Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? "1");

@@ -3,7 +3,7 @@
 // reference. Prints requests/s, latency p50/p99, errors (HTTP or a non-zero legacy
 // status_code), the ratio to the bare server, the stack's peak RSS, and for like toggling how
 // long pending counter changes take to be applied and whether the counters are then exact. Ends with a
-// Markdown table for the README. Not part of `npm test`.
+// Markdown table for scripts/README.md. Not part of `npm test`.
 //
 //   BENCH_SECONDS (8) per scenario, BENCH_CONNECTIONS (32), BENCH_USERS (50) demo users logged
 //   in, BENCH_ONLY=feed,like-toggle to run some, BENCH_LABEL to name the run.
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   /** Waits until no counter change is pending (`counter_changes_pending` in the metrics). */
   async function drainCounters(): Promise<void> {
     // Metrics live on their own ports: METRICS_PORT for the co-located process, and the next
-    // ones for the processes of `npm start -- --split` (start.ts); whichever answer are read.
+    // ones for the processes of `npm start -- --split` (server/main.ts); whichever answer are read.
     const metricsUrls = stackServices().map((_, index) => `http://127.0.0.1:${config.ports.metrics + index}/metrics`);
     for (;;) {
       let pending = 0;

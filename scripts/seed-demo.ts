@@ -40,7 +40,7 @@ const COUNTS = {
 };
 const CLIPS = 3;
 const BATCH = 2_000;
-/** Every demo user's password: documented in the README, never a real account. */
+/** Every demo user's password: documented in scripts/README.md, never a real account. */
 export const DEMO_PASSWORD = "demo-password";
 /** Demo ids live in a range no generated id will reach again (milliseconds of early January 2024). */
 const IDS = { user: 1_000_000_000_000, video: 2_000_000_000_000, comment: 3_000_000_000_000, message: 4_000_000_000_000 };
@@ -351,7 +351,7 @@ if (require.main === module) {
     // The embedded database has one owner process: a running `npm start` holds it.
     const hint =
       error instanceof EmbeddedDatabaseBusyError
-        ? "\nthe embedded database is open in a running stack: stop it (Ctrl-C), seed, then start it again — or run the stack on PostgreSQL (README), which may be seeded while it runs"
+        ? "\nthe embedded database is open in a running stack: stop it (Ctrl-C), seed, then start it again — or run the stack on PostgreSQL (docs/production.md), which may be seeded while it runs"
         : "";
     process.stderr.write(`seed:demo failed: ${error.message}${hint}\n`);
     process.exit(1);

@@ -4,7 +4,7 @@
 // embedded one is used), registers a user, then prints the traces of a user-info request, a
 // publish (with its media job), a feed request and a like, and the counter drain that follows
 // the like with its link back to it.
-// The README's Tracing section shows one run.
+// docs/observability.md shows one run.
 import { formatTrace, recordedSpans, traceSpans } from "../platform/tracing-memory";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";

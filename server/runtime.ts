@@ -1,4 +1,4 @@
-// What one process shares among the services it runs (see Platform in subgraph.ts): on Redis
+// What one process shares among the services it runs (see Platform in framework/subgraph.ts): on Redis
 // for every running stack, or in memory for the fast test tier and tools that run without it.
 import type { Config } from "../platform/config";
 import { MemoryKeyValueStore, RedisKeyValueStore } from "../platform/kv";

@@ -7,8 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SCHEMA = "generated/schema/api.graphql";
-/** Not inputs: what this step writes, and the README's screenshots. */
-const NOT_INPUTS = ["web/dist/", "web/src/gql/", "web/screenshots/"];
+/** Not inputs: what this step writes, and documentation (the README and its screenshots). */
+const NOT_INPUTS = ["web/dist/", "web/src/gql/", "web/screenshots/", "web/README.md"];
 
 function run(root, bin) {
   if (!fs.existsSync(path.join(root, SCHEMA))) {

@@ -1,6 +1,6 @@
 // Liking and unliking: the heart and the count change at once (optimistic), then the answer
 // decides. The answer's own favoriteCount is not used: the server counts asynchronously, so
-// the mutation answers with the count from before this like (see the README's counter model).
+// the mutation answers with the count from before this like (see the counter model in docs/architecture.md).
 import type { ApolloCache } from "@apollo/client";
 import { useApolloClient } from "@apollo/client/react";
 import { useCallback } from "react";
