@@ -43,7 +43,17 @@ export class MediaToolTimeoutError extends Error {
 /** The tool ran and refused the file (non-zero exit, a crash, too much output). */
 export class MediaToolFailedError extends Error {
   override name = "MediaToolFailedError";
+  constructor(
+    message: string,
+    /** The end of what the tool wrote to stderr: for our logs, never for the uploader. */
+    readonly output = message,
+  ) {
+    super(message);
+  }
 }
+
+/** How much of a tool's stderr a refusal keeps for the log. */
+const LOGGED_TOOL_OUTPUT_CHARS = 2000;
 
 /** A file ffprobe would not open because its container is not one we accept. */
 export class UnacceptedFormatError extends Error {
@@ -127,8 +137,9 @@ function runTool(media: MediaConfig, tool: "ffmpeg" | "ffprobe", args: string[])
     child.once("close", (code, signal) => {
       if (failure) return finish(failure);
       if (code === 0) return finish(undefined);
-      const firstLine = Buffer.concat(stderr).toString("utf8").trim().split("\n")[0];
-      finish(new MediaToolFailedError(firstLine || `${tool} exited with ${code ?? signal}`));
+      const output = Buffer.concat(stderr).toString("utf8").trim();
+      const firstLine = output.split("\n")[0];
+      finish(new MediaToolFailedError(firstLine || `${tool} exited with ${code ?? signal}`, output.slice(-LOGGED_TOOL_OUTPUT_CHARS)));
     });
   });
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { loadConfig, type Config } from "../platform/config";
-import { createLogger } from "../platform/logger";
+import { createLogger, type Logger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/subgraph-host";
 import { startStorageServer } from "../media/storage-server";
@@ -179,6 +179,8 @@ export async function startStack(
   mode: StackMode = "colocated",
   /** Rewrites the final environment (e.g. to reach a server through a fault-injecting proxy). */
   transform: (env: Record<string, string>) => Record<string, string> = (env) => env,
+  /** Where the services log (default: stdout at TEST_LOG_LEVEL); a test that reads what was logged passes its own. */
+  logger?: Logger,
 ): Promise<Stack> {
   const tag = randomBytes(5).toString("hex");
   const databases = await createTestDatabases(tag);
@@ -196,7 +198,7 @@ export async function startStack(
     const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
     started.push(storage);
     const baseEnv = transform(testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides }));
-    const log = createLogger(loadConfig(baseEnv), "test-stack");
+    const log = logger ?? createLogger(loadConfig(baseEnv), "test-stack");
     if (mode === "colocated") {
       // Everything in this process, as `npm start` runs it.
       const config = loadConfig(baseEnv);

@@ -41,7 +41,7 @@ export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, count
       } catch (error) {
         // Anything else (storage down, a tool that cannot start) is ours: thrown, so the job is retried.
         if (!(error instanceof MediaRejectedError)) throw error;
-        log.info({ videoId, reason: error.message }, "upload rejected");
+        log.info({ videoId, reason: error.message, toolOutput: error.toolOutput }, "upload rejected");
         return { published: false, error: { code: "BAD_USER_INPUT", message: error.message } };
       }
       // Idempotent (a retried job writes nothing twice), and counted in the same statement.
