@@ -32,6 +32,7 @@ import { RelationStore } from "../subgraphs/relation/store";
 import { UserStore } from "../subgraphs/user/store";
 import { VideoStore } from "../subgraphs/video/store";
 import { reconcile } from "./reconcile";
+import { resolveMediaTool } from "../media/tools";
 
 const scale = Number(process.env.SEED_SCALE ?? 1);
 const COUNTS = {
@@ -118,7 +119,7 @@ async function openStoreDatabase(config: Config, name: string): Promise<Database
 
 /** Three short real clips and their covers, uploaded once; every demo video points at one. */
 async function uploadClips(config: Config): Promise<void> {
-  const ffmpeg = config.media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+  const ffmpeg = resolveMediaTool("ffmpeg", config.media).path;
   const storage = new MediaStorage(config);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "demo-clips-"));
   try {

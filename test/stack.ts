@@ -159,7 +159,7 @@ export function testEnvironment(
     // Cheap hashing keeps the suite fast; production defaults are tested in the unit tests.
     ARGON2_MEMORY_KIB: "4096",
     ARGON2_TIME_COST: "1",
-    // The media tools to test with, e.g. Debian's as the image runs them (default: the bundled ones).
+    // The media tools to test with (default: the system's on PATH, else the bundled ones).
     ...(process.env.FFMPEG_PATH && { FFMPEG_PATH: process.env.FFMPEG_PATH }),
     ...(process.env.FFPROBE_PATH && { FFPROBE_PATH: process.env.FFPROBE_PATH }),
     ...overrides,

@@ -3,6 +3,7 @@
 import { countPendingChanges, CounterDrainer, listenForCounterWrites } from "../../platform/counters";
 import type { SubgraphDeps } from "../../platform/subgraph";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
+import { logMediaTools } from "../../media/tools";
 import { NEWEST } from "./caches";
 import { MEDIA_QUEUE, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoServiceDeps } from "./service";
@@ -30,6 +31,7 @@ export function createCounterDrainer(
 export function startWorkers(deps: SubgraphDeps, shared: VideoServiceDeps, counters: CounterDrainer<CounterChange>): void {
   const { config, log, queues } = deps;
   const { store, storage, caches } = shared;
+  logMediaTools(config.media, log);
 
   queues.work<MediaJob, MediaOutcome>(
     MEDIA_QUEUE,
