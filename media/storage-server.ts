@@ -17,7 +17,8 @@
 //   S3_ACCESS_KEY/S3_SECRET_KEY) and its payload hash, then passes it on without its signature;
 // - answers objects under videos/ and covers/ as video/mp4 and image/jpeg (what the media
 //   pipeline stores there), whatever type was stored, and every answer with nosniff, no
-//   referrer, and a CSP that runs nothing should a browser open a file as a page.
+//   referrer, and a CSP that runs nothing should a browser open a file as a page (it still
+//   shows the video or picture itself).
 // Range requests pass through untouched (206), as phone players need.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -59,8 +60,21 @@ const NOT_RETURNED = new Set(["connection", "keep-alive", "transfer-encoding"]);
  * is cross-origin readable; HSTS belongs to whatever terminates TLS in front of this.
  */
 const securityHeaders = helmet({
-  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], sandbox: [] } },
+  contentSecurityPolicy: {
+    useDefaults: false,
+    // A video or picture opened on its own is a document made by the browser, which must still
+    // show the file itself (media-src/img-src 'self') and style its player ('unsafe-inline').
+    directives: {
+      defaultSrc: ["'none'"],
+      mediaSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      styleSrc: ["'unsafe-inline'"],
+      sandbox: ["allow-same-origin"],
+    },
+  },
   crossOriginResourcePolicy: { policy: "cross-origin" },
+  // Asked of some answers and not others, Chromium warns on every page.
+  originAgentCluster: false,
   referrerPolicy: { policy: "no-referrer" },
   strictTransportSecurity: false,
   xFrameOptions: { action: "deny" },
