@@ -8,10 +8,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # ffmpeg/ffprobe from Debian for the media worker: patched by Debian's security updates, unlike
-# the static builds npm bundles (which the image would otherwise run). The media tests pass with
-# them (FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe npm test).
+# the static builds npm bundles. Found on PATH, they are preferred to the bundled ones
+# (media/tools.ts); CI runs the media tests with them.
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
-ENV FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe
 WORKDIR /app
 ENV NODE_ENV=production
 # Containers serve their network: bind every interface (the default, 127.0.0.1, is for laptops).

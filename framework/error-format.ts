@@ -30,6 +30,11 @@ function isClientHttpError(error: unknown): boolean {
   const { expose, status } = (error ?? {}) as { expose?: unknown; status?: unknown };
   return expose === true && typeof status === "number" && status >= 400 && status < 500;
 }
+function isUncodedRequestError(error: unknown): error is GraphQLError {
+  if (!(error instanceof GraphQLError) || error.path || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
 const UNAVAILABLE_MESSAGE = "service temporarily unavailable, please retry";
 
 /**
@@ -59,6 +64,12 @@ export function formatErrorFor(log: Logger) {
       // A request the client broke (e.g. hung up mid-upload): its fault, said plainly.
       log.info({ err: original, path: formatted.path }, "request refused as malformed");
       return { message: (original as Error).message, path: formatted.path, extensions: { code: "BAD_USER_INPUT" } };
+    }
+    if (isUncodedRequestError(original)) {
+      // Apollo Server refused the request before running it, with a 4xx but no code (a persisted
+      // query whose hash does not match its text): the client's mistake, not ours.
+      log.info({ reason: original.message }, "request refused as malformed");
+      return { message: original.message, extensions: { code: "BAD_REQUEST" } };
     }
     if (code === "SUBGRAPH_UNAVAILABLE" || isInfrastructureFailure(original)) {
       log.warn({ err: original, path: formatted.path, code }, "a dependency is unavailable");

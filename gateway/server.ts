@@ -12,6 +12,7 @@ import type { FastifyInstance, RouteHandlerMethod } from "fastify";
 import { GraphQLScalarType } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
+import { applySecurityHeaders, SANDBOX_PAGE_POLICY, webClientPolicy } from "../lib/security-headers";
 import { checkDateTimeInput } from "../lib/scalars";
 import { describeTokenFailure } from "../platform/sessions";
 import { formatErrorFor } from "../framework/error-format";
@@ -153,6 +154,11 @@ export async function startGateway(
             .map(([name, url]) => [name, () => reachable(url)]),
         ),
     });
+    // The web client's CSP on every answer; Sandbox's landing page (GET /graphql) has none, see security-headers.ts.
+    const webClient = webClientPolicy(new URL(config.storage.publicBaseUrl).origin);
+    applySecurityHeaders(app.server, (request) =>
+      config.graphql.sandbox && request.method === "GET" && request.url?.split("?")[0] === "/graphql" ? SANDBOX_PAGE_POLICY : webClient,
+    );
     app.route({
       url: "/graphql",
       method: ["GET", "POST", "OPTIONS"],

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import path from "node:path";
 import { projectRoot } from "../platform/config";
 import { SensitiveWordFilter } from "./text-filter";
-import { checkText, codePointLength } from "./text";
+import { checkText, checkUserText, codePointLength } from "./text";
 
 describe("SensitiveWordFilter", () => {
   it("masks CJK words code point for code point", () => {
@@ -47,5 +47,35 @@ describe("checkText", () => {
     assert.throws(() => checkText("   ", "title", { max: 5 }), /must not be empty/);
     assert.throws(() => checkText("a\u0000b", "title", { max: 5 }), /control/);
     assert.throws(() => checkText("a\nb", "username", { max: 5, singleLine: true }), /control/);
+  });
+});
+
+describe("checkUserText", () => {
+  it("refuses bidi controls and invisible format characters in published text", () => {
+    for (const sneaky of [
+      "pay \u202Egnp.exe",
+      "ba\u200Bd word",
+      "\u2066x\u2069",
+      "\uFEFFtitle",
+      "soft\u00ADhyphen",
+      "a\u200Cb",
+      "\u200Dalone",
+    ]) {
+      assert.throws(() => checkUserText(sneaky, "comment_text", { max: 50 }), /invisible or direction-changing/, JSON.stringify(sneaky));
+    }
+  });
+
+  it("keeps emoji whose joiners and tags are format characters, and everything checkText checks", () => {
+    for (const emoji of [
+      "family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}",
+      "\u{1F44D}\u{1F3FD}\u200D\u{1F5E8}\uFE0F",
+      "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} go",
+      "中文 标题 😀",
+    ]) {
+      assert.equal(checkUserText(emoji, "title", { max: 50 }), emoji);
+    }
+    assert.throws(() => checkUserText("ab\u200D", "title", { max: 50 }), /invisible/, "a joiner with no emoji on both sides");
+    assert.throws(() => checkUserText("x".repeat(6), "title", { max: 5 }), /too long/);
+    assert.throws(() => checkUserText("a\u0000b", "title", { max: 5 }), /control/);
   });
 });

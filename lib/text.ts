@@ -27,6 +27,27 @@ export function checkText(value: string, field: string, limits: { min?: number; 
 const INVISIBLE = /\p{Cf}/u;
 
 /**
+ * Zero-width joiners inside an emoji sequence (the family 👨‍👩‍👧, a skin tone's variant) and the
+ * tag characters of a subdivision flag (🏴 + tags + cancel tag) are format characters too, but
+ * hide nothing: what they join is visible. Only those are let through in published text.
+ */
+const EMOJI_FORMAT_CHARACTERS =
+  /(?<=\p{Extended_Pictographic}(?:[\u{1F3FB}-\u{1F3FF}]|\uFE0F)?)\u200D(?=\p{Extended_Pictographic})|(?<=\u{1F3F4}[\u{E0020}-\u{E007E}]*)[\u{E0020}-\u{E007F}]/gu;
+
+/**
+ * Text that users publish for others to read (titles, comments, messages): checked like any
+ * text, and refused when it holds invisible format characters (bidi overrides that reorder what
+ * is read, zero-width characters that split a listed word past the sensitive-word filter), as
+ * names are; joiners inside emoji excepted.
+ */
+export function checkUserText(value: string, field: string, limits: { min?: number; max: number }): string {
+  if (INVISIBLE.test(value.replace(EMOJI_FORMAT_CHARACTERS, ""))) {
+    throw badInput(`${field} contains invisible or direction-changing characters`);
+  }
+  return checkText(value, field, limits);
+}
+
+/**
  * A name as it is stored and compared: NFKC-normalised (so look-alike compatibility forms such
  * as full-width "ｕｓｅｒ" are the same name as "user"), then checked like any single-line text,
  * with invisible format characters refused.

@@ -20,9 +20,20 @@ function isStillImage(info: { formatName: string; videoCodec: string }): boolean
 
 const NOT_ACCEPTED_MESSAGE = "the file is not a playable video (not an MP4, MOV, 3GP, M4V, Matroska or WebM file)";
 
+/** A refusal: its message is said to the uploader; what a tool printed goes only to our log. */
 export class MediaRejectedError extends Error {
   override name = "MediaRejectedError";
+  constructor(
+    message: string,
+    /** What ffprobe or ffmpeg said about the file (names our paths and addresses; never sent to clients). */
+    readonly toolOutput?: string,
+  ) {
+    super(message);
+  }
 }
+
+/** Said when ffmpeg decodes no frame from a file ffprobe took for a video. */
+export const NO_FRAME_MESSAGE = "the file is not a playable video (no frame could be decoded)";
 
 export interface ProcessedMedia {
   playKey: string;
@@ -40,9 +51,9 @@ export async function processUploadedVideo(storage: MediaStorage, config: Pick<C
   const source = path.join(work, `${randomUUID()}.video`);
   const cover = path.join(work, "cover.jpg");
   const playKey = videoKey(videoId);
-  const reject = async (problem: string): Promise<never> => {
+  const reject = async (problem: string, toolOutput?: string): Promise<never> => {
     await storage.remove(playKey);
-    throw new MediaRejectedError(problem);
+    throw new MediaRejectedError(problem, toolOutput);
   };
   try {
     await storage.downloadTo(playKey, source);
@@ -50,8 +61,8 @@ export async function processUploadedVideo(storage: MediaStorage, config: Pick<C
     try {
       info = await probe(source, config.media);
     } catch (error) {
-      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE);
-      if (error instanceof UnacceptedFormatError) return await reject(NOT_ACCEPTED_MESSAGE);
+      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE, error.message);
+      if (error instanceof UnacceptedFormatError) return await reject(NOT_ACCEPTED_MESSAGE, error.message);
       throw error;
     }
     const limits = config.media;
@@ -67,10 +78,13 @@ export async function processUploadedVideo(storage: MediaStorage, config: Pick<C
     try {
       await grabFirstFrame(source, info.demuxer, cover, config.media);
     } catch (error) {
-      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE);
-      if (error instanceof MediaToolFailedError) return await reject(`no frame could be decoded from the video (${error.message})`);
+      if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE, error.message);
+      if (error instanceof MediaToolFailedError) return await reject(NO_FRAME_MESSAGE, error.output);
       throw error;
     }
+    // A build may exit 0 having written nothing (every frame undecodable): the same refusal.
+    const written = await fs.promises.stat(cover).catch(() => undefined);
+    if (!written?.size) return await reject(NO_FRAME_MESSAGE, "ffmpeg exited 0 without writing a frame");
     const key = coverKey(videoId);
     await storage.putFile(key, cover, "image/jpeg");
     return { playKey, coverKey: key, durationMs: Math.round(info.durationSeconds * 1000), width: info.width, height: info.height };

@@ -2,13 +2,13 @@
 // a child process with a deadline (then SIGKILL, with anything it started), one thread, an
 // environment holding only PATH (no secret of ours reaches it), and input read only from a
 // local file in a container we accept, so a playlist or concat file posing as a video is
-// refused instead of followed. Binaries come from npm packages unless FFMPEG_PATH or
-// FFPROBE_PATH point elsewhere (e.g. Debian's ffmpeg).
+// refused instead of followed. Which binaries run is tools.ts's call (the system's first).
 //
 // fluent-ffmpeg drove these tools before; it spawns them with the whole process environment
 // and has no deadline or kill of its own, and both matter more here than its builder API.
 import { spawn } from "node:child_process";
 import type { Config } from "../platform/config";
+import { resolveMediaTool } from "./tools";
 
 type MediaConfig = Pick<Config["media"], "ffmpegPath" | "ffprobePath" | "toolTimeoutMs">;
 
@@ -43,17 +43,24 @@ export class MediaToolTimeoutError extends Error {
 /** The tool ran and refused the file (non-zero exit, a crash, too much output). */
 export class MediaToolFailedError extends Error {
   override name = "MediaToolFailedError";
+  constructor(
+    message: string,
+    /** The end of what the tool wrote to stderr: for our logs, never for the uploader. */
+    readonly output = message,
+  ) {
+    super(message);
+  }
 }
+
+/** How much of a tool's stderr a refusal keeps for the log. */
+const LOGGED_TOOL_OUTPUT_CHARS = 2000;
 
 /** A file ffprobe would not open because its container is not one we accept. */
 export class UnacceptedFormatError extends Error {
   override name = "UnacceptedFormatError";
 }
 
-const toolPath = (media: MediaConfig, tool: "ffmpeg" | "ffprobe"): string =>
-  tool === "ffmpeg"
-    ? (media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path)
-    : (media.ffprobePath ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path);
+const toolPath = (media: MediaConfig, tool: "ffmpeg" | "ffprobe"): string => resolveMediaTool(tool, media).path;
 
 /** Process groups of the tools running now, killed if this process exits first (they would outlive it). */
 const runningGroups = new Set<number>();
@@ -127,8 +134,9 @@ function runTool(media: MediaConfig, tool: "ffmpeg" | "ffprobe", args: string[])
     child.once("close", (code, signal) => {
       if (failure) return finish(failure);
       if (code === 0) return finish(undefined);
-      const firstLine = Buffer.concat(stderr).toString("utf8").trim().split("\n")[0];
-      finish(new MediaToolFailedError(firstLine || `${tool} exited with ${code ?? signal}`));
+      const output = Buffer.concat(stderr).toString("utf8").trim();
+      const firstLine = output.split("\n")[0];
+      finish(new MediaToolFailedError(firstLine || `${tool} exited with ${code ?? signal}`, output.slice(-LOGGED_TOOL_OUTPUT_CHARS)));
     });
   });
 }

@@ -199,7 +199,10 @@ export const stackVariables = {
     positiveInt.default(10_000),
     "a request's deadline at the edge, carried to every subgraph call (a publish gets `MEDIA_PUBLISH_TIMEOUT_MS` on top); past it, or when the caller hangs up, its work stops and it answers `UNAVAILABLE`",
   ),
-  REQUEST_BODY_LIMIT_BYTES: describe(positiveInt.default(1024 * 1024), "largest request body without a file"),
+  REQUEST_BODY_LIMIT_BYTES: describe(
+    positiveInt.default(1024 * 1024),
+    "largest request body without a file (and largest signed payload the embedded storage takes; uploads go through presigned URLs)",
+  ),
   REQUEST_URL_MAX_BYTES: describe(
     positiveInt.default(64 * 1024),
     "largest request line and headers the REST adapter reads (beyond it: an envelope, not a bare 431)",
@@ -247,7 +250,10 @@ export const stackVariables = {
     "unset: the embedded S3-compatible server on `S3_PORT`",
   ),
   S3_PORT: describe(port.default(9000), "port of the embedded object storage"),
-  S3_ACCESS_KEY: describe(z.string().min(1).default(DEVELOPMENT_STORAGE_KEY), "object storage access key (production refuses the default)"),
+  S3_ACCESS_KEY: describe(
+    z.string().min(1).default(DEVELOPMENT_STORAGE_KEY),
+    "object storage access key; the embedded storage checks it too (Signature V4), so set your own wherever its port is reachable by others (production refuses the default)",
+  ),
   S3_SECRET_KEY: describe(z.string().min(1).default(DEVELOPMENT_STORAGE_KEY), "object storage secret key (production refuses the default)"),
   S3_REGION: describe(z.string().min(1).default("us-east-1"), "object storage region"),
   MEDIA_BUCKET: describe(
@@ -279,13 +285,13 @@ export const stackVariables = {
   MEDIA_TMP_DIR: describe(z.string().min(1).optional(), "where uploads are spooled while they stream in", "the system's temporary folder"),
   FFMPEG_PATH: describe(
     z.string().min(1).optional(),
-    "the ffmpeg binary (the image sets Debian's `/usr/bin/ffmpeg`; the media tests pass with both)",
-    "the binary of `@ffmpeg-installer/ffmpeg`",
+    "the ffmpeg binary that runs on uploads (the media tests pass with Debian's and the bundled one)",
+    "the system's `ffmpeg` on `PATH` (the image has Debian's); only without one the 2018 build of `@ffmpeg-installer/ffmpeg`, with a warning at start",
   ),
   FFPROBE_PATH: describe(
     z.string().min(1).optional(),
-    "the ffprobe binary (the image sets Debian's `/usr/bin/ffprobe`)",
-    "the binary of `@ffprobe-installer/ffprobe`",
+    "the ffprobe binary that runs on uploads",
+    "the system's `ffprobe` on `PATH`; only without one the build of `@ffprobe-installer/ffprobe`, with a warning at start",
   ),
   // Background work and caches.
   WORKERS_IN_PROCESS: describe(

@@ -25,8 +25,8 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** Longest request line plus headers accepted (Node answers a bare 431 past it). */
   maxHeaderBytes?: number;
-  /** Answers requests Node rejects before routing (oversized headers, bad framing). */
-  clientErrorResponse?: (error: Error & { code?: string }) => { status: number; body: string };
+  /** Answers requests Node rejects before routing (oversized headers, bad framing); `headers`: more lines, each ending in CRLF. */
+  clientErrorResponse?: (error: Error & { code?: string }) => { status: number; body: string; headers?: string };
   /** Treat `/a/b` and `/a/b/` as one route (the legacy app is not consistent). */
   ignoreTrailingSlash?: boolean;
   /** What `/readyz` checks (read on each probe, so it may be filled in after start). */
@@ -61,9 +61,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(clientErrorResponse && {
       clientErrorHandler(error: Error & { code?: string }, socket: import("node:net").Socket) {
         if (!socket.writable) return socket.destroy();
-        const { status, body } = clientErrorResponse(error);
+        const { status, body, headers = "" } = clientErrorResponse(error);
         socket.end(
-          `HTTP/1.1 ${status} ${status === 200 ? "OK" : "Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `HTTP/1.1 ${status} ${status === 200 ? "OK" : "Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}` +
             `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
         );
       },

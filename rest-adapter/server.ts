@@ -12,6 +12,7 @@ import type { Metrics } from "../platform/metrics";
 import type { RunningService } from "../platform/http";
 import { spoolToFile } from "../media/upload";
 import { unauthenticated } from "../lib/errors";
+import { API_POLICY, applySecurityHeaders, securityHeaderLines } from "../lib/security-headers";
 import { Deadline, requestTimeout } from "../platform/deadline";
 import { TokenVerifier } from "../platform/sessions";
 import { describeTokenFailure } from "../platform/sessions";
@@ -22,6 +23,8 @@ import { describeProblem } from "./params";
 import { routes, type LegacyRoute, type RouteEnvironment } from "./routes";
 
 const MULTIPART_LIMITS = { fields: 32, fieldSize: 64 * 1024, parts: 64 };
+/** The security headers, for the answers written straight to the socket. */
+const RAW_SECURITY_HEADERS = securityHeaderLines(API_POLICY);
 
 /** Query string and body merged into one flat map of strings (first value of a repeated key). */
 function collectParams(request: FastifyRequest): Record<string, unknown> {
@@ -86,6 +89,7 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
     maxHeaderBytes: config.limits.requestUrlBytes,
     clientErrorResponse: (error) => ({
       status: 200,
+      headers: RAW_SECURITY_HEADERS,
       body: JSON.stringify(
         error.code === "HPE_HEADER_OVERFLOW"
           ? failure("BAD_USER_INPUT", `request line and headers exceed ${config.limits.requestUrlBytes} bytes; send long text in the body`)
@@ -93,6 +97,7 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
       ),
     }),
   });
+  applySecurityHeaders(app.server, () => API_POLICY);
   await app.register(formbody);
   const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
   const tokens = new TokenVerifier(config);

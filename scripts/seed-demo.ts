@@ -27,6 +27,7 @@ import { PrismaClient as RelationClient } from "../generated/prisma/relation/cli
 import { PrismaClient as UserClient } from "../generated/prisma/user/client";
 import { PrismaClient as VideoClient } from "../generated/prisma/video/client";
 import { reconcile } from "./reconcile";
+import { resolveMediaTool } from "../media/tools";
 import { DemoTables } from "./seed-tables";
 
 const scale = Number(process.env.SEED_SCALE ?? 1);
@@ -114,7 +115,7 @@ async function openStoreDatabase(config: Config, name: string): Promise<Database
 
 /** Three short real clips and their covers, uploaded once; every demo video points at one. */
 async function uploadClips(config: Config): Promise<void> {
-  const ffmpeg = config.media.ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+  const ffmpeg = resolveMediaTool("ffmpeg", config.media).path;
   const storage = new MediaStorage(config);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "demo-clips-"));
   try {

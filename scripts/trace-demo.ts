@@ -14,6 +14,7 @@ import { loadConfig } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { startStorageServer } from "../media/storage-server";
 import { startColocated } from "../server/stack";
+import { resolveMediaTool } from "../media/tools";
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-trace-demo-"));
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
 
 /** A one-second test-pattern clip made with ffmpeg. */
 function makeClip(ffmpegPath: string | undefined, dir: string): string {
-  const ffmpeg = ffmpegPath ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+  const ffmpeg = resolveMediaTool("ffmpeg", { ffmpegPath }).path;
   const file = path.join(dir, "clip.mp4");
   const lavfi = ["-f", "lavfi", "-i", "testsrc=duration=1:size=320x240:rate=10", "-pix_fmt", "yuv420p", "-c:v", "libx264"];
   execFileSync(ffmpeg, ["-loglevel", "error", "-y", ...lavfi, "-movflags", "+faststart", file]);

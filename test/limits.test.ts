@@ -227,6 +227,98 @@ describe("names and passwords", () => {
   });
 });
 
+describe("published text", () => {
+  // A right-to-left override that makes "txt.exe" read as "exe.txt", a zero-width space that
+  // splits a listed word past the sensitive-word filter, and an isolate pair.
+  const SNEAKY = ["see \u202Etxt.exe", "gam\u200Bbling", "\u2067hidden\u2069"];
+
+  async function publishGraphQL(token: string, title: string) {
+    const form = new FormData();
+    const query = "mutation ($file: Upload!, $title: String!) { publishVideo(file: $file, title: $title) { id } }";
+    form.set("operations", JSON.stringify({ query, variables: { file: null, title } }));
+    form.set("map", JSON.stringify({ 0: ["variables.file"] }));
+    form.set("0", new Blob(["not even a video"], { type: "video/mp4" }), "clip.mp4");
+    const response = await fetch(stack.graphqlUrl, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" },
+      body: form,
+    });
+    return (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+  }
+
+  it("refuses bidi and invisible format characters in titles, comments and messages, through REST and GraphQL", async () => {
+    const author = await register("bidi");
+    const friend = await register("bidi");
+    const videoId = 9_100_000_000_000 + Math.floor(Math.random() * 1e9);
+    await withDatabase(stack, "video", (client) =>
+      client.query(
+        `INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height, created_at)
+         VALUES ($1, $2, 'plain', $3, $4, 1000, 64, 64, now())`,
+        [videoId, author.userId, `videos/${videoId}.mp4`, `covers/${videoId}.jpg`],
+      ),
+    );
+    for (const text of SNEAKY) {
+      const label = JSON.stringify(text);
+      const form = new FormData();
+      form.set("token", author.token);
+      form.set("title", text);
+      form.set("data", new Blob(["not even a video"], { type: "video/mp4" }), "clip.mp4");
+      const publish = (await (await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form })).json()) as {
+        status_code: number;
+        status_msg: string;
+      };
+      assert.equal(publish.status_code, 400, `legacy title ${label}: ${JSON.stringify(publish)}`);
+      assert.match(publish.status_msg, /title contains invisible or direction-changing characters/);
+      const published = await publishGraphQL(author.token, text);
+      assert.equal(published.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", `GraphQL title ${label}: ${JSON.stringify(published)}`);
+
+      const comment = await legacy(
+        stack,
+        "/douyin/comment/action/",
+        { token: friend.token, video_id: videoId, action_type: 1, comment_text: text },
+        { method: "POST", body: "form" },
+      );
+      assert.equal(comment.body.status_code, 400, `legacy comment ${label}: ${comment.text}`);
+      assert.match(comment.body.status_msg, /invisible or direction-changing/);
+      const added = await graphql(
+        stack.graphqlUrl,
+        "mutation ($v: ID!, $c: String!) { addComment(videoId: $v, content: $c) { id } }",
+        { v: String(videoId), c: text },
+        { token: friend.token },
+      );
+      assert.equal(added.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", `GraphQL comment ${label}: ${JSON.stringify(added.errors)}`);
+
+      const message = await legacy(
+        stack,
+        "/douyin/message/action/",
+        { token: friend.token, to_user_id: author.userId, action_type: 1, content: text },
+        { method: "POST", body: "form" },
+      );
+      assert.equal(message.body.status_code, 400, `legacy message ${label}: ${message.text}`);
+      const sent = await graphql(
+        stack.graphqlUrl,
+        "mutation ($to: ID!, $c: String!) { sendMessage(toUserId: $to, content: $c) { id } }",
+        { to: String(author.userId), c: text },
+        { token: friend.token },
+      );
+      assert.equal(sent.errors?.[0]?.extensions?.code, "BAD_USER_INPUT", `GraphQL message ${label}: ${JSON.stringify(sent.errors)}`);
+    }
+    // Nothing was written; emoji joined by zero-width joiners are still welcome.
+    assert.deepEqual((await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list, []);
+    const chat = await legacy(stack, "/douyin/message/chat/", { token: friend.token, to_user_id: author.userId });
+    assert.deepEqual(chat.body.message_list, [], chat.text);
+    const family = "family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}";
+    const emoji = await legacy(
+      stack,
+      "/douyin/comment/action/",
+      { token: friend.token, video_id: videoId, action_type: 1, comment_text: family },
+      { method: "POST", body: "form" },
+    );
+    assert.equal(emoji.body.status_code, 0, emoji.text);
+    assert.equal(emoji.body.comment.content, family);
+  });
+});
+
 describe("rate limits", () => {
   let limited: Stack;
   // The stack believes X-Forwarded-For from this machine, so each test speaks from addresses of its own.

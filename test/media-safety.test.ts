@@ -9,13 +9,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { resolveMediaTool } from "../media/tools";
 import { eventually, legacy, uniqueName } from "./client";
 import { makeVideo, makeWebm, mediaDir, removeMedia } from "./media";
 import { startStack, type Stack } from "./stack";
 
 const REAL_TOOLS = {
-  ffprobe: process.env.FFPROBE_PATH ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path,
-  ffmpeg: process.env.FFMPEG_PATH ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path,
+  ffprobe: resolveMediaTool("ffprobe", { ffprobePath: process.env.FFPROBE_PATH }).path,
+  ffmpeg: resolveMediaTool("ffmpeg", { ffmpegPath: process.env.FFMPEG_PATH }).path,
 };
 type Tool = keyof typeof REAL_TOOLS;
 

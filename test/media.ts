@@ -3,8 +3,10 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { resolveMediaTool } from "../media/tools";
 
-const FFMPEG = process.env.FFMPEG_PATH ?? (require("@ffmpeg-installer/ffmpeg") as { path: string }).path;
+/** The ffmpeg the stack runs (FFMPEG_PATH, else the system's, else the bundled one). */
+const FFMPEG = resolveMediaTool("ffmpeg", { ffmpegPath: process.env.FFMPEG_PATH }).path;
 
 export const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-media-"));
 

@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { loadConfig, projectRoot, type Config } from "../platform/config";
-import { createLogger } from "../platform/logger";
+import { createLogger, type Logger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
@@ -163,7 +163,7 @@ export function testEnvironment(
     // Cheap hashing keeps the suite fast; production defaults are tested in the unit tests.
     ARGON2_MEMORY_KIB: "4096",
     ARGON2_TIME_COST: "1",
-    // The media tools to test with, e.g. Debian's as the image runs them (default: the bundled ones).
+    // The media tools to test with (default: the system's on PATH, else the bundled ones).
     ...(process.env.FFMPEG_PATH && { FFMPEG_PATH: process.env.FFMPEG_PATH }),
     ...(process.env.FFPROBE_PATH && { FFPROBE_PATH: process.env.FFPROBE_PATH }),
     ...overrides,
@@ -183,6 +183,8 @@ export async function startStack(
   mode: StackMode = "colocated",
   /** Rewrites the final environment (e.g. to reach a server through a fault-injecting proxy). */
   transform: (env: Record<string, string>) => Record<string, string> = (env) => env,
+  /** Where the services log (default: stdout at TEST_LOG_LEVEL); a test that reads what was logged passes its own. */
+  logger?: Logger,
 ): Promise<Stack> {
   const tag = randomBytes(5).toString("hex");
   const databases = await createTestDatabases(tag);
@@ -200,7 +202,7 @@ export async function startStack(
     const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
     started.push(storage);
     const baseEnv = transform(testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides }));
-    const log = createLogger(loadConfig(baseEnv), "test-stack");
+    const log = logger ?? createLogger(loadConfig(baseEnv), "test-stack");
     if (mode === "colocated") {
       // Everything in this process, as `npm start` runs it.
       const config = loadConfig(baseEnv);

@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound } from "../../lib/errors";
 import { USER_REGISTERED_QUEUE, userRegisteredJobId } from "../../lib/events";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
 import { pageSize, readCursor } from "../../lib/pagination";
-import { checkText } from "../../lib/text";
+import { checkUserText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Queues } from "../../platform/queues";
@@ -131,7 +131,7 @@ export class RelationService {
     const to = requireId(toUserId, "user");
     if (fromUserId === to) throw badInput("you cannot send a message to yourself");
     const { config, words, store, ids, caches } = this.deps;
-    const content = words.mask(checkText(rawContent, "content", { max: config.limits.message }));
+    const content = words.mask(checkUserText(rawContent, "content", { max: config.limits.message }));
     if (!(await this.deps.userExists(to))) throw notFound(`user ${to} not found`);
     const message = await store.insertMessage({ id: ids.next(), fromUserId, toUserId: to, content });
     await caches.chat.append(fromUserId, to, [message]);

@@ -7,7 +7,7 @@ import type { FileUpload } from "graphql-upload-minimal";
 import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
 import { firstPageOf, pageSize, readCursor } from "../../lib/pagination";
-import { checkText } from "../../lib/text";
+import { checkUserText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
@@ -196,7 +196,7 @@ export class VideoService {
     const userId = this.viewer.require().userId;
     const id = requireId(videoId, "video");
     const { words, config, store, ids, caches } = this.deps;
-    const content = words.mask(checkText(rawContent, "comment_text", { max: config.limits.comment }));
+    const content = words.mask(checkUserText(rawContent, "comment_text", { max: config.limits.comment }));
     await this.deps.requireVideo(id);
     const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content }, [
       { entity: "video", id: String(id), field: "commentCount", delta: 1 },
@@ -241,7 +241,7 @@ export class VideoService {
     const stream = receivedFileStream(file, () => fileTooLarge(config.media.maxUploadBytes));
     let title: string;
     try {
-      title = words.mask(checkText(rawTitle, "title", { max: config.limits.title }));
+      title = words.mask(checkUserText(rawTitle, "title", { max: config.limits.title }));
     } catch (error) {
       stream.resume(); // drain the unread file so the request can finish
       throw error;

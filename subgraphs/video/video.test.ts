@@ -12,6 +12,7 @@ import type { RunningService } from "../../platform/http";
 import { startStorageServer } from "../../media/storage-server";
 import { fastConfig, signedIn, startInProcess, type InProcessStack } from "../../test/in-process";
 import { makeEmptyFile, makeTextFile, makeVideo, removeMedia } from "../../test/media";
+import { resolveMediaTool } from "../../media/tools";
 
 const MAX_UPLOAD_BYTES = 200_000;
 let stack: InProcessStack;
@@ -19,7 +20,7 @@ let storage: RunningService;
 let storageDir: string;
 /** FFPROBE_PATH of the stack: a link to the real ffprobe, which a test removes to break publishing. */
 let ffprobeLink: string;
-const REAL_FFPROBE = process.env.FFPROBE_PATH ?? (require("@ffprobe-installer/ffprobe") as { path: string }).path;
+const REAL_FFPROBE = resolveMediaTool("ffprobe", { ffprobePath: process.env.FFPROBE_PATH }).path;
 const video = () => stack.subgraph("video");
 
 before(async () => {

@@ -4,6 +4,7 @@ import { counterKit } from "../../framework/counters";
 import type { OutboxKit } from "../../framework/outbox";
 import type { SubgraphDeps } from "../../framework/subgraph";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
+import { logMediaTools } from "../../media/tools";
 import { NEWEST, type VideoCaches } from "./caches";
 import { MEDIA_QUEUE, type MediaJob, type MediaOutcome } from "./jobs";
 import type { VideoServiceDeps } from "./service";
@@ -25,6 +26,8 @@ export function videoCounters(deps: SubgraphDeps, store: VideoStore, caches: Vid
 export function startMediaWorker(deps: SubgraphDeps, shared: VideoServiceDeps): void {
   const { config, log, queues } = deps;
   const { store, storage, caches } = shared;
+  logMediaTools(config.media, log);
+
   queues.work<MediaJob, MediaOutcome>(
     MEDIA_QUEUE,
     async (job) => {
@@ -35,7 +38,7 @@ export function startMediaWorker(deps: SubgraphDeps, shared: VideoServiceDeps): 
       } catch (error) {
         // Anything else (storage down, a tool that cannot start) is ours: thrown, so the job is retried.
         if (!(error instanceof MediaRejectedError)) throw error;
-        log.info({ videoId, reason: error.message }, "upload rejected");
+        log.info({ videoId, reason: error.message, toolOutput: error.toolOutput }, "upload rejected");
         return { published: false, error: { code: "BAD_USER_INPUT", message: error.message } };
       }
       // Idempotent (a retried job writes nothing twice), and counted in the same statement.

@@ -17,6 +17,8 @@ import {
   launchChromium,
   measureFirstLoad,
   openPerson,
+  recordCspViolations,
+  waitInPage,
   PHONE,
   screenshot,
   TOKEN_STORAGE_KEY,
@@ -120,6 +122,44 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     bobId = await myId(bob);
   });
 
+  await t.test("the web client runs under its Content-Security-Policy, which blocks what it must", async () => {
+    const context = await browser.newContext({ ...PHONE, baseURL: appUrl });
+    const violations = await recordCspViolations(context);
+    try {
+      const page = await context.newPage();
+      const loaded = await page.goto("/");
+      const policy = (await loaded!.allHeaders())["content-security-policy"] ?? "";
+      assert.match(policy, /script-src 'self'/, "the page came with its policy");
+      await page.getByText("No videos yet.").waitFor();
+      // A WebSocket to the page's own /graphql (subscriptions): CSP3's 'self' allows ws: to the same host and port.
+      const opened = await page.evaluate(`new Promise((resolve) => {
+        try {
+          const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/graphql", "graphql-transport-ws");
+          socket.onopen = socket.onerror = socket.onclose = () => resolve("attempted");
+        } catch (error) {
+          resolve("refused: " + error.message);
+        }
+      })`);
+      assert.equal(opened, "attempted");
+      await page.waitForTimeout(300);
+      assert.deepEqual(violations, [], "the feed and a same-origin WebSocket break no rule");
+      // What the policy is for: an injected inline script does not run, and the breach is reported.
+      await page.evaluate(`(() => {
+        const script = document.createElement("script");
+        script.textContent = "window.__injectedRan = true";
+        document.body.append(script);
+      })()`);
+      await page.waitForTimeout(300);
+      assert.equal(await page.evaluate("window.__injectedRan === true"), false, "the injected script did not run");
+      assert.ok(
+        (violations as string[]).some((violation) => violation.startsWith("script-src")),
+        `the breach was reported: ${JSON.stringify(violations)}`,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   await t.test("publishing refuses a file that is not a video and one that is too large, in words", async () => {
     await publish(alice, makeTextFile("notes.mp4"), "not a video");
     await alice.page
@@ -155,12 +195,30 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await page.goto("/");
     await slide(page).getByText("my first clip").waitFor();
     assert.equal(await slide(page).locator("video").getAttribute("poster"), coverUrl, "the cover shows until the video plays");
-    await page.waitForFunction(
+    await waitInPage(
+      page,
       `(() => { const video = document.querySelector('.slide[aria-current="true"] video'); return video && !video.paused && video.currentTime > 0.5; })()`,
-      null,
-      { timeout: 20_000 },
+      20_000,
     );
     await screenshot(alice, "feed");
+  });
+
+  await t.test("a video and its cover opened on their own show, under the media server's CSP", async () => {
+    const playUrl = (await slide(alice.page).locator("video").getAttribute("src")) ?? "";
+    assert.match(playUrl, /^http.*\.mp4$/);
+    const context = await browser.newContext({ ...DESKTOP });
+    const violations = await recordCspViolations(context);
+    try {
+      const page = await context.newPage();
+      const video = await page.goto(playUrl);
+      assert.match((await video!.allHeaders())["content-security-policy"] ?? "", /sandbox/);
+      await waitInPage(page, `(() => { const video = document.querySelector("video"); return !!video && video.videoWidth > 0; })()`);
+      await page.goto(coverUrl);
+      await waitInPage(page, `(() => { const image = document.querySelector("img"); return !!image && image.naturalWidth > 0; })()`);
+      assert.deepEqual(violations, []);
+    } finally {
+      await context.close();
+    }
   });
 
   await t.test("a like counts at once, before the server answers, and stays after a reload on both screens", async () => {
@@ -403,7 +461,10 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     }
   });
 
-  for (const person of [alice, bob]) assert.deepEqual(person.pageErrors, [], `${person.name}'s page threw`);
+  for (const person of [alice, bob]) {
+    assert.deepEqual(person.pageErrors, [], `${person.name}'s page threw`);
+    assert.deepEqual(person.cspViolations, [], `${person.name}'s pages broke their Content-Security-Policy`);
+  }
   await alice.context.close();
   await bob.context.close();
 });

@@ -49,14 +49,33 @@ export interface Person {
   page: Page;
   /** Browser-side failures (uncaught errors), which fail the test at the end. */
   pageErrors: string[];
+  /** What the page's Content-Security-Policy blocked (each a failure too). */
+  cspViolations: string[];
+}
+
+/**
+ * Records what a CSP blocks in `context`'s pages: the `securitypolicyviolation` events each
+ * document fires, and the console errors Chromium writes for them.
+ */
+export async function recordCspViolations(context: BrowserContext): Promise<string[]> {
+  const violations: string[] = [];
+  await context.exposeBinding("__reportCspViolation", (_source, violation: string) => void violations.push(violation));
+  await context.addInitScript(`document.addEventListener("securitypolicyviolation", (event) => {
+    window.__reportCspViolation(event.effectiveDirective + " blocked " + (event.blockedURI || "inline") + " on " + event.documentURI);
+  });`);
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(`console: ${message.text()}`);
+  });
+  return violations;
 }
 
 export async function openPerson(browser: Browser, baseURL: string, name: string, device: Device): Promise<Person> {
   const context = await browser.newContext({ ...device, baseURL });
+  const cspViolations = await recordCspViolations(context);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
-  return { name, device, context, page, pageErrors };
+  return { name, device, context, page, pageErrors, cspViolations };
 }
 
 export async function screenshot(person: Person, screen: string): Promise<void> {
@@ -74,13 +93,26 @@ export interface FirstLoad {
   domContentLoadedMs: number;
 }
 
+/**
+ * Waits until `expression` is true in the page. Not page.waitForFunction: that evaluates its
+ * predicate with eval() inside the page, which the web client's CSP (no 'unsafe-eval') refuses;
+ * page.evaluate goes through the DevTools protocol instead.
+ */
+export async function waitInPage(page: Page, expression: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Loads the feed in a fresh context (empty cache) and reads what it cost from the page. */
 export async function measureFirstLoad(browser: Browser, baseURL: string, device: Device): Promise<FirstLoad> {
   const context = await browser.newContext({ ...device, baseURL });
   try {
     const page = await context.newPage();
     await page.goto("/");
-    await page.waitForFunction(`performance.getEntriesByName(${JSON.stringify(FEED_READY_MARK)}).length > 0`);
+    await waitInPage(page, `performance.getEntriesByName(${JSON.stringify(FEED_READY_MARK)}).length > 0`);
     // Evaluated in the page: written as a string because this file compiles without the DOM library.
     return (await page.evaluate(`(() => {
       const scripts = performance.getEntriesByType("resource").filter((entry) => new URL(entry.name).pathname.endsWith(".js"));
