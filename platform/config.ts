@@ -80,6 +80,10 @@ export const stackVariables = {
     "unset: trust none",
   ),
   SHUTDOWN_TIMEOUT_MS: describe(positiveInt.default(10_000), "how long a service may take to drain on SIGTERM"),
+  SHUTDOWN_DELAY_MS: describe(
+    z.coerce.number().int().min(0).default(0),
+    "on SIGTERM, how long a service keeps serving with `/readyz` answering 503 before it stops taking connections, so a load balancer that health-checks it routes around it first (Kubernetes' preStop pause does this there)",
+  ),
   // Tracing (platform/tracing.ts): on only when an OTLP endpoint is set; the SDK reads these too.
   OTEL_EXPORTER_OTLP_ENDPOINT: describe(
     optionalUrl,
@@ -460,6 +464,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       writesPerUserPerMinute: e.RATE_LIMIT_WRITES_PER_USER_PER_MINUTE ?? (production ? 300 : 100_000),
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    /** On SIGTERM, serve this long with /readyz answering 503 before closing (load balancers route around it meanwhile). */
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     // Whether subgraph processes also run their BullMQ workers (always, with an embedded database).
     workersInProcess: e.WORKERS_IN_PROCESS,
     storage: {

@@ -48,9 +48,21 @@ export async function runChecks(checks: ReadinessChecks, timeoutMs = CHECK_TIMEO
 export function healthRoutes(app: FastifyInstance, checks: () => ReadinessChecks, dependencies: () => ReadinessChecks = () => ({})): void {
   app.get("/healthz", async () => LIVENESS);
   app.get("/readyz", async (_request, reply) => {
+    if (draining) return reply.code(503).send(DRAINING);
     const { httpStatus, body } = await readinessReport(checks(), dependencies());
     return reply.code(httpStatus).send(body);
   });
+}
+
+/**
+ * Set once the process is shutting down: every `/readyz` of the process answers 503 from then
+ * on, so load balancers stop sending it requests while it still serves the ones they sent.
+ */
+let draining = false;
+const DRAINING = { status: "draining" } as const;
+
+export function markDraining(): void {
+  draining = true;
 }
 
 /** What `/healthz` answers while the process answers at all. */

@@ -5,6 +5,7 @@ import { createLogger, exitAfterFlush, type Logger } from "../platform/logger";
 import { EmbeddedDatabaseBusyError } from "../platform/embedded-postgres";
 import { RedisUnavailableError } from "../platform/redis";
 import { stopTracing } from "../platform/tracing";
+import { markDraining } from "../platform/health";
 
 export class Resources {
   private readonly closers: { name: string; close: () => unknown }[] = [];
@@ -56,14 +57,16 @@ export function runAsProcess(service: string, start: (config: Config, log: Logge
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        log.info({ signal }, "shutting down");
+        log.info({ signal, delayMs: config.shutdownDelayMs }, "shutting down");
         const deadline = setTimeout(() => {
           log.error("shutdown deadline passed, exiting");
           exitAfterFlush(log, 1);
-        }, config.shutdownTimeoutMs);
+        }, config.shutdownDelayMs + config.shutdownTimeoutMs);
         deadline.unref();
-        running
-          .close()
+        // Readiness goes first, so balancers stop sending requests; what they sent is still served.
+        markDraining();
+        new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs))
+          .then(() => running.close())
           // The last spans (the shutdown's own included) are exported before the process ends.
           .then(() => stopTracing().catch((error: unknown) => log.warn({ err: error }, "could not export the last spans")))
           .then(
