@@ -78,6 +78,12 @@ export interface Cluster {
   statsUrl: string;
   /** The environment of every process (secrets included): for tools run against the cluster. */
   env: Record<string, string>;
+  /** Each subgraph's database URL. */
+  databases: Record<string, string>;
+  /** The balancer's view of each replica: "UP", "DOWN", "MAINT"..., by "<door>/replica<index>". */
+  balancerState(): Promise<Record<string, string>>;
+  /** Resolves once the balancer sends requests to replica `index` on both doors again. */
+  waitUntilUp(index: number): Promise<void>;
   replicas: ClusterReplica[];
   workers: ClusterProcess[];
   stop(): Promise<void>;
@@ -347,14 +353,39 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       storageUrl,
       statsUrl: `http://127.0.0.1:${options.ports.stats}/`,
       env: base,
+      databases,
       replicas,
       workers,
+      balancerState: () => balancerState(options.ports.stats),
+      waitUntilUp: async (index) => {
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        while (Date.now() < deadline) {
+          const state = await balancerState(options.ports.stats);
+          if (state[`legacy/replica${index}`] === "UP" && state[`graphql/replica${index}`] === "UP") return;
+          await new Promise((resolve) => setTimeout(resolve, CHECK_INTERVAL_MS / 2));
+        }
+        throw new Error(`replica${index} is not in rotation after ${READY_TIMEOUT_MS / 1000} s`);
+      },
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** HAProxy's status page as CSV: each server's status by "<backend>/<server>". */
+async function balancerState(statsPort: number): Promise<Record<string, string>> {
+  const csv = await (await fetch(`http://127.0.0.1:${statsPort}/;csv`)).text();
+  const [header, ...rows] = csv.split("\n").filter(Boolean);
+  const columns = header!.replace(/^# /, "").split(",");
+  const [name, server, status] = ["pxname", "svname", "status"].map((column) => columns.indexOf(column));
+  return Object.fromEntries(
+    rows
+      .map((row) => row.split(","))
+      .filter((cells) => cells[server!]?.startsWith("replica"))
+      .map((cells) => [`${cells[name!]}/${cells[server!]}`, cells[status!]!]),
+  );
 }
 
 async function waitForDoor(url: string): Promise<void> {
