@@ -6,7 +6,10 @@
 // Markdown table for scripts/README.md. Not part of `npm test`.
 //
 //   BENCH_SECONDS (8) per scenario, BENCH_CONNECTIONS (32), BENCH_USERS (50) demo users logged
-//   in, BENCH_ONLY=feed,like-toggle to run some, BENCH_LABEL to name the run.
+//   in, BENCH_ONLY=feed,like-toggle to run some, BENCH_LABEL to name the run; BENCH_REST_URL and
+//   BENCH_GRAPHQL_URL point it elsewhere (a cluster's balancer), BENCH_METRICS_URLS names the
+//   metrics endpoints it reads counter lag from (comma-separated; default: the local stack's),
+//   BENCH_REDIS_PREFIX measures the CPU and memory of that stack's processes only.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import autocannon from "autocannon";
@@ -23,6 +26,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const userCount = Number(process.env.BENCH_USERS ?? 50);
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+/** With BENCH_REDIS_PREFIX, only the processes of the stack with that Redis prefix are measured. */
+const onlyPrefix = process.env.BENCH_REDIS_PREFIX;
 /** Videos the like scenario toggles: among the popular (newest) demo videos. */
 const HOT_VIDEOS = 20;
 
@@ -32,18 +37,51 @@ interface Outcome {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time the stack's processes (and a load balancer in front, if any) spent per request, ms. */
+  cpuPerRequest?: { stack: number; balancer: number };
   note?: string;
 }
 
 const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]!;
 
-/** Sum of the resident memory of the stack's processes (those running dist/server/main.js). */
+/** The stack's processes (those running dist/server/main.js) and a load balancer's (HAProxy). */
+function processesOf(what: "stack" | "balancer"): string[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .filter((pid) => {
+      try {
+        const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        if (what === "balancer") return command.split("\0")[0]!.endsWith("haproxy");
+        if (!command.includes("dist/server/main.js")) return false;
+        // Only the stack under test when others run on this machine (its Redis prefix tells it apart).
+        return !onlyPrefix || fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`REDIS_PREFIX=${onlyPrefix}`);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** CPU time (user + system) the processes have used so far, ms. */
+function cpuMs(pids: string[]): number {
+  const tick = 1000 / 100; // USER_HZ
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
+}
+
+/** Sum of the resident memory of the stack's processes. */
 function stackRss(): number {
   let total = 0;
-  for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+  for (const pid of processesOf("stack")) {
     try {
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!command.includes("dist/server/main.js") || Number(pid) === process.pid) continue;
       const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
       total += rss ? Number(rss[1]) * 1024 : 0;
     } catch {
@@ -88,17 +126,28 @@ async function run(scenario: string, options: autocannon.Options, isFailure?: (b
       },
     }),
   }));
+  const [stack, balancer] = [processesOf("stack"), processesOf("balancer")];
+  const cpuBefore = [cpuMs(stack), cpuMs(balancer)];
   const result = await autocannon({ connections, duration: seconds, ...options, requests });
+  const total = result.requests.total;
+  const cpuPerRequest =
+    stack.length > 0 && total > 0
+      ? { stack: (cpuMs(stack) - cpuBefore[0]!) / total, balancer: balancer.length > 0 ? (cpuMs(balancer) - cpuBefore[1]!) / total : 0 }
+      : undefined;
   const outcome = {
     scenario,
     requestsPerSecond: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts + failures,
+    cpuPerRequest,
     note,
   };
+  const cpu = cpuPerRequest
+    ? `  CPU ${cpuPerRequest.stack.toFixed(2)} ms/req${balancer.length > 0 ? ` (+ ${cpuPerRequest.balancer.toFixed(2)} balancer)` : ""}`
+    : "";
   process.stdout.write(
-    `  ${scenario.padEnd(22)} ${String(outcome.requestsPerSecond).padStart(6)} req/s  p50 ${outcome.p50} ms  p99 ${outcome.p99} ms  errors ${outcome.errors}\n`,
+    `  ${scenario.padEnd(22)} ${String(outcome.requestsPerSecond).padStart(6)} req/s  p50 ${outcome.p50} ms  p99 ${outcome.p99} ms  errors ${outcome.errors}${cpu}\n`,
   );
   return outcome;
 }
@@ -306,7 +355,9 @@ async function main(): Promise<void> {
   async function drainCounters(): Promise<void> {
     // Metrics live on their own ports: METRICS_PORT for the co-located process, and the next
     // ones for the processes of `npm start -- --split` (server/main.ts); whichever answer are read.
-    const metricsUrls = stackServices().map((_, index) => `http://127.0.0.1:${config.ports.metrics + index}/metrics`);
+    const metricsUrls =
+      process.env.BENCH_METRICS_URLS?.split(",") ??
+      stackServices().map((_, index) => `http://127.0.0.1:${config.ports.metrics + index}/metrics`);
     for (;;) {
       let pending = 0;
       for (const url of metricsUrls) {
@@ -368,13 +419,17 @@ async function main(): Promise<void> {
       (await import("node:os")).cpus().length
     } cores; stack peak RSS ${Math.round(peakRss / 1024 / 1024)} MB.`,
     "",
-    "| scenario | requests/s | p50 | p99 | errors | ratio to bare node:http | notes |",
-    "|---|---|---|---|---|---|---|",
+    "| scenario | requests/s | p50 | p99 | errors | ratio to bare node:http | CPU per request | notes |",
+    "|---|---|---|---|---|---|---|---|",
     ...outcomes.map(
       (o) =>
         `| ${o.scenario} | ${Number.isNaN(o.requestsPerSecond) ? "—" : o.requestsPerSecond.toLocaleString("en")} | ${Number.isNaN(o.p50) ? "—" : `${o.p50} ms`} | ${
           Number.isNaN(o.p99) ? "—" : `${o.p99} ms`
-        } | ${o.errors} | ${Number.isNaN(o.requestsPerSecond) ? "—" : (o.requestsPerSecond / hello).toFixed(3)} | ${o.note ?? ""} |`,
+        } | ${o.errors} | ${Number.isNaN(o.requestsPerSecond) ? "—" : (o.requestsPerSecond / hello).toFixed(3)} | ${
+          o.cpuPerRequest
+            ? `${o.cpuPerRequest.stack.toFixed(2)} ms${o.cpuPerRequest.balancer > 0 ? ` + ${o.cpuPerRequest.balancer.toFixed(2)} ms balancer` : ""}`
+            : "—"
+        } | ${o.note ?? ""} |`,
     ),
   ];
   process.stdout.write(`\n${lines.join("\n")}\n`);
