@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { eventually, graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
+import { eventually, graphql, legacy, publishLegacy, readMetric, settledMetric, uniqueName } from "./client";
 import { makeEmptyFile, makeImage, makeTextFile, makeVideo, removeMedia } from "./media";
 import { dropCached, stackModes, startStack, withDatabase, type Stack } from "./stack";
 
@@ -23,16 +23,6 @@ async function register() {
   const answer = await legacy(stack, "/douyin/user/register/", { username: uniqueName("v"), password: "pw" }, { method: "POST" });
   assert.equal(answer.body.status_code, 0, answer.text);
   return { userId: answer.body.user_id as number, token: answer.body.token as string };
-}
-
-/** POST /douyin/publish/action/ the way the app does: multipart with data, title and token. */
-async function publishLegacy(token: string, file: string, title: string, filename = "clip.mp4") {
-  const form = new FormData();
-  form.set("token", token);
-  form.set("title", title);
-  form.set("data", new Blob([fs.readFileSync(file)], { type: "video/mp4" }), filename);
-  const response = await fetch(`${stack.restUrl}/douyin/publish/action/`, { method: "POST", body: form });
-  return { httpStatus: response.status, body: (await response.json()) as { status_code: number; status_msg: string } };
 }
 
 /** publishVideo through the gateway, per the GraphQL multipart request spec. */
@@ -88,7 +78,7 @@ for (const mode of stackModes(["colocated", "split"])) {
     describe("publishing", () => {
       it("publishes through REST; the feed and the publish list show it with a cover, and both URLs serve the right bytes", async () => {
         const author = await register();
-        const published = await publishLegacy(author.token, sampleVideo, "my first clip");
+        const published = await publishLegacy(stack, author.token, sampleVideo, "my first clip");
         assert.deepEqual(published.body, { status_code: 0, status_msg: "success" });
 
         const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId, token: author.token });
@@ -152,12 +142,12 @@ for (const mode of stackModes(["colocated", "split"])) {
 
       it("masks sensitive words in titles and refuses empty or overlong titles and a missing token", async () => {
         const author = await register();
-        assert.equal((await publishLegacy(author.token, sampleVideo, "我们不赌博")).body.status_code, 0);
+        assert.equal((await publishLegacy(stack, author.token, sampleVideo, "我们不赌博")).body.status_code, 0);
         const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
         assert.equal(list.body.video_list[0].title, "我们不**");
-        assert.match((await publishLegacy(author.token, sampleVideo, "")).body.status_msg, /title/);
-        assert.match((await publishLegacy(author.token, sampleVideo, "长".repeat(101))).body.status_msg, /title is too long/);
-        const anonymous = await publishLegacy("", sampleVideo, "no token");
+        assert.match((await publishLegacy(stack, author.token, sampleVideo, "")).body.status_msg, /title/);
+        assert.match((await publishLegacy(stack, author.token, sampleVideo, "长".repeat(101))).body.status_msg, /title is too long/);
+        const anonymous = await publishLegacy(stack, "", sampleVideo, "no token");
         assert.equal(anonymous.body.status_code, 401);
       });
 
@@ -173,7 +163,7 @@ for (const mode of stackModes(["colocated", "split"])) {
           [oversized, /too large/],
         ];
         for (const [file, message] of cases) {
-          const answer = await publishLegacy(author.token, file, "should not exist");
+          const answer = await publishLegacy(stack, author.token, file, "should not exist");
           assert.equal(answer.httpStatus, 200);
           assert.notEqual(answer.body.status_code, 0, file);
           assert.match(answer.body.status_msg, message, file);
@@ -191,7 +181,7 @@ for (const mode of stackModes(["colocated", "split"])) {
         const author = await register();
         // Six different files: the same file again from the same author is the same publish (below).
         const files = Array.from({ length: 6 }, (_, i) => makeVideo(`burst-${mode}-${i}.mp4`, { width: 320 + 2 * i }));
-        const answers = await Promise.all(files.map((file, i) => publishLegacy(author.token, file, `burst ${i}`)));
+        const answers = await Promise.all(files.map((file, i) => publishLegacy(stack, author.token, file, `burst ${i}`)));
         for (const answer of answers) assert.equal(answer.body.status_code, 0, answer.body.status_msg);
         await eventually(async () => (await workCount(author.userId)) === 6, "work_count to reach 6");
         const list = await legacy(stack, "/douyin/publish/list/", { user_id: author.userId });
@@ -209,7 +199,7 @@ for (const mode of stackModes(["colocated", "split"])) {
         assert.equal(again.errors, undefined, JSON.stringify(again.errors));
         assert.equal(again.data.publishVideo.id, first.data.publishVideo.id);
         assert.equal(again.data.publishVideo.title, "the first title");
-        assert.deepEqual((await publishLegacy(author.token, sampleVideo, "a legacy retry")).body, {
+        assert.deepEqual((await publishLegacy(stack, author.token, sampleVideo, "a legacy retry")).body, {
           status_code: 0,
           status_msg: "success",
         });
