@@ -123,6 +123,15 @@ const stackVariables = {
   LOCAL_CACHE_TTL_SECONDS: positiveInt.default(300),
   FEED_CACHE_SIZE: positiveInt.default(600),
   TRUST_PROXY: z.string().min(1).optional(),
+  // Subscriptions over WebSocket at the gateway (gateway/subscriptions.ts): limits per process.
+  SUBSCRIPTIONS_PER_CONNECTION: positiveInt.default(20),
+  SUBSCRIPTION_CONNECTIONS_PER_USER: positiveInt.default(10),
+  SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: positiveInt.default(200),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: positiveInt.default(3_000),
+  SUBSCRIPTION_PING_INTERVAL_MS: positiveInt.default(30_000),
+  SUBSCRIPTION_CLOSE_TIMEOUT_MS: positiveInt.default(2_000),
+  SUBSCRIPTION_SESSION_CHECK_MS: positiveInt.default(60_000),
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: positiveInt.default(1024 * 1024),
   // Tracing (platform/tracing.ts): on only when an OTLP endpoint is set; the SDK reads these too.
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
@@ -327,6 +336,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       feedSize: e.FEED_CACHE_SIZE,
     },
     commentTimeZone: e.COMMENT_TIME_ZONE,
+    subscriptions: {
+      /** Subscriptions one WebSocket connection may hold at once. */
+      perConnection: e.SUBSCRIPTIONS_PER_CONNECTION,
+      /** Live connections one user, and one client address, may hold on one gateway process. */
+      connectionsPerUser: e.SUBSCRIPTION_CONNECTIONS_PER_USER,
+      connectionsPerAddress: e.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      /** How long a new connection may take to send connection_init. */
+      initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,
+      /** A ping this often; a peer that has not answered the previous one is cut. */
+      pingIntervalMs: e.SUBSCRIPTION_PING_INTERVAL_MS,
+      /** How long a connection the gateway closes may take to answer before it is cut. */
+      closeTimeoutMs: e.SUBSCRIPTION_CLOSE_TIMEOUT_MS,
+      /** How often each connection's session is checked (and its sliding TTL renewed). */
+      sessionCheckMs: e.SUBSCRIPTION_SESSION_CHECK_MS,
+      /** Undelivered bytes (socket buffer plus queued events) past which a slow consumer is cut. */
+      maxBufferedBytes: e.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+    },
     chat: {
       /** Most recent messages of a conversation kept in a Redis sorted set. */
       cacheSize: e.CHAT_CACHE_SIZE,

@@ -246,3 +246,21 @@ export async function startStack(
     throw error;
   }
 }
+
+export interface Replica {
+  restUrl: string;
+  graphqlUrl: string;
+  metricsUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Another co-located process of the same deployment: the same databases, Redis prefix and
+ * object storage as `stack`, on ports of its own (as a second replica behind a load balancer).
+ * Close it before the stack, which removes what they share.
+ */
+export async function startReplica(stack: Pick<Stack, "environment">): Promise<Replica> {
+  const config = loadConfig(stack.environment);
+  const replica = await startColocated(config, createLogger(config, "replica"), { rest: 0, gateway: 0, metrics: 0, storage: false });
+  return { restUrl: replica.restUrl, graphqlUrl: replica.graphqlUrl, metricsUrl: replica.metricsUrl, close: () => replica.close() };
+}

@@ -3,6 +3,7 @@
 import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
 import { counterWriteSignal } from "../../platform/counters";
+import { livePublisher } from "../../platform/live-events";
 import { COUNT_STATEMENTS, defineSubgraph } from "../../platform/subgraph";
 import type { SubgraphContext } from "../../platform/viewer";
 import { PrismaClient } from "../../generated/prisma/relation/client";
@@ -31,6 +32,7 @@ export const subgraph = defineSubgraph<RelationContext>({
       deps.queues,
       config,
       counterWriteSignal(deps.bus, "relation", () => counters),
+      livePublisher(deps),
     );
     return {
       resolvers,
