@@ -47,7 +47,7 @@ export class RelationServiceDeps {
    * moment registration answers.
    */
   async userExists(userId: number): Promise<boolean> {
-    if (await this.store.isKnownUser(userId)) return true;
+    if (await this.caches.knownUsers.load(userId)) return true;
     return this.queues.queue(USER_REGISTERED_QUEUE).has(userRegisteredJobId(userId));
   }
 }

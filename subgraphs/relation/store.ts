@@ -121,9 +121,11 @@ export class RelationStore {
     return count;
   }
 
-  /** Whether the user subgraph announced this user. */
-  async isKnownUser(userId: number): Promise<boolean> {
-    return (await this.prisma.knownUser.findUnique({ where: { userId: BigInt(userId) } })) !== null;
+  /** Which of these users were announced: true, or undefined (not known yet), in the order asked. */
+  async knownUsers(userIds: readonly number[]): Promise<(true | undefined)[]> {
+    const rows = await this.prisma.knownUser.findMany({ where: { userId: { in: userIds.map(BigInt) } }, select: { userId: true } });
+    const known = new Set(rows.map((row) => Number(row.userId)));
+    return userIds.map((id) => (known.has(id) ? true : undefined));
   }
 
   /** Inserts the follow with its counter changes; false (and nothing written) when it was there already. */
@@ -182,29 +184,32 @@ export class RelationStore {
   }
 
   /**
-   * Inserts a message. Sends within one conversation take turns (a transaction-scoped
-   * advisory lock), and each gets a creation time after the last one's: commit order equals
-   * time order, so a poll with the last time seen misses nothing.
+   * Inserts a message, in one statement. Sends within one conversation take turns (the lock on
+   * its row of conversation_clocks, held until the insert commits), and each gets a creation
+   * time after the last one's: commit order equals time order, so a poll with the last time
+   * seen misses nothing. A conversation without a clock yet (new, or written in bulk by a seed)
+   * starts after its newest message.
    */
   async insertMessage(message: { id: number; fromUserId: number; toUserId: number; content: string }): Promise<MessageRecord> {
     const [low, high] = conversationOf(message.fromUserId, message.toUserId);
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`chat:${low}:${high}`}))`;
-      const [last] = await tx.$queryRaw<{ created_at: Date | null }[]>`
-        SELECT max(created_at) AS created_at FROM messages WHERE user_low = ${BigInt(low)} AND user_high = ${BigInt(high)}`;
-      const createdAt = new Date(Math.max(Date.now(), (last?.created_at?.getTime() ?? 0) + 1));
-      return tx.message.create({
-        data: {
-          id: BigInt(message.id),
-          fromUserId: BigInt(message.fromUserId),
-          toUserId: BigInt(message.toUserId),
-          userLow: BigInt(low),
-          userHigh: BigInt(high),
-          content: message.content,
-          createdAt,
-        },
-      });
-    });
+    const now = new Date();
+    const [row] = await this.prisma.$queryRaw<
+      { id: bigint; from_user_id: bigint; to_user_id: bigint; content: string; created_at: Date }[]
+    >`
+      WITH clock AS (
+        INSERT INTO conversation_clocks (user_low, user_high, last_at)
+        VALUES (${BigInt(low)}, ${BigInt(high)}, GREATEST(${now}::timestamptz, (
+          SELECT max(created_at) + interval '1 millisecond' FROM messages WHERE user_low = ${BigInt(low)} AND user_high = ${BigInt(high)})))
+        ON CONFLICT (user_low, user_high)
+          DO UPDATE SET last_at = GREATEST(excluded.last_at, conversation_clocks.last_at + interval '1 millisecond')
+        RETURNING last_at
+      )
+      INSERT INTO messages (id, from_user_id, to_user_id, user_low, user_high, content, created_at)
+      SELECT ${BigInt(message.id)}, ${BigInt(message.fromUserId)}, ${BigInt(message.toUserId)}, ${BigInt(low)}, ${BigInt(high)},
+             ${message.content}, clock.last_at
+      FROM clock
+      RETURNING id, from_user_id, to_user_id, content, created_at`;
+    return { id: row!.id, fromUserId: row!.from_user_id, toUserId: row!.to_user_id, content: row!.content, createdAt: row!.created_at };
   }
 
   /** The newest `limit` messages between two users (after `after` when given), newest first. */
