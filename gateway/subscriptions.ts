@@ -468,10 +468,15 @@ export async function serveSubscriptions(
       try {
         document = parse(payload.query, { maxTokens: config.graphql.maxTokens });
       } catch (error) {
-        return refuse("bad-request", error instanceof GraphQLError ? error : new GraphQLError(String(error)));
+        return refuse("bad-request", new GraphQLError((error as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } }));
       }
       const errors = validate(schema, document);
-      if (errors.length > 0) return refuse("bad-request", ...errors);
+      if (errors.length > 0) {
+        const coded = errors.map(
+          (error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }),
+        );
+        return refuse("bad-request", ...coded);
+      }
       const operation = getOperationAST(document, payload.operationName);
       if (operation?.operation !== "subscription") {
         return refuse(

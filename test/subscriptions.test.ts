@@ -218,6 +218,9 @@ describe("live events across replicas", () => {
 const EVENT_BYTES = 16 * 1024;
 const BURST_EVENTS = 512;
 
+/** Past the parser's GRAPHQL_MAX_TOKENS (2,000 by default). */
+const LIMITS_TOKENS = 2_100;
+
 describe("live connections: authentication and limits", () => {
   const LIMITS = {
     SUBSCRIPTIONS_PER_CONNECTION: 2,
@@ -279,7 +282,13 @@ describe("live connections: authentication and limits", () => {
       assert.equal(error.payload[0].extensions.code, "BAD_REQUEST");
       assert.match(error.payload[0].message, /only subscriptions/);
       live.subscribe("bad", "subscription { messageReceived { nope } }");
-      assert.equal((await live.nextMessage()).type, "error");
+      const invalid = await live.nextMessage();
+      assert.equal(invalid.type, "error");
+      assert.equal(invalid.payload[0].extensions.code, "GRAPHQL_VALIDATION_FAILED");
+      assert.match(invalid.payload[0].message, /nope/);
+      live.subscribe("huge", `subscription { messageReceived { ${"id ".repeat(LIMITS_TOKENS)} } }`);
+      const tooLong = await live.nextMessage();
+      assert.equal(tooLong.payload[0].extensions.code, "GRAPHQL_PARSE_FAILED");
     } finally {
       live.close();
     }
