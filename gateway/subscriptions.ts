@@ -197,9 +197,10 @@ function liveMetrics(
   for (const field of fields) {
     metrics.subscriptions.labels({ field }).set(0);
     metrics.delivered.labels({ field }).inc(0);
-    metrics.latency.labels({ field });
+    metrics.latency.zero({ field });
   }
   for (const reason of CLOSE_REASONS) metrics.closed.labels({ reason }).inc(0);
+  for (const reason of ["subscriptions-per-connection", "bad-request"]) metrics.refused.labels({ reason }).inc(0);
   return metrics;
 }
 
