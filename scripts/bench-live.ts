@@ -39,21 +39,43 @@ interface Account {
   token: string;
 }
 
-/** Resident memory of the stack's processes (dist/scripts/start.js run from this project, not another checkout's), in bytes. */
+/** The stack's processes: dist/scripts/start.js run from this project (not another checkout's). */
+function stackPids(): string[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return (
+          fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dist/scripts/start.js") &&
+          fs.realpathSync(`/proc/${pid}/cwd`) === fs.realpathSync(projectRoot)
+        );
+      } catch {
+        return false; // ended while we looked
+      }
+    });
+}
+
+/** Resident memory of the stack's processes, in bytes. */
 function stackRss(): number {
   let total = 0;
-  for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dist/scripts/start.js")) continue;
-      if (fs.realpathSync(`/proc/${pid}/cwd`) !== fs.realpathSync(projectRoot)) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-      total += rss ? Number(rss[1]) * 1024 : 0;
-    } catch {
-      // The process ended while we looked.
-    }
+  for (const pid of stackPids()) {
+    const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    total += rss ? Number(rss[1]) * 1024 : 0;
   }
   return total;
 }
+
+/** CPU time the stack's processes have used, in seconds (Linux clock ticks are 1/100 s). */
+function stackCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of stackPids()) {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+const CLOCK_TICKS_PER_SECOND = 100;
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -157,6 +179,7 @@ async function latency(accounts: Account[]): Promise<string> {
     let sent = 0;
     let failed = 0;
     const inFlight = new Set<Promise<unknown>>();
+    const cpuBefore = stackCpuSeconds();
     const started = performance.now();
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
@@ -180,10 +203,11 @@ async function latency(accounts: Account[]): Promise<string> {
     await Promise.all(inFlight);
     // The last deliveries are a moment behind their answers.
     for (let waited = 0; latencies.length + failed < total && waited < 50; waited++) await sleep(100);
+    const cpuPerMessage = ((stackCpuSeconds() - cpuBefore) / total) * 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const line =
       `| send → receive at ${rate} messages/s (${accounts.length} subscribers, ${seconds} s) | ${Math.round(total / elapsed)}/s sent, ` +
-      `${sorted.length}/${total} received, ${failed} failed | p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, ` +
+      `${sorted.length}/${total} received, ${failed} failed, stack CPU ${cpuPerMessage.toFixed(2)} ms per message | p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, ` +
       `max ${sorted.at(-1)!.toFixed(1)} ms | p99 ≤ 50 ms: ${percentile(sorted, 99) <= 50 ? "met" : "NOT met"} |`;
     if (failed > 0 || sorted.length < total) process.exitCode = 1;
     return line;
