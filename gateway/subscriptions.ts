@@ -54,6 +54,7 @@ type CloseReason =
   | "dead-peer"
   | "events-missed"
   | "unavailable"
+  | "internal-error"
   | "shutdown";
 const CLOSE_REASONS: readonly CloseReason[] = [
   "unauthenticated",
@@ -65,6 +66,7 @@ const CLOSE_REASONS: readonly CloseReason[] = [
   "dead-peer",
   "events-missed",
   "unavailable",
+  "internal-error",
   "shutdown",
 ];
 
@@ -610,7 +612,7 @@ export async function serveSubscriptions(
           socket.on("message", (data) => {
             handle(String(data)).catch((error: unknown) => {
               connection.log.error({ err: error }, "live connection failed");
-              connection.close("unavailable", CloseCode.InternalServerError, "Internal server error");
+              connection.close("internal-error", CloseCode.InternalServerError, "Internal server error");
             });
           }),
       },

@@ -9,6 +9,7 @@
 //   from as many loopback addresses as SUBSCRIPTION_CONNECTIONS_PER_ADDRESS requires, and what
 //   they add to the stack's resident memory once settled (target: ≤ 150 MB for 5,000).
 //
+// Run it against a freshly started stack (the idle measurement compares memory before and after).
 // Not part of `npm test`. BENCH_ONLY=latency or BENCH_ONLY=idle runs one.
 import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -144,17 +145,20 @@ function openSubscribed(
   });
 }
 
-/** Subscriptions running at the stack's gateway(s), from their metrics ports. */
-async function activeSubscriptions(): Promise<number> {
+/** A metric summed over the stack's processes, from their metrics ports (METRICS_PORT and up, as start.ts numbers them). */
+async function stackMetric(name: string): Promise<number> {
   let total = 0;
   for (const [index] of stackServices().entries()) {
     const response = await fetch(`http://127.0.0.1:${config.ports.metrics + index}/metrics`).catch(() => undefined);
     if (!response?.ok) continue;
     for (const line of (await response.text()).split("\n"))
-      if (line.startsWith("subscription_active{")) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return total;
 }
+
+/** Subscriptions running at the stack's gateway(s). */
+const activeSubscriptions = () => stackMetric("subscription_active");
 
 async function untilSubscribed(count: number): Promise<void> {
   while ((await activeSubscriptions()) < count) await sleep(100);
@@ -224,6 +228,7 @@ async function idle(accounts: Account[]): Promise<string> {
   const before = await activeSubscriptions();
   await sleep(SETTLE_SAMPLE_MS);
   const baseline = stackRss();
+  const heapBefore = await stackMetric("nodejs_heap_size_used_bytes");
   // Spread over loopback addresses (127.0.0.2 …): the per-address limit holds, as for clients behind many addresses.
   const sockets = await inParallel(
     Array.from({ length: idleConnections }, (_, i) => i),
@@ -238,8 +243,10 @@ async function idle(accounts: Account[]): Promise<string> {
       samples.push(stackRss());
     }
     const settled = Math.max(...samples.slice(-3));
+    const heap = (await stackMetric("nodejs_heap_size_used_bytes")) - heapBefore;
     return (
-      `| ${idleConnections.toLocaleString("en")} idle subscribed connections | stack RSS ${mb(baseline)} MB → ${mb(settled)} MB | ` +
+      `| ${idleConnections.toLocaleString("en")} idle subscribed connections | stack RSS ${mb(baseline)} MB → ${mb(settled)} MB ` +
+      `(V8 heap in use +${mb(heap)} MB) | ` +
       `+${mb(settled - baseline)} MB (${((settled - baseline) / idleConnections / 1024).toFixed(1)} kB each) | ≤ 150 MB: ${
         settled - baseline <= 150 * 1024 * 1024 ? "met" : "NOT met"
       } |`
@@ -252,14 +259,15 @@ async function idle(accounts: Account[]): Promise<string> {
 async function main(): Promise<void> {
   process.stdout.write(`live benchmarks against ${wsUrl}\n`);
   const lines = ["| measurement | load | result | target |", "|---|---|---|---|"];
-  if (!only || only === "latency") {
-    const accounts = await logIn(pairs * 2);
-    lines.push(await latency(accounts));
-    process.stdout.write(`${lines.at(-1)}\n`);
-  }
+  // Idle first: the latency run grows the stack's heap, which would hide what the connections take.
   if (!only || only === "idle") {
     const accounts = await logIn(Math.ceil(idleConnections / config.subscriptions.connectionsPerUser), pairs * 2);
     lines.push(await idle(accounts));
+    process.stdout.write(`${lines.at(-1)}\n`);
+  }
+  if (!only || only === "latency") {
+    const accounts = await logIn(pairs * 2);
+    lines.push(await latency(accounts));
     process.stdout.write(`${lines.at(-1)}\n`);
   }
   process.stdout.write(`\nMeasured ${new Date().toISOString().slice(0, 10)}\n\n${lines.join("\n")}\n`);

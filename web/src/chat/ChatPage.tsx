@@ -38,7 +38,7 @@ export const ChatPartnerDocument = graphql(`
   }
 `);
 
-const MessageReceivedDocument = graphql(`
+export const MessageReceivedDocument = graphql(`
   subscription MessageReceived($fromUserId: ID) {
     messageReceived(fromUserId: $fromUserId) {
       id
