@@ -55,6 +55,7 @@ type CloseReason =
   | "events-missed"
   | "unavailable"
   | "internal-error"
+  | "protocol"
   | "shutdown";
 const CLOSE_REASONS: readonly CloseReason[] = [
   "unauthenticated",
@@ -67,6 +68,7 @@ const CLOSE_REASONS: readonly CloseReason[] = [
   "events-missed",
   "unavailable",
   "internal-error",
+  "protocol",
   "shutdown",
 ];
 
@@ -79,6 +81,7 @@ const CLOSE = {
   unauthenticated: CloseCode.Unauthorized,
   forbidden: CloseCode.Forbidden,
   tooMany: CloseCode.TooManyInitialisationRequests,
+  normal: 1000,
   goingAway: 1001,
   restart: 1012,
   tryLater: 1013,
@@ -135,8 +138,8 @@ interface LiveContext {
 }
 
 export interface LiveSubscriptions {
-  /** Connections open now (for tests and tools). */
-  readonly connections: number;
+  /** The /graphql route's handler of WebSocket upgrades. */
+  wsHandler(socket: WebSocket, request: FastifyRequest): void;
   close(): Promise<void>;
 }
 
@@ -325,11 +328,7 @@ export function buildSubscriptionSchema(apiSchema: GraphQLSchema, fields: Record
  * upgrades go through Fastify's routing and `request.ip` honours TRUST_PROXY) and returns the
  * route's `wsHandler`. Call before the route is added.
  */
-export async function serveSubscriptions(
-  app: FastifyInstance,
-  gateway: Gateway,
-  platform: Platform,
-): Promise<LiveSubscriptions & { wsHandler: (socket: WebSocket, request: FastifyRequest) => void }> {
+export async function serveSubscriptions(app: FastifyInstance, gateway: Gateway, platform: Platform): Promise<LiveSubscriptions> {
   const { config, log } = platform;
   const limits = config.subscriptions;
   const hub = await LiveEventHub.open(config, log, "gateway");
@@ -604,10 +603,8 @@ export async function serveSubscriptions(
             if (!connection.open) return resolve();
             socket.send(data, (error) => (error && connection.open ? reject(error) : resolve()));
           }),
-        close: (code, reason) => {
-          // graphql-ws's own protocol closes (bad messages, init timeout).
-          if (connection.socket.readyState < WebSocket.CLOSING) connection.socket.close(code, reason);
-        },
+        // graphql-ws's own closes: a broken protocol (bad messages, no connection_init in time).
+        close: (code, reason) => connection.close("protocol", code ?? CLOSE.normal, reason ?? ""),
         onMessage: (handle) =>
           socket.on("message", (data) => {
             handle(String(data)).catch((error: unknown) => {
@@ -623,9 +620,6 @@ export async function serveSubscriptions(
 
   return {
     wsHandler,
-    get connections() {
-      return connections.size;
-    },
     close: async () => {
       clearInterval(pings);
       clearInterval(sessionChecks);
