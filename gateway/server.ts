@@ -9,7 +9,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import type { FastifyInstance, RouteHandlerMethod } from "fastify";
-import { GraphQLScalarType } from "graphql";
+import { GraphQLScalarType, type GraphQLSchema } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
 import { applySecurityHeaders, SANDBOX_PAGE_POLICY, webClientPolicy } from "../lib/security-headers";
@@ -32,6 +32,7 @@ import { LocalSubgraphDataSource } from "./local-data-source";
 import { operationMetricsPlugin } from "./operation-metrics";
 import { queryCostPlugin } from "./query-cost";
 import { createGatewayLimiters, fetchLimitCheck, rateLimitPlugin } from "./request-limits";
+import { refuseSubscriptionsOverHttp, serveSubscriptions } from "./subscriptions";
 import { serveWebClient } from "./web-client";
 
 /** Where the gateway finds each subgraph: a URL (split mode) or the subgraph itself (co-located). */
@@ -40,6 +41,8 @@ export type SubgraphLocations = Record<string, string | BuiltSubgraph>;
 export interface Gateway {
   readonly apollo: ApolloServer<GatewayContext>;
   readonly sessions: SessionStore;
+  /** The public schema clients see (the supergraph's API schema). */
+  readonly apiSchema: GraphQLSchema;
   /** Builds a request's context, as the HTTP route does. */
   context(facts: RequestFacts): Promise<GatewayContext>;
   close(): Promise<void>;
@@ -70,7 +73,9 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   });
   // The supergraph's DateTime is an opaque scalar to the gateway: give it the subgraphs' rules so a
   // malformed one is refused with BAD_USER_INPUT before any planning.
+  let publicSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    publicSchema = apiSchema;
     const dateTime = apiSchema.getType("DateTime");
     if (dateTime instanceof GraphQLScalarType) checkDateTimeInput(dateTime);
   });
@@ -99,6 +104,7 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
       }),
       rateLimitPlugin(createGatewayLimiters(config, platform.limits)),
       operationMetricsPlugin(metrics),
+      refuseSubscriptionsOverHttp(),
       config.graphql.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),
@@ -111,6 +117,7 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   return {
     apollo,
     sessions,
+    apiSchema: publicSchema!,
     context: async ({ authorization, requestId, log: requestLog, clientIp, deadline }) => ({
       viewer: await authenticate(sessions, authorization),
       requestId,
@@ -159,9 +166,10 @@ export async function startGateway(
     applySecurityHeaders(app.server, (request) =>
       config.graphql.sandbox && request.method === "GET" && request.url?.split("?")[0] === "/graphql" ? SANDBOX_PAGE_POLICY : webClient,
     );
-    app.route({
+    // Subscriptions: WebSocket upgrades of GET /graphql (gateway/subscriptions.ts).
+    const live = await serveSubscriptions(app, gateway, platform);
+    const graphqlRoute = {
       url: "/graphql",
-      method: ["GET", "POST", "OPTIONS"],
       // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
       // Only a signed-in caller may send a file: the token is checked before the body is read.
       preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, async (request) => {
@@ -189,7 +197,9 @@ export async function startGateway(
           });
         },
       }) as RouteHandlerMethod,
-    });
+    };
+    app.route({ ...graphqlRoute, method: ["POST", "OPTIONS"] });
+    app.route({ ...graphqlRoute, method: "GET", wsHandler: live.wsHandler });
     extraRoutes?.(app);
     serveWebClient(app, log);
     const listening = await listen(app, config.host, port);
@@ -200,8 +210,9 @@ export async function startGateway(
       port: listening.port,
       gateway,
       close: async () => {
-        // Stop taking requests and let in-flight ones finish, then stop Apollo.
+        // Stop taking requests and let in-flight ones finish (live connections are told to go), then stop Apollo.
         await app.close();
+        await live.close();
         await gateway.close();
       },
     };

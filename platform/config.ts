@@ -320,6 +320,30 @@ export const stackVariables = {
   ),
   LOCAL_CACHE_TTL_SECONDS: describe(positiveInt.default(300), "how long a cached entry lives even if nothing invalidates it"),
   FEED_CACHE_SIZE: describe(positiveInt.default(600), "newest videos the feed serves from memory"),
+  // Subscriptions over WebSocket at the gateway (gateway/subscriptions.ts): limits per process.
+  SUBSCRIPTIONS_PER_CONNECTION: describe(positiveInt.default(20), "subscriptions one WebSocket connection may run at once"),
+  SUBSCRIPTION_CONNECTIONS_PER_USER: describe(positiveInt.default(10), "live connections one user may hold on one gateway process"),
+  SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: describe(
+    positiveInt.default(200),
+    "live connections one client address (`TRUST_PROXY` applies) may hold on one gateway process",
+  ),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: describe(positiveInt.default(3_000), "how long a new connection may take to send `connection_init`"),
+  SUBSCRIPTION_PING_INTERVAL_MS: describe(
+    positiveInt.default(30_000),
+    "the gateway pings every connection this often and cuts one that did not answer the previous ping",
+  ),
+  SUBSCRIPTION_CLOSE_TIMEOUT_MS: describe(
+    positiveInt.default(2_000),
+    "how long a connection the gateway closes may take to answer before it is cut",
+  ),
+  SUBSCRIPTION_SESSION_CHECK_MS: describe(
+    positiveInt.default(60_000),
+    "how often each connection's session is checked (closing it once expired or logged out) and its sliding TTL renewed",
+  ),
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: describe(
+    positiveInt.default(1024 * 1024),
+    "undelivered bytes (socket buffer plus queued events) past which a slow consumer is cut",
+  ),
   CACHE_INVALIDATION_TIMEOUT_MS: describe(
     positiveInt.default(500),
     "longest a write waits for every other process to drop the cached entries it changed before it answers (read-your-writes across replicas); a process that does not answer in time is logged and counted",
@@ -518,6 +542,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       invalidationTimeoutMs: e.CACHE_INVALIDATION_TIMEOUT_MS,
     },
     commentTimeZone: e.COMMENT_TIME_ZONE,
+    subscriptions: {
+      /** Subscriptions one WebSocket connection may hold at once. */
+      perConnection: e.SUBSCRIPTIONS_PER_CONNECTION,
+      /** Live connections one user, and one client address, may hold on one gateway process. */
+      connectionsPerUser: e.SUBSCRIPTION_CONNECTIONS_PER_USER,
+      connectionsPerAddress: e.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      /** How long a new connection may take to send connection_init. */
+      initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,
+      /** A ping this often; a peer that has not answered the previous one is cut. */
+      pingIntervalMs: e.SUBSCRIPTION_PING_INTERVAL_MS,
+      /** How long a connection the gateway closes may take to answer before it is cut. */
+      closeTimeoutMs: e.SUBSCRIPTION_CLOSE_TIMEOUT_MS,
+      /** How often each connection's session is checked (and its sliding TTL renewed). */
+      sessionCheckMs: e.SUBSCRIPTION_SESSION_CHECK_MS,
+      /** Undelivered bytes (socket buffer plus queued events) past which a slow consumer is cut. */
+      maxBufferedBytes: e.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+    },
     chat: {
       /** Most recent messages of a conversation kept in a Redis sorted set. */
       cacheSize: e.CHAT_CACHE_SIZE,

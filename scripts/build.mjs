@@ -101,7 +101,7 @@ const steps = [
       ...walk("subgraphs", (n) => n.endsWith(".graphql") || n === "store.ts" || n === "service.ts"),
       ...walk("rest-adapter", (n) => n.endsWith(".ts")),
     ],
-    outputs: ["generated/legacy/gql.ts"],
+    outputs: ["generated/legacy/gql.ts", "generated/api/types.ts"],
     run: () => execFileSync(process.execPath, ["dist/scripts/codegen.js"], { cwd: root, stdio: "inherit" }),
   },
   {

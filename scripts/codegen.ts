@@ -1,7 +1,8 @@
 // Generates the GraphQL types, with the list of subgraphs taken from supergraph.yaml:
 // - per subgraph, resolver and context types from its SDL (generated/graphql/<name>.ts);
 // - typed documents for the REST adapter's operations, checked against the composed API
-//   schema, so a typo in an operation or a field fails the build (generated/legacy/).
+//   schema, so a typo in an operation or a field fails the build (generated/legacy/);
+// - the API schema's types as they travel, for the live events of subscriptions (generated/api/).
 // Mapper convention: a schema type `Foo` resolves from the type `FooRecord` when the
 // subgraph's store.ts or service.ts exports one; the context type is `<Name>Context` from
 // its index.ts. Nothing else needs to be named here when a subgraph is added.
@@ -65,6 +66,18 @@ export function codegenConfig(registry: readonly SubgraphEntry[] = SUBGRAPHS) {
       },
     };
   }
+  // The public schema's object types as they travel (ids and times as strings): the shapes of
+  // the live events the gateway delivers to subscriptions (lib/live-events.ts).
+  generates[path.join(GENERATED, "api", "types.ts")] = {
+    schema: API_SCHEMA_FILE,
+    plugins: ["typescript"],
+    config: {
+      useTypeImports: true,
+      enumsAsTypes: true,
+      skipTypename: true,
+      scalars: { ID: "string", DateTime: "string", Upload: "unknown" },
+    },
+  };
   generates[path.join(GENERATED, "legacy") + "/"] = {
     schema: API_SCHEMA_FILE,
     documents: [path.join(projectRoot, "rest-adapter", "**", "*.ts")],

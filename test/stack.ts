@@ -258,8 +258,9 @@ export interface Replica {
   graphqlUrl: string;
   metricsUrl: string;
   process: ChildProcess;
-  /** SIGTERM, and resolves once the process has exited. */
+  /** SIGTERM, and resolves once the process has exited. Close it before the stack, which removes what they share. */
   stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
@@ -283,6 +284,10 @@ export async function startReplica(stack: Pick<Stack, "environment">, overrides:
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());
     child.once("exit", (code, signal) => reject(new Error(`the replica exited during start-up (${code ?? signal})`)));
@@ -292,9 +297,7 @@ export async function startReplica(stack: Pick<Stack, "environment">, overrides:
     graphqlUrl: `http://127.0.0.1:${gateway}/graphql`,
     metricsUrl: `http://127.0.0.1:${metrics}`,
     process: child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
+    stop,
+    close: stop,
   };
 }

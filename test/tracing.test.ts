@@ -2,13 +2,15 @@
 // imported first, as tracing-boot.ts is in a service): one trace per legacy request from the
 // REST adapter through the gateway's query plan to each subgraph and its SQL, in the co-located
 // and the split mode; a publish's media job inside the publish's trace; the counter drain a
-// like wakes, linked to the like. The request id a response carries is its trace id.
+// like wakes, linked to the like; a subscription's start, and each delivery linked to the send
+// that published it. The request id a response carries is its trace id.
 import { recordedSpans, traceSpans, formatTrace, type RecordedSpan } from "../platform/tracing-memory";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { SpanKind } from "@opentelemetry/api";
 import { eventually, uniqueName } from "./client";
+import { activeSubscriptions, LiveSocket, untilSubscribed } from "./live";
 import { makeVideo, removeMedia } from "./media";
 import { stackModes, startStack, type Stack } from "./stack";
 
@@ -158,6 +160,39 @@ for (const mode of stackModes(["colocated", "split"])) {
         ),
         `the drain applies the like to the video's count${`\n${formatTrace(drainTrace)}`}`,
       );
+    });
+
+    it("traces a subscription's start, and links each delivery back to the send that published it", async () => {
+      const recipient = (await call(stack, "POST", "/douyin/user/register/", { username: uniqueName("t"), password: "pw-traced" })).json;
+      const live = await LiveSocket.connect(stack, recipient.token);
+      try {
+        const before = await activeSubscriptions(stack.metricsUrl("gateway"), "messageReceived");
+        live.subscribe("1", "subscription { messageReceived { id content } }");
+        await untilSubscribed(stack.metricsUrl("gateway"), "messageReceived", before);
+        assert.ok(
+          recordedSpans.getFinishedSpans().some((span) => span.name === "subscription messageReceived"),
+          "a span for the subscription's start",
+        );
+        const { traceId } = await call(stack, "POST", "/douyin/message/action/", {
+          token,
+          to_user_id: String(recipient.user_id),
+          action_type: "1",
+          content: "traced",
+        });
+        assert.equal((await live.nextMessage()).payload.data.messageReceived.content, "traced");
+        await eventually(
+          async () =>
+            recordedSpans
+              .getFinishedSpans()
+              .some(
+                (span) =>
+                  span.name === "subscription messageReceived delivery" && span.links.some((link) => link.context.traceId === traceId),
+              ),
+          "a delivery span linked to the send",
+        );
+      } finally {
+        live.close();
+      }
     });
   });
 }

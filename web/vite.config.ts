@@ -43,7 +43,8 @@ export default defineConfig({
   },
   server: {
     host: "127.0.0.1",
-    proxy: { "/graphql": `http://127.0.0.1:${gatewayPort}` },
+    // WebSocket upgrades too: subscriptions share /graphql with HTTP.
+    proxy: { "/graphql": { target: `http://127.0.0.1:${gatewayPort}`, ws: true } },
   },
   test: {
     environment: "jsdom",

@@ -15,6 +15,8 @@ export class RelationCaches {
   readonly counters: LocalCache<number, UserCounters>;
   /** Whom each viewer follows: isFollow for any user is a set lookup. */
   readonly followeesOf: LocalCache<number, Set<number>>;
+  /** Users known to exist (a user never stops existing, so only "known" is kept; misses ask again). */
+  readonly knownUsers: LocalCache<number, true>;
 
   constructor(
     deps: Pick<SubgraphDeps, "cache">,
@@ -23,6 +25,7 @@ export class RelationCaches {
   ) {
     this.counters = deps.cache("follow-counters", (ids) => store.findCounters(ids));
     this.followeesOf = deps.cache("followees", (ids) => store.followeeIds(ids));
+    this.knownUsers = deps.cache("known-users", (ids) => store.knownUsers(ids));
   }
 }
 

@@ -4,6 +4,7 @@ import { IdGenerator } from "../../lib/ids";
 import { SensitiveWordFilter } from "../../lib/text-filter";
 import { COUNT_STATEMENTS, defineSubgraph } from "../../framework/subgraph";
 import type { SubgraphContext } from "../../framework/viewer";
+import { livePublisher } from "../../platform/live-events";
 import { PrismaClient } from "../../generated/prisma/relation/client";
 import { noChatCache, RedisChatCache, RelationCaches } from "./caches";
 import { createLoaders, type RelationLoaders } from "./loaders";
@@ -23,7 +24,16 @@ export const subgraph = defineSubgraph<RelationContext>({
     const caches = new RelationCaches(deps, store, deps.redis ? new RedisChatCache(deps.redis, config, log) : noChatCache);
     const words = SensitiveWordFilter.fromFile(config.sensitiveWordsFile);
     const counters = followCounters(deps, store, caches);
-    const shared = new RelationServiceDeps(store, caches, new IdGenerator(deps.workerId), words, deps.queues, config, counters.written);
+    const shared = new RelationServiceDeps(
+      store,
+      caches,
+      new IdGenerator(deps.workerId),
+      words,
+      deps.queues,
+      config,
+      counters.written,
+      livePublisher(deps),
+    );
     return {
       resolvers,
       context: ({ viewer, log: requestLog }) => {

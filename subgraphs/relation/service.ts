@@ -9,6 +9,8 @@ import { checkUserText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Queues } from "../../platform/queues";
+import type { LivePublisher } from "../../platform/live-events";
+import { messagesTopic, type LiveMessage } from "../../lib/live-events";
 import type { Viewer } from "../../framework/viewer";
 import type { MaybePromise } from "../../lib/maybe";
 import type { RelationCaches } from "./caches";
@@ -35,6 +37,8 @@ export class RelationServiceDeps {
     readonly config: Pick<Config, "limits" | "chat">,
     /** Tells the counter drainer (when this process runs one) that changes were just written. */
     readonly countersWritten: () => void,
+    /** Tells the gateways of each message, for `Subscription.messageReceived`. */
+    readonly live: LivePublisher,
   ) {}
 
   /**
@@ -43,7 +47,7 @@ export class RelationServiceDeps {
    * moment registration answers.
    */
   async userExists(userId: number): Promise<boolean> {
-    if (await this.store.isKnownUser(userId)) return true;
+    if (await this.caches.knownUsers.load(userId)) return true;
     return this.queues.queue(USER_REGISTERED_QUEUE).has(userRegisteredJobId(userId));
   }
 }
@@ -135,6 +139,10 @@ export class RelationService {
     if (!(await this.deps.userExists(to))) throw notFound(`user ${to} not found`);
     const message = await store.insertMessage({ id: ids.next(), fromUserId, toUserId: to, content });
     await caches.chat.append(fromUserId, to, [message]);
+    // To both people: the recipient, and the sender's other devices.
+    const live = liveMessage(message);
+    this.deps.live.publish(messagesTopic(to), live);
+    this.deps.live.publish(messagesTopic(fromUserId), live);
     return message;
   }
 
@@ -151,4 +159,15 @@ export class RelationService {
     if (!after) await caches.chat.fill(viewerId, otherId, rows);
     return rows.reverse();
   }
+}
+
+/** A message as the public schema writes it (what the Message resolvers answer). */
+function liveMessage(message: MessageRecord): LiveMessage {
+  return {
+    id: String(message.id),
+    fromUserId: String(message.fromUserId),
+    toUserId: String(message.toUserId),
+    content: message.content,
+    createdAt: message.createdAt.toISOString(),
+  };
 }

@@ -3,6 +3,7 @@
 // changes to the counter outbox in the same statement (see framework/counters.ts).
 import { drainCounterOutbox, type CounterChange as AnyCounterChange, type DrainResult } from "../../framework/counters";
 import { afterCursor, pageOf, type Cursor, type Page } from "../../lib/pagination";
+import { WriteBatcher } from "../../platform/write-batch";
 import type { PrismaClient } from "../../generated/prisma/relation/client";
 
 export type CounterChange = AnyCounterChange<"user", "followCount" | "followerCount">;
@@ -38,6 +39,18 @@ export interface FriendRecord {
 }
 
 export type FriendConnectionRecord = Page<FriendRecord>;
+
+/** A message waiting for its run of inserts: `key` is its conversation. */
+interface MessageWrite {
+  kind: "message";
+  key: string;
+  id: number;
+  fromUserId: number;
+  toUserId: number;
+  low: number;
+  high: number;
+  content: string;
+}
 
 export interface MessageRecord {
   id: bigint;
@@ -90,9 +103,11 @@ export class RelationStore {
     return count;
   }
 
-  /** Whether the user subgraph announced this user. */
-  async isKnownUser(userId: number): Promise<boolean> {
-    return (await this.prisma.knownUser.findUnique({ where: { userId: BigInt(userId) } })) !== null;
+  /** Which of these users were announced: true, or undefined (not known yet), in the order asked. */
+  async knownUsers(userIds: readonly number[]): Promise<(true | undefined)[]> {
+    const rows = await this.prisma.knownUser.findMany({ where: { userId: { in: userIds.map(BigInt) } }, select: { userId: true } });
+    const known = new Set(rows.map((row) => Number(row.userId)));
+    return userIds.map((id) => (known.has(id) ? true : undefined));
   }
 
   /** Inserts the follow with its counter changes; false (and nothing written) when it was there already. */
@@ -151,30 +166,47 @@ export class RelationStore {
   }
 
   /**
-   * Inserts a message. Sends within one conversation take turns (a transaction-scoped
-   * advisory lock), and each gets a creation time after the last one's: commit order equals
-   * time order, so a poll with the last time seen misses nothing.
+   * Inserts a message. Sends within one conversation take turns (the lock on its row of
+   * conversation_clocks, held until the insert commits), and each gets a creation time after
+   * the last one's: commit order equals time order, so a poll with the last time seen misses
+   * nothing. A conversation without a clock yet (new, or written in bulk by a seed) starts
+   * after its newest message. Messages sent together go in one statement (group commit).
    */
-  async insertMessage(message: { id: number; fromUserId: number; toUserId: number; content: string }): Promise<MessageRecord> {
+  insertMessage(message: { id: number; fromUserId: number; toUserId: number; content: string }): Promise<MessageRecord> {
     const [low, high] = conversationOf(message.fromUserId, message.toUserId);
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`chat:${low}:${high}`}))`;
-      const [last] = await tx.$queryRaw<{ created_at: Date | null }[]>`
-        SELECT max(created_at) AS created_at FROM messages WHERE user_low = ${BigInt(low)} AND user_high = ${BigInt(high)}`;
-      const createdAt = new Date(Math.max(Date.now(), (last?.created_at?.getTime() ?? 0) + 1));
-      return tx.message.create({
-        data: {
-          id: BigInt(message.id),
-          fromUserId: BigInt(message.fromUserId),
-          toUserId: BigInt(message.toUserId),
-          userLow: BigInt(low),
-          userHigh: BigInt(high),
-          content: message.content,
-          createdAt,
-        },
-      });
-    });
+    return this.messageWrites.write({ kind: "message", key: `${low}:${high}`, ...message, low, high });
   }
+
+  /** Messages sent together: one statement per run (platform/write-batch.ts keeps each conversation's in order, one per run). */
+  private readonly messageWrites = new WriteBatcher<MessageWrite, MessageRecord>(async (_kind, writes) => {
+    const now = new Date();
+    // Clocks are locked in (low, high) order, so two runs in different processes cannot deadlock.
+    const rows = await this.prisma.$queryRaw<{ id: bigint; from_user_id: bigint; to_user_id: bigint; content: string; created_at: Date }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(${writes.map((w) => BigInt(w.id))}::bigint[], ${writes.map((w) => BigInt(w.fromUserId))}::bigint[],
+                             ${writes.map((w) => BigInt(w.toUserId))}::bigint[], ${writes.map((w) => BigInt(w.low))}::bigint[],
+                             ${writes.map((w) => BigInt(w.high))}::bigint[], ${writes.map((w) => w.content)}::text[])
+          AS t(id, from_user_id, to_user_id, user_low, user_high, content)
+      ), clock AS (
+        INSERT INTO conversation_clocks (user_low, user_high, last_at)
+        SELECT user_low, user_high, GREATEST(${now}::timestamptz, (
+          SELECT max(m.created_at) + interval '1 millisecond' FROM messages m WHERE m.user_low = input.user_low AND m.user_high = input.user_high))
+        FROM input ORDER BY user_low, user_high
+        ON CONFLICT (user_low, user_high)
+          DO UPDATE SET last_at = GREATEST(excluded.last_at, conversation_clocks.last_at + interval '1 millisecond')
+        RETURNING user_low, user_high, last_at
+      )
+      INSERT INTO messages (id, from_user_id, to_user_id, user_low, user_high, content, created_at)
+      SELECT input.id, input.from_user_id, input.to_user_id, input.user_low, input.user_high, input.content, clock.last_at
+      FROM input JOIN clock USING (user_low, user_high)
+      RETURNING id, from_user_id, to_user_id, content, created_at`;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return writes.map((write) => {
+      const row = byId.get(BigInt(write.id));
+      if (!row) throw new Error(`message ${write.id} was not inserted`);
+      return { id: row.id, fromUserId: row.from_user_id, toUserId: row.to_user_id, content: row.content, createdAt: row.created_at };
+    });
+  });
 
   /** The newest `limit` messages between two users (after `after` when given), newest first. */
   messages(a: number, b: number, after: Date | null, limit: number): Promise<MessageRecord[]> {

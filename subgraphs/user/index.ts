@@ -7,6 +7,7 @@ import type { SubgraphContext } from "../../framework/viewer";
 import { PrismaClient } from "../../generated/prisma/user/client";
 import { USER_REGISTERED_QUEUE } from "../../lib/events";
 import { eventRelayKit } from "../../framework/outbox";
+import { livePublisher } from "../../platform/live-events";
 import { createLoaders, type UserLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
 import { UserService, UserServiceDeps } from "./service";
@@ -39,6 +40,7 @@ export const subgraph = defineSubgraph<UserContext>({
         describes: "login attempts for this account",
       }),
       relay.written,
+      livePublisher(deps),
     );
     return {
       resolvers,

@@ -10,6 +10,8 @@ import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
 import type { Queues } from "../../platform/queues";
 import type { Limiter } from "../../platform/rate-limits";
+import type { LivePublisher } from "../../platform/live-events";
+import { SESSIONS_ENDED } from "../../lib/live-events";
 import type { SessionStore } from "../../platform/sessions";
 import { cachedOr, type LocalCache } from "../../platform/local-cache";
 import type { Viewer } from "../../framework/viewer";
@@ -33,6 +35,8 @@ export class UserServiceDeps {
     readonly loginAttempts: Limiter,
     /** Tells the event relay (here or in another process) that events were just written. */
     readonly eventsWritten: () => void,
+    /** Tells every gateway when a session ends, so its live connections close. */
+    readonly live: LivePublisher,
   ) {
     this.decoyHash = this.hash("decoy-password-for-unknown-users");
   }
@@ -139,7 +143,11 @@ export class UserService {
     return { token, user };
   }
 
-  logout(): Promise<boolean> {
-    return this.deps.sessions.revoke(this.viewer.require().sessionId);
+  async logout(): Promise<boolean> {
+    const { sessionId } = this.viewer.require();
+    const revoked = await this.deps.sessions.revoke(sessionId);
+    // Also when the key was already gone (expired): connections opened with it may still be open.
+    this.deps.live.publish(SESSIONS_ENDED, { sessionId });
+    return revoked;
   }
 }

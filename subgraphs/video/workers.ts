@@ -1,8 +1,11 @@
 // The video subgraph's background work: the media worker (probe, cover, row) and its counters
-// (pending changes applied in batches, then the cached counts dropped).
+// (pending changes applied in batches, then the cached counts dropped and the gateways told the
+// videos' new counts).
 import { counterKit } from "../../framework/counters";
 import type { OutboxKit } from "../../framework/outbox";
 import type { SubgraphDeps } from "../../framework/subgraph";
+import { videoCountsTopic } from "../../lib/live-events";
+import { livePublisher } from "../../platform/live-events";
 import { MediaRejectedError, processUploadedVideo } from "../../media/pipeline";
 import { logMediaTools } from "../../media/tools";
 import { NEWEST, type VideoCaches } from "./caches";
@@ -11,15 +14,37 @@ import type { VideoServiceDeps } from "./service";
 import type { CounterChange, VideoStore } from "./store";
 
 export function videoCounters(deps: SubgraphDeps, store: VideoStore, caches: VideoCaches): OutboxKit {
+  const live = livePublisher(deps);
   return counterKit<CounterChange>(
     deps,
     (limit) => store.drainCounterChanges(limit),
-    // Drop the cached counts that changed (the videos' rows stay).
-    (changes) =>
-      Promise.all([
-        caches.counts.invalidate(changes.filter((change) => change.entity === "video").map((change) => Number(change.id))),
+    async (changes) => {
+      // Drop the cached counts that changed (the videos' rows stay).
+      const videoIds = [...new Set(changes.filter((change) => change.entity === "video").map((change) => Number(change.id)))];
+      await Promise.all([
+        caches.counts.invalidate(videoIds),
         caches.users.invalidate(changes.filter((change) => change.entity === "user").map((change) => Number(change.id))),
-      ]),
+      ]);
+      if (videoIds.length === 0) return;
+      // The new counts, read after the commit (dropped just above, so loaded afresh; the cache
+      // is warm again for the readers that follow), for Subscription.videoCounts.
+      try {
+        const counts = await caches.counts.loadMany(videoIds);
+        videoIds.forEach((videoId, i) => {
+          const count = counts[i];
+          if (!count) return;
+          // Counts may dip below zero for an instant while changes apply out of order; reads show 0.
+          live.publish(videoCountsTopic(videoId), {
+            videoId: String(videoId),
+            favoriteCount: Math.max(0, count.favoriteCount),
+            commentCount: Math.max(0, count.commentCount),
+          });
+        });
+      } catch (error) {
+        // Applied and committed all the same; live viewers see the change with the next one.
+        deps.log.warn({ err: error, videos: videoIds.length }, "could not read the new counts to announce them");
+      }
+    },
   );
 }
 

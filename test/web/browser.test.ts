@@ -1,6 +1,8 @@
 // The web client in a real browser against the real stack: two people sign up, one publishes a
 // generated MP4 and watches it play in the feed, the other likes, comments and follows; they
-// become friends and chat, each message seen exactly once. Screens go to test-results/web/.
+// become friends and chat live over the WebSocket (by polling where it cannot connect), each
+// message seen exactly once, and a watched video's counts move as others comment. Screens go to
+// test-results/web/.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -45,6 +47,51 @@ after(async () => {
   await stack?.close();
   removeMedia();
 });
+
+/** The web client's LIVE_SETTLE_MS (web/src/config.ts): its last catch-up poll comes this long after connecting. */
+const LIVE_SETTLE_MS = 1000;
+/** Slack for that poll's answer. */
+const POLL_ANSWER_MS = 1000;
+
+/** Waits until `check` holds (an answer on screen, a moment passed), failing after a while. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** What a page says over its WebSocket and how it polls its conversations. */
+function watchTraffic(page: Page) {
+  const frames: { at: number; text: string }[] = [];
+  const sent: { at: number; text: string }[] = [];
+  const chatPolls: number[] = [];
+  page.on("websocket", (socket) => {
+    socket.on("framereceived", ({ payload }) => frames.push({ at: Date.now(), text: String(payload) }));
+    socket.on("framesent", ({ payload }) => sent.push({ at: Date.now(), text: String(payload) }));
+  });
+  page.on("request", (request) => {
+    if (!request.url().endsWith("/graphql") || request.method() !== "POST") return;
+    if ((JSON.parse(request.postData() ?? "{}") as { operationName?: string }).operationName === "Chat") chatPolls.push(Date.now());
+  });
+  return {
+    /** When the server last acknowledged a live connection (waiting for one). */
+    async acknowledged(): Promise<number> {
+      await until(async () => frames.some((frame) => frame.text.includes('"connection_ack"')), "a live connection");
+      return frames.filter((frame) => frame.text.includes('"connection_ack"')).at(-1)!.at;
+    },
+    /** When the page last subscribed to `operation` on an acknowledged connection (waiting for it). */
+    async subscribed(operation: string): Promise<number> {
+      const last = () =>
+        sent.filter((frame) => frame.text.includes('"type":"subscribe"') && frame.text.includes(`"operationName":"${operation}"`)).at(-1);
+      await until(async () => last() !== undefined, `a ${operation} subscription`);
+      return Math.max(last()!.at, await this.acknowledged());
+    },
+    delivered: (text: string) => frames.some((frame) => frame.text.includes('"type":"next"') && frame.text.includes(text)),
+    chatPollsSince: (since: number) => chatPolls.filter((at) => at >= since),
+  };
+}
 
 const storedToken = (page: Page) => page.evaluate(`localStorage.getItem(${JSON.stringify(TOKEN_STORAGE_KEY)})`) as Promise<string | null>;
 const slide = (page: Page) => page.locator('.slide[aria-current="true"]');
@@ -105,6 +152,7 @@ async function publish(person: Person, file: string, title: string): Promise<voi
 test("two people use the web client end to end, on a phone and a desktop", { timeout: 180_000 }, async (t) => {
   const alice = await openPerson(browser, appUrl, uniqueName("alice"), PHONE);
   const bob = await openPerson(browser, appUrl, uniqueName("bob"), DESKTOP);
+  const traffic = new Map([alice, bob].map((person) => [person, watchTraffic(person.page)]));
   let aliceId = "";
   let bobId = "";
   let coverUrl = "";
@@ -309,38 +357,102 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
     await bob.page.getByRole("list", { name: "Liked videos" }).getByRole("link", { name: "my first clip" }).waitFor();
   });
 
-  await t.test("friends chat: each message is seen exactly once on both screens", async () => {
-    await bob.page.goto("/friends");
-    await bob.page.getByTestId("friend").filter({ hasText: alice.name }).click();
-    await bob.page.waitForURL(new RegExp(`/chat/${aliceId}$`));
-    await bob.page.getByLabel("Message", { exact: true }).fill("hi alice");
-    await bob.page.getByRole("button", { name: "Send" }).click();
-    await bob.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
+  await t.test(
+    "friends chat, live: each message arrives over the WebSocket without a reload, once, and nobody polls meanwhile",
+    async () => {
+      await bob.page.goto("/friends");
+      await bob.page.getByTestId("friend").filter({ hasText: alice.name }).click();
+      await bob.page.waitForURL(new RegExp(`/chat/${aliceId}$`));
+      await bob.page.getByLabel("Message", { exact: true }).fill("hi alice");
+      await bob.page.getByRole("button", { name: "Send" }).click();
+      await bob.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
 
-    await alice.page.goto("/friends");
-    await alice.page
-      .getByTestId("friend")
-      .filter({ hasText: bob.name })
-      .getByTestId("latest-message")
-      .filter({ hasText: "hi alice" })
-      .waitFor();
-    await screenshot(alice, "friends");
-    await alice.page.getByTestId("friend").filter({ hasText: bob.name }).click();
-    await alice.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
-    await alice.page.getByLabel("Message", { exact: true }).fill("hi bob");
-    await alice.page.getByRole("button", { name: "Send" }).click();
-    // Bob's open conversation receives it by polling.
-    await bob.page.getByTestId("message").filter({ hasText: "hi bob" }).waitFor({ timeout: 15_000 });
-    // Several more polls, each asking for what is after the last message seen: nothing repeats.
-    await bob.page.waitForTimeout(5_000);
-    for (const person of [alice, bob]) {
-      assert.deepEqual(await person.page.getByTestId("message").locator("p").allTextContents(), ["hi alice", "hi bob"], person.name);
+      await alice.page.goto("/friends");
+      await alice.page
+        .getByTestId("friend")
+        .filter({ hasText: bob.name })
+        .getByTestId("latest-message")
+        .filter({ hasText: "hi alice" })
+        .waitFor();
+      await screenshot(alice, "friends");
+      await alice.page.getByTestId("friend").filter({ hasText: bob.name }).click();
+      await alice.page.getByTestId("message").filter({ hasText: "hi alice" }).waitFor();
+      // Past both conversations' catch-up polls (at once and LIVE_SETTLE_MS after going live): from here on, only the socket.
+      const liveAt = Math.max(...(await Promise.all([alice, bob].map((person) => traffic.get(person)!.subscribed("MessageReceived")))));
+      await until(async () => Date.now() > liveAt + LIVE_SETTLE_MS + POLL_ANSWER_MS, "the catch-up polls done");
+      const quietFrom = Date.now();
+      await alice.page.getByLabel("Message", { exact: true }).fill("hi bob");
+      await alice.page.getByRole("button", { name: "Send" }).click();
+      // Bob's open conversation receives it as a subscription event.
+      await bob.page.getByTestId("message").filter({ hasText: "hi bob" }).waitFor({ timeout: 5_000 });
+      assert.ok(traffic.get(bob)!.delivered("hi bob"), "the message came over the WebSocket");
+      await screenshot(alice, "live-chat");
+      await screenshot(bob, "live-chat");
+      // Longer than two polling intervals (CHAT_POLL_MS): a conversation that is live does not poll, and nothing repeats.
+      await bob.page.waitForTimeout(5_000);
+      for (const person of [alice, bob]) {
+        assert.deepEqual(await person.page.getByTestId("message").locator("p").allTextContents(), ["hi alice", "hi bob"], person.name);
+        assert.deepEqual(traffic.get(person)!.chatPollsSince(quietFrom), [], `${person.name} polled while live`);
+      }
+      await screenshot(alice, "chat");
+      await screenshot(bob, "chat");
+      await bob.page.goto("/friends");
+      await bob.page.getByTestId("latest-message").filter({ hasText: "hi bob" }).waitFor();
+      await screenshot(bob, "friends");
+    },
+  );
+
+  await t.test("where the WebSocket cannot connect, the chat polls instead", async () => {
+    // Bob on another device whose network lets no WebSocket through.
+    const offline = await openPerson(browser, appUrl, bob.name, PHONE);
+    const token = await storedToken(bob.page);
+    await offline.context.addInitScript(`localStorage.setItem(${JSON.stringify(TOKEN_STORAGE_KEY)}, ${JSON.stringify(token)})`);
+    await offline.page.routeWebSocket(/\/graphql$/, (socket) => socket.close({ code: 1011, reason: "no WebSockets here" }));
+    const watched = watchTraffic(offline.page);
+    try {
+      await offline.page.goto(`/chat/${aliceId}`);
+      await offline.page.getByTestId("message").filter({ hasText: "hi bob" }).waitFor();
+      const since = Date.now();
+      await alice.page.getByLabel("Message", { exact: true }).fill("are you there?");
+      await alice.page.getByRole("button", { name: "Send" }).click();
+      await offline.page.getByTestId("message").filter({ hasText: "are you there?" }).waitFor({ timeout: 10_000 });
+      assert.ok(watched.chatPollsSince(since).length > 0, "it arrived by polling");
+      assert.deepEqual(offline.pageErrors, []);
+    } finally {
+      await offline.context.close();
     }
-    await screenshot(alice, "chat");
-    await screenshot(bob, "chat");
-    await bob.page.goto("/friends");
-    await bob.page.getByTestId("latest-message").filter({ hasText: "hi bob" }).waitFor();
-    await screenshot(bob, "friends");
+  });
+
+  await t.test("the watched video's counts change live when someone else comments", async () => {
+    const { page } = alice;
+    await page.goto("/");
+    await slide(page).getByText("my first clip").waitFor();
+    const comments = slide(page).getByTestId("comment-count");
+    assert.equal(await comments.textContent(), "1");
+    await traffic.get(alice)!.acknowledged();
+    const feed = await fetch(stack.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ feed(limit: 1) { videos { id } } }" }),
+    });
+    const videoId = ((await feed.json()) as { data: { feed: { videos: { id: string }[] } } }).data.feed.videos[0]!.id;
+    const token = (await storedToken(bob.page))!;
+    const added = await fetch(stack.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: 'mutation ($id: ID!) { addComment(videoId: $id, content: "live") { id } }',
+        variables: { id: videoId },
+      }),
+    });
+    const commentId = ((await added.json()) as { data: { addComment: { id: string } } }).data.addComment.id;
+    await until(async () => (await comments.textContent()) === "2", "the comment count at 2 without a reload");
+    await fetch(stack.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: "mutation ($id: ID!) { deleteComment(commentId: $id) }", variables: { id: commentId } }),
+    });
+    await until(async () => (await comments.textContent()) === "1", "back to 1 without a reload");
   });
 
   await t.test("a network failure reads as a sentence with a retry that works", async () => {

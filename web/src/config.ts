@@ -11,8 +11,23 @@ export const LIST_PAGE_SIZE = 20;
 export const COMMENTS_PAGE_SIZE = 20;
 export const FRIENDS_PAGE_SIZE = 30;
 
-/** How often an open conversation asks for messages after the last one seen. */
+/** How often an open conversation asks for messages after the last one seen, while it is not live. */
 export const CHAT_POLL_MS = 2000;
+
+/**
+ * Live updates (subscriptions over WebSocket): how long the socket stays open after the last
+ * subscription ends (moving between screens), and the reconnection backoff, doubling from the
+ * first wait to the longest.
+ */
+export const LIVE_LAZY_CLOSE_MS = 5000;
+export const LIVE_RETRY_FIRST_MS = 1000;
+export const LIVE_RETRY_MAX_MS = 30_000;
+/**
+ * A conversation that goes live catches up by polling at once and once more this much later:
+ * the server starts listening a moment after the connection is acknowledged (a Redis round
+ * trip), and a message sent in between is in that second answer.
+ */
+export const LIVE_SETTLE_MS = 1000;
 
 /** The session token survives reloads under this localStorage key. */
 export const TOKEN_STORAGE_KEY = "douyin.token";

@@ -1,10 +1,13 @@
-// A conversation with a friend: shown from the cache, filled by polling with `after`, each
-// message once (merged by id), one's own on the right.
-import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
-import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+// A conversation with a friend: shown from the cache, filled by its live subscription while the
+// WebSocket is connected and by polling with `after` while it is not (and to catch up when it
+// connects), each message once (merged by id), one's own on the right.
+import { skipToken, useApolloClient, useMutation, useQuery, useSubscription } from "@apollo/client/react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useLiveState } from "../apollo/live-context";
 import { useSession } from "../auth/session";
-import { CHAT_POLL_MS, MESSAGE_MAX_LENGTH } from "../config";
+import { CHAT_POLL_MS, LIVE_SETTLE_MS, MESSAGE_MAX_LENGTH } from "../config";
 import { graphql } from "../gql";
+import type { ChatQuery } from "../gql/graphql";
 import { Link, paths } from "../router";
 import { timeAgo } from "../time";
 import { Avatar } from "../ui/Avatar";
@@ -35,6 +38,18 @@ export const ChatPartnerDocument = graphql(`
   }
 `);
 
+export const MessageReceivedDocument = graphql(`
+  subscription MessageReceived($fromUserId: ID) {
+    messageReceived(fromUserId: $fromUserId) {
+      id
+      fromUserId
+      toUserId
+      content
+      createdAt
+    }
+  }
+`);
+
 const SendMessageDocument = graphql(`
   mutation SendMessage($toUserId: ID!, $content: String!) {
     sendMessage(toUserId: $toUserId, content: $content) {
@@ -47,6 +62,8 @@ const SendMessageDocument = graphql(`
   }
 `);
 
+type ChatMessage = ChatQuery["chat"][number];
+
 export default function ChatPage({ userId }: { userId: string }) {
   const client = useApolloClient();
   const session = useSession();
@@ -58,28 +75,53 @@ export default function ChatPage({ userId }: { userId: string }) {
   const [draft, setDraft] = useState("");
   const bottom = useRef<HTMLDivElement>(null);
 
+  const deliver = useCallback(
+    (messages: readonly ChatMessage[]) =>
+      client.cache.updateQuery({ query: ChatDocument, variables: { withUserId: userId } }, (existing) => ({
+        chat: [...(existing?.chat ?? []), ...messages],
+      })),
+    [client, userId],
+  );
+
   const poller = useMemo(
     () =>
       createChatPoller({
         intervalMs: CHAT_POLL_MS,
+        settleMs: LIVE_SETTLE_MS,
         fetchAfter: async (after) => {
           // Not through the cache: the cursor must come from this answer alone.
           const result = await client.query({ query: ChatDocument, variables: { withUserId: userId, after }, fetchPolicy: "no-cache" });
           return result.data?.chat ?? [];
         },
-        deliver: (messages) =>
-          client.cache.updateQuery({ query: ChatDocument, variables: { withUserId: userId } }, (existing) => ({
-            chat: [...(existing?.chat ?? []), ...messages],
-          })),
+        deliver,
         onError: setPollError,
       }),
-    [client, userId],
+    [client, userId, deliver],
   );
 
   useEffect(() => {
     poller.start();
     return () => poller.stop();
   }, [poller]);
+
+  // This conversation as it happens (the partner's messages and one's own from other devices).
+  // A subscription the server refuses (a limit) leaves the page polling.
+  const [subscriptionFailed, setSubscriptionFailed] = useState(false);
+  useSubscription(
+    MessageReceivedDocument,
+    session.token
+      ? {
+          variables: { fromUserId: userId },
+          ignoreResults: true,
+          onData: ({ data }) => {
+            if (data.data) deliver([data.data.messageReceived]);
+          },
+          onError: () => setSubscriptionFailed(true),
+        }
+      : skipToken,
+  );
+  const live = useLiveState() === "live" && !subscriptionFailed;
+  useEffect(() => poller.setLive(live), [poller, live]);
 
   const [sendMessage, sending] = useMutation(SendMessageDocument, {
     update(cache, { data: sent }) {
@@ -103,7 +145,8 @@ export default function ChatPage({ userId }: { userId: string }) {
       sendMessage({ variables: { toUserId: userId, content } }).then(
         () => {
           setDraft("");
-          void poller.pollNow();
+          // Live, the subscription brings whatever the partner sent meanwhile; otherwise ask now.
+          if (!live) void poller.pollNow();
         },
         (error: unknown) => report(error, send),
       );

@@ -4,15 +4,20 @@ import { createChatPoller, type PolledMessage } from "./chat-poller";
 
 function harness(answers: (after: string | undefined) => Promise<readonly PolledMessage[]>) {
   const timers: (() => void)[] = [];
+  const delays: number[] = [];
   const delivered: PolledMessage[][] = [];
   const errors: unknown[] = [];
   const fetchAfter = vi.fn(answers);
   const poller = createChatPoller({
     intervalMs: 1000,
+    settleMs: 50,
     fetchAfter,
     deliver: (messages) => delivered.push([...messages]),
     onError: (error) => errors.push(error),
-    setTimer: (run) => timers.push(run),
+    setTimer: (run, ms) => {
+      delays.push(ms);
+      return timers.push(run);
+    },
     clearTimer: () => undefined,
   });
   /** Runs the next scheduled poll and waits for it. */
@@ -20,7 +25,7 @@ function harness(answers: (after: string | undefined) => Promise<readonly Polled
     timers.shift()?.();
     await poller.pollNow();
   };
-  return { poller, fetchAfter, delivered, errors, tick, timers };
+  return { poller, fetchAfter, delivered, errors, tick, timers, delays };
 }
 
 const m = (id: string, second: number) => ({ id, createdAt: `2026-01-01T00:00:${String(second).padStart(2, "0")}.000Z` });
@@ -74,5 +79,27 @@ describe("the chat poller", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(delivered).toEqual([]);
     expect(timers).toEqual([]);
+  });
+
+  it("while live, polls on no timer but catches up at once and once more after settling; offline, polls again", async () => {
+    const pages = [[m("1", 1)], [m("2", 2)], [], [m("3", 3)], []];
+    const { poller, fetchAfter, delivered, timers, delays } = harness(async () => pages.shift() ?? []);
+    poller.start();
+    await poller.pollNow();
+    timers.length = 0;
+    delays.length = 0;
+
+    poller.setLive(true);
+    await poller.pollNow();
+    expect(delays).toEqual([50]);
+    timers.shift()!();
+    await poller.pollNow();
+    expect(timers).toEqual([]);
+    expect(fetchAfter.mock.calls.map(([after]) => after)).toEqual([undefined, m("1", 1).createdAt, m("2", 2).createdAt]);
+
+    poller.setLive(false);
+    await poller.pollNow();
+    expect(delays.slice(1)).toEqual([1000]);
+    expect(delivered).toEqual([[m("1", 1)], [m("2", 2)], [m("3", 3)]]);
   });
 });

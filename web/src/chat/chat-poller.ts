@@ -1,5 +1,7 @@
 // Polls one conversation for what is new: each poll asks for messages created after the newest
-// one a poll has returned. The cursor comes only from poll answers, never from a message this
+// one a poll has returned. While the conversation is live (a subscription delivers its messages)
+// it does not poll on a timer; it only catches up when going live, so nothing sent while it
+// was not listening is missed. The cursor comes only from poll answers, never from a message this
 // client just sent: a message the other person sent a moment before ours has an earlier time,
 // and moving the cursor past it would lose it. Repeats (our own message coming back) are
 // dropped by id where the messages are stored (the cache's merge).
@@ -17,6 +19,8 @@ export interface ChatPollerOptions<Message extends PolledMessage> {
   /** A poll failed (null: the next one worked again). */
   onError(error: unknown): void;
   intervalMs: number;
+  /** After going live, the second catch-up poll comes this much later (the server starts listening a moment after). */
+  settleMs: number;
   setTimer?: (run: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
 }
@@ -26,6 +30,8 @@ export interface ChatPoller {
   stop(): void;
   /** Polls now (after sending, or a retry) instead of waiting for the timer. */
   pollNow(): Promise<void>;
+  /** Live: no more polls on a timer, a catch-up now and one `settleMs` later. Not live: polls on the timer again, starting now. */
+  setLive(live: boolean): void;
   readonly cursor: string | undefined;
 }
 
@@ -40,9 +46,15 @@ export function createChatPoller<Message extends PolledMessage>(options: ChatPol
   let running = false;
   let inFlight: Promise<void> | null = null;
   let answered = false;
+  let live = false;
+  let settling: unknown;
 
   const schedule = () => {
-    if (running) timer = setTimer(() => void poll(), options.intervalMs);
+    if (running && !live) timer = setTimer(() => void poll(), options.intervalMs);
+  };
+  const stopSettling = () => {
+    if (settling !== undefined) clearTimer(settling);
+    settling = undefined;
   };
 
   const poll = (): Promise<void> => {
@@ -78,8 +90,21 @@ export function createChatPoller<Message extends PolledMessage>(options: ChatPol
       running = false;
       if (timer !== undefined) clearTimer(timer);
       timer = undefined;
+      stopSettling();
     },
     pollNow: poll,
+    setLive(next) {
+      if (next === live) return;
+      live = next;
+      stopSettling();
+      if (!running) return;
+      void poll();
+      if (live)
+        settling = setTimer(() => {
+          settling = undefined;
+          void poll();
+        }, options.settleMs);
+    },
     get cursor() {
       return cursor;
     },

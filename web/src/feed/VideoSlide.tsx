@@ -1,11 +1,13 @@
 // One video filling the screen: the cover until it plays, playing (muted) while it is the slide
-// in view and paused otherwise, with its author, title, like and comment buttons on top.
+// in view and paused otherwise, with its author, title, like and comment buttons on top (their
+// counts live while it is in view).
 import { useEffect, useRef, useState } from "react";
 import type { VideoCardFragment } from "../gql/graphql";
 import { Link, paths } from "../router";
 import { compactCount, timeAgo } from "../time";
 import { Avatar } from "../ui/Avatar";
 import { CommentIcon, PlayIcon, VolumeIcon } from "../ui/icons";
+import { useLiveCounts } from "../video/live-counts";
 import { LikeButton } from "./LikeButton";
 
 export interface VideoSlideProps {
@@ -24,6 +26,7 @@ export function VideoSlide({ video, index, active, preload, muted, onToggleMute,
   // A tap pauses the slide in view until it is tapped again or scrolled away.
   const [held, setHeld] = useState(false);
   const [playing, setPlaying] = useState(false);
+  useLiveCounts(video.id, active);
 
   useEffect(() => {
     if (!active) setHeld(false);
