@@ -1,6 +1,7 @@
 // Establishes the caller of a GraphQL request from `Authorization: Bearer <token>`, once per
 // request; the subgraphs receive the result (the viewer) and trust nothing else.
-import type { GraphQLError } from "graphql";
+import type { ApolloServer } from "@apollo/server";
+import type { GraphQLError, GraphQLSchema } from "graphql";
 import type { Deadline } from "../platform/deadline";
 import type { Logger } from "../platform/logger";
 import type { SessionStore } from "../platform/sessions";
@@ -40,4 +41,15 @@ export async function authenticate(sessions: SessionStore, authorization: string
   if (!match) return new Viewer(null, "malformed");
   const check = await sessions.check(match[1]!);
   return check.ok ? new Viewer({ userId: check.userId, sessionId: check.sessionId }) : new Viewer(null, check.reason);
+}
+
+/** The gateway without an HTTP server: what the HTTP route, subscriptions and co-located callers use. */
+export interface Gateway {
+  readonly apollo: ApolloServer<GatewayContext>;
+  readonly sessions: SessionStore;
+  /** The public schema clients see (the supergraph's API schema). */
+  readonly apiSchema: GraphQLSchema;
+  /** Builds a request's context, as the HTTP route does. */
+  context(facts: RequestFacts): Promise<GatewayContext>;
+  close(): Promise<void>;
 }

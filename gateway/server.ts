@@ -25,7 +25,7 @@ import { readSupergraph } from "../framework/supergraph";
 import { acceptGraphQLUploads } from "../framework/uploads";
 import { Deadline, requestTimeout } from "../platform/deadline";
 import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER, secretMatches } from "../platform/headers";
-import { authenticate, type GatewayContext, type RequestFacts } from "./auth";
+import { authenticate, type Gateway, type GatewayContext } from "./auth";
 import { FetchMetrics, SubgraphDataSource } from "./data-source";
 import { createGraphQLAgent } from "../framework/graphql-client";
 import { LocalSubgraphDataSource } from "./local-data-source";
@@ -38,15 +38,7 @@ import { serveWebClient } from "./web-client";
 /** Where the gateway finds each subgraph: a URL (split mode) or the subgraph itself (co-located). */
 export type SubgraphLocations = Record<string, string | BuiltSubgraph>;
 
-export interface Gateway {
-  readonly apollo: ApolloServer<GatewayContext>;
-  readonly sessions: SessionStore;
-  /** The public schema clients see (the supergraph's API schema). */
-  readonly apiSchema: GraphQLSchema;
-  /** Builds a request's context, as the HTTP route does. */
-  context(facts: RequestFacts): Promise<GatewayContext>;
-  close(): Promise<void>;
-}
+export type { Gateway };
 
 /** The gateway without an HTTP server (co-located callers execute operations on `apollo`). */
 export async function createGateway(platform: Platform, subgraphs: SubgraphLocations, supergraphSdl = readSupergraph()): Promise<Gateway> {

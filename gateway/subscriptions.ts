@@ -42,7 +42,7 @@ import { inLinkedSpan, tracingEnabled } from "../platform/tracing";
 import type { SignedIn } from "../framework/viewer";
 import { describeTokenFailure } from "../platform/sessions";
 import { authenticate } from "./auth";
-import type { Gateway } from "./server";
+import type { Gateway } from "./auth";
 
 /** Why the gateway ended a connection (the `reason` label of its metrics). */
 type CloseReason =
