@@ -319,9 +319,14 @@ describe("live connections: authentication and limits", () => {
   it("holds at most SUBSCRIPTIONS_PER_CONNECTION subscriptions on one connection", async () => {
     const account = await register(stack);
     const live = await LiveSocket.connect(stack, account.token, { headers: from() });
+    const metricsUrl = stack.metricsUrl("gateway");
+    // The earlier tests' subscriptions may still be ending: count from a settled figure.
+    let before = -1;
+    await eventually(async () => before === (before = await activeSubscriptions(metricsUrl, "messageReceived")), "a settled count");
     try {
       live.subscribe("1", MESSAGE_RECEIVED);
       live.subscribe("2", MESSAGE_RECEIVED);
+      await untilSubscribed(metricsUrl, "messageReceived", before, 2);
       live.subscribe("3", MESSAGE_RECEIVED);
       const refused = await live.nextMessage();
       assert.equal(refused.id, "3");
@@ -329,12 +334,10 @@ describe("live connections: authentication and limits", () => {
       assert.equal(refused.payload[0].extensions.code, "FORBIDDEN");
       assert.match(refused.payload[0].message, /at most 2 subscriptions per connection/);
       // Completing one makes room again.
-      const metricsUrl = stack.metricsUrl("gateway");
-      const running = await activeSubscriptions(metricsUrl, "messageReceived");
       live.send({ id: "1", type: "complete" });
-      await eventually(async () => (await activeSubscriptions(metricsUrl, "messageReceived")) === running - 1, "the completed one gone");
+      await eventually(async () => (await activeSubscriptions(metricsUrl, "messageReceived")) === before + 1, "the completed one gone");
       live.subscribe("4", MESSAGE_RECEIVED);
-      await untilSubscribed(metricsUrl, "messageReceived", running - 1);
+      await untilSubscribed(metricsUrl, "messageReceived", before + 1);
       assert.equal(live.pending, 0);
     } finally {
       live.close();
