@@ -91,9 +91,14 @@ export interface Cluster {
 
 const ENTRY = path.join(projectRoot, "dist", "server", "main.js");
 /** How often HAProxy asks each replica's /readyz; a replica is out after two failures, back after two successes. */
-const CHECK_INTERVAL_MS = 500;
-/** A replica told to stop keeps serving this long, unready, before it stops taking connections (≥ two checks). */
-const DRAIN_DELAY_MS = 4 * CHECK_INTERVAL_MS;
+const CHECK_INTERVAL_MS = 1_000;
+/**
+ * How long one check may take: a replica saturated by load answers slowly, and must not be
+ * taken out for it (it would push its load onto the others, which would follow it).
+ */
+const CHECK_TIMEOUT_MS = 3_000;
+/** A replica told to stop keeps serving this long, unready, before it stops taking connections (two checks and a margin). */
+const DRAIN_DELAY_MS = 3 * CHECK_INTERVAL_MS;
 const READY_TIMEOUT_MS = 120_000;
 
 export const freePort = () =>
@@ -188,6 +193,7 @@ function haproxyConfig(options: ClusterOptions, replicas: ClusterReplica[]): str
     "  timeout client 180s",
     "  timeout server 180s",
     "  timeout http-keep-alive 10s",
+    `  timeout check ${CHECK_TIMEOUT_MS}ms`,
     "  timeout tunnel 1h",
     // The replicas see the client's address (TRUST_PROXY names this balancer).
     "  option forwardfor",

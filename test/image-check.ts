@@ -234,10 +234,13 @@ function launch(
   env: Record<string, string>,
 ): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const [program, ...args] = command;
-  const child = spawn(program === "node" ? process.execPath : program!, args, { cwd: app, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(program === "node" ? process.execPath : program!, args, { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
+  // What it said, on either stream (its logs are JSON lines on standard output): the end of it, for a failure's message.
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const keep = (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000));
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, stderr: () => stderr, exited };
 }
