@@ -5,16 +5,39 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { graphql, legacy, uniqueName } from "./client";
-import { createTestDatabases, deleteRedisKeys, dropTestDatabases, freePort, SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
+import { createTestDatabases, deleteRedisKeys, dropTestDatabases, SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
 import { SUBGRAPHS } from "../platform/registry";
 
 /** What the subgraphs believed before the secrets became random per start (public: in every checkout). */
 const OLD_DEVELOPMENT_SECRET = "development-only-internal-secret";
 const READY_TIMEOUT_MS = 120_000;
+/** More than the processes the split launcher starts (storage, and each subgraph with its workers, and the two edges). */
+const METRICS_PORTS = 16;
+
+/** Whether `port` can be listened on now. */
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+
+/**
+ * The first of `count` ports in a row, free now, below the ephemeral range: there, the stack's
+ * own outgoing connections (to PostgreSQL, Redis, each other) cannot take one before it listens.
+ */
+async function freePortRun(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const free = await Promise.all(Array.from({ length: count }, (_, offset) => bindable(base + offset)));
+    if (free.every(Boolean)) return base;
+  }
+}
 
 describe("the split launcher's secrets", () => {
   const tag = `start${Date.now().toString(36)}`;
@@ -25,8 +48,10 @@ describe("the split launcher's secrets", () => {
 
   before(async () => {
     const databases = await createTestDatabases(tag);
-    const ports = { rest: await freePort(), gateway: await freePort(), storage: await freePort(), metrics: await freePort() };
-    const subgraphPorts = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (entry) => [entry.name, await freePort()] as const)));
+    // Ports in a row: the launcher gives each of its processes the next metrics port after the first.
+    const base = await freePortRun(3 + SUBGRAPHS.length + METRICS_PORTS);
+    const ports = { rest: base, gateway: base + 1, storage: base + 2, metrics: base + 3 + SUBGRAPHS.length };
+    const subgraphPorts = Object.fromEntries(SUBGRAPHS.map((entry, index) => [entry.name, base + 3 + index]));
     restUrl = `http://127.0.0.1:${ports.rest}`;
     userSubgraphUrl = `http://127.0.0.1:${subgraphPorts.user}/graphql`;
     // No EDGE_SECRET, no INTERNAL_SECRET: only what the machine and the test databases need.
@@ -44,7 +69,6 @@ describe("the split launcher's secrets", () => {
       REST_PORT: String(ports.rest),
       GATEWAY_PORT: String(ports.gateway),
       S3_PORT: String(ports.storage),
-      // The launcher gives each process the next port from here.
       METRICS_PORT: String(ports.metrics),
       ...Object.fromEntries(
         SUBGRAPHS.flatMap((entry) => [
