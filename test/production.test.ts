@@ -64,7 +64,7 @@ describe("production refuses the development stand-ins", () => {
   it("a missing EDGE_SECRET or INTERNAL_SECRET, and the two equal, in every process", async () => {
     const missing = await run(["rest-adapter"], { ...SECRETS, EDGE_SECRET: "" });
     assert.equal(missing.code, 78, missing.stderr);
-    assert.match(missing.stderr, /^rest-adapter: EDGE_SECRET: production requires a random value/m);
+    assert.match(missing.stderr, /^EDGE_SECRET: production requires a random value/m);
     const both = await run(["user"], { ...SECRETS, EDGE_SECRET: "", INTERNAL_SECRET: "" });
     assert.equal(both.code, 78, both.stderr);
     assert.match(both.stderr, /EDGE_SECRET, INTERNAL_SECRET: production requires a random value/);
