@@ -125,7 +125,6 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   };
 }
 
-/** The gateway on its HTTP port: POST /graphql (GET for Sandbox), uploads streamed on to the video subgraph. */
 /**
  * The address rate limits count for a request: the one an edge (the REST adapter) names, when
  * it proves with the edge secret that it is one; otherwise the address the request came from.
@@ -139,6 +138,7 @@ function clientAddress(request: FastifyRequest, edgeSecret: string): string {
   return request.ip;
 }
 
+/** The gateway on its HTTP port: POST /graphql (GET for Sandbox), uploads streamed on to the video subgraph. */
 export async function startGateway(
   platform: Platform,
   subgraphs: SubgraphLocations,
