@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from "fastify";
+import type { FastifyRequest, RouteHandlerMethod } from "fastify";
 import { GraphQLScalarType, type GraphQLSchema } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
@@ -143,8 +143,6 @@ export async function startGateway(
   platform: Platform,
   subgraphs: SubgraphLocations,
   port = platform.config.ports.gateway,
-  /** Routes the process adds on this port (the co-located stack's administration). */
-  extraRoutes?: (app: FastifyInstance) => void,
 ): Promise<RunningService & { gateway: Gateway }> {
   const { config, log, metrics } = platform;
   const gateway = await createGateway(platform, subgraphs);
@@ -200,7 +198,6 @@ export async function startGateway(
     };
     app.route({ ...graphqlRoute, method: ["POST", "OPTIONS"] });
     app.route({ ...graphqlRoute, method: "GET", wsHandler: live.wsHandler });
-    extraRoutes?.(app);
     serveWebClient(app, log);
     const listening = await listen(app, config.host, port);
     log.info({ port: listening.port, sandbox: config.graphql.sandbox }, `gateway listening on ${listening.baseUrl}/graphql`);
