@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { FastifyInstance, RouteHandlerMethod } from "fastify";
+import type { FastifyRequest, RouteHandlerMethod } from "fastify";
 import { GraphQLScalarType, type GraphQLSchema } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
@@ -24,7 +24,7 @@ import type { BuiltSubgraph, Platform } from "../framework/subgraph";
 import { readSupergraph } from "../framework/supergraph";
 import { acceptGraphQLUploads } from "../framework/uploads";
 import { Deadline, requestTimeout } from "../platform/deadline";
-import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER, secretMatches } from "../platform/headers";
+import { CLIENT_IP_HEADER, EDGE_SECRET_HEADER, secretMatches } from "../platform/headers";
 import { authenticate, type Gateway, type GatewayContext } from "./auth";
 import { FetchMetrics, SubgraphDataSource } from "./data-source";
 import { createGraphQLAgent } from "../framework/graphql-client";
@@ -125,13 +125,24 @@ export async function createGateway(platform: Platform, subgraphs: SubgraphLocat
   };
 }
 
+/**
+ * The address rate limits count for a request: the one an edge (the REST adapter) names, when
+ * it proves with the edge secret that it is one; otherwise the address the request came from.
+ * (The internal secret does not do: it is the gateway's own, for the subgraphs.)
+ */
+function clientAddress(request: FastifyRequest, edgeSecret: string): string {
+  const named = request.headers[CLIENT_IP_HEADER];
+  if (typeof named !== "string") return request.ip;
+  if (secretMatches(request.headers[EDGE_SECRET_HEADER], edgeSecret)) return named;
+  request.log.info({ ip: request.ip, named }, "ignored x-client-ip sent without the edge secret; counting the request's own address");
+  return request.ip;
+}
+
 /** The gateway on its HTTP port: POST /graphql (GET for Sandbox), uploads streamed on to the video subgraph. */
 export async function startGateway(
   platform: Platform,
   subgraphs: SubgraphLocations,
   port = platform.config.ports.gateway,
-  /** Routes the process adds on this port (the co-located stack's administration). */
-  extraRoutes?: (app: FastifyInstance) => void,
 ): Promise<RunningService & { gateway: Gateway }> {
   const { config, log, metrics } = platform;
   const gateway = await createGateway(platform, subgraphs);
@@ -179,12 +190,7 @@ export async function startGateway(
             authorization: request.headers.authorization,
             requestId: request.id,
             log: request.log as Logger,
-            // The REST adapter (holding the internal secret) names the client it serves.
-            clientIp:
-              typeof request.headers[CLIENT_IP_HEADER] === "string" &&
-              secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)
-                ? request.headers[CLIENT_IP_HEADER]
-                : request.ip,
+            clientIp: clientAddress(request, config.auth.edgeSecret),
             deadline,
           });
         },
@@ -192,7 +198,6 @@ export async function startGateway(
     };
     app.route({ ...graphqlRoute, method: ["POST", "OPTIONS"] });
     app.route({ ...graphqlRoute, method: "GET", wsHandler: live.wsHandler });
-    extraRoutes?.(app);
     serveWebClient(app, log);
     const listening = await listen(app, config.host, port);
     log.info({ port: listening.port, sandbox: config.graphql.sandbox }, `gateway listening on ${listening.baseUrl}/graphql`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, refuseDevelopmentParts } from "./config";
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, refuseDevelopmentParts, withStartSecrets } from "./config";
 
 describe("loadConfig", () => {
   it("has working defaults: the documented ports and embedded databases", () => {
@@ -30,14 +30,61 @@ describe("loadConfig", () => {
   it("refuses the development secrets in production", () => {
     assert.throws(() => loadConfig({ NODE_ENV: "production" }), /JWT_SECRET/);
     assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEVELOPMENT_JWT_SECRET }), /JWT_SECRET/);
-    assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) }), /INTERNAL_SECRET/);
-    assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31), INTERNAL_SECRET: "y".repeat(40) }), /32 bytes/);
-    const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) });
+    assert.throws(
+      () => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), EDGE_SECRET: "z".repeat(40) }),
+      /Error: INTERNAL_SECRET: production requires/,
+    );
+    assert.throws(
+      () => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) }),
+      /Error: EDGE_SECRET: production requires/,
+    );
+    assert.throws(
+      () =>
+        loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31), INTERNAL_SECRET: "y".repeat(40), EDGE_SECRET: "z".repeat(40) }),
+      /32 bytes/,
+    );
+    const config = loadConfig({
+      NODE_ENV: "production",
+      JWT_SECRET: "x".repeat(40),
+      INTERNAL_SECRET: "y".repeat(40),
+      EDGE_SECRET: "z".repeat(40),
+    });
     assert.equal(config.graphql.sandbox, false, "no Sandbox in production");
+    assert.deepEqual([config.auth.edgeSecret, config.auth.internalSecret], ["z".repeat(40), "y".repeat(40)]);
+  });
+
+  it("refuses the same value for the edge and the internal secret in production, which would let either holder say both", () => {
+    const same = { NODE_ENV: "production", JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40), EDGE_SECRET: "y".repeat(40) };
+    assert.throws(
+      () => loadConfig(same),
+      (error: Error) =>
+        error instanceof ConfigError && /^EDGE_SECRET, INTERNAL_SECRET: production needs two different secrets/.test(error.message),
+    );
+    assert.throws(() => loadConfig({ ...same, EDGE_SECRET: "short" }), /EDGE_SECRET.*at least 16 characters/);
+  });
+
+  it("outside production, makes random edge and internal secrets per start where none is set", () => {
+    const [first, second] = [loadConfig({}), loadConfig({ NODE_ENV: "test" })];
+    const secrets = [first.auth.edgeSecret, first.auth.internalSecret, second.auth.edgeSecret, second.auth.internalSecret];
+    assert.equal(new Set(secrets).size, 4, "two starts, four different secrets");
+    for (const secret of secrets) assert.match(secret, /^[0-9a-f]{64}$/);
+    assert.equal(loadConfig({ INTERNAL_SECRET: "set-by-the-developer" }).auth.internalSecret, "set-by-the-developer");
+  });
+
+  it("withStartSecrets makes what a launcher gives the processes it starts: random where unset, never in production", () => {
+    const [one, two] = [withStartSecrets({ NODE_ENV: "development" }), withStartSecrets({})];
+    assert.notEqual(one.EDGE_SECRET, two.EDGE_SECRET);
+    assert.notEqual(one.INTERNAL_SECRET, two.INTERNAL_SECRET);
+    assert.notEqual(one.EDGE_SECRET, one.INTERNAL_SECRET);
+    // Every process loading the same environment believes the same secrets.
+    assert.equal(loadConfig(one).auth.internalSecret, loadConfig(one).auth.internalSecret);
+    assert.equal(loadConfig(one).auth.edgeSecret, one.EDGE_SECRET);
+    assert.equal(withStartSecrets({ INTERNAL_SECRET: "kept-as-it-was-set" }).INTERNAL_SECRET, "kept-as-it-was-set");
+    assert.deepEqual(withStartSecrets({ NODE_ENV: "production" }), { NODE_ENV: "production" }, "production sets its own");
   });
 
   it("has production defaults for rate limits and passwords, and development ones a test suite fits in", () => {
-    const secrets = { JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) };
+    const secrets = { JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40), EDGE_SECRET: "z".repeat(40) };
     const production = loadConfig({ NODE_ENV: "production", ...secrets });
     const development = loadConfig({});
     assert.equal(production.limits.passwordMin, 8);
@@ -59,7 +106,7 @@ describe("loadConfig", () => {
 });
 
 describe("production refuses the development stand-ins", () => {
-  const production = { NODE_ENV: "production", JWT_SECRET: "j".repeat(40), INTERNAL_SECRET: "i".repeat(32) };
+  const production = { NODE_ENV: "production", JWT_SECRET: "j".repeat(40), INTERNAL_SECRET: "i".repeat(32), EDGE_SECRET: "e".repeat(32) };
   const realParts = {
     ...production,
     USER_DATABASE_URL: "postgresql://douyin@db:5432/douyin_user",

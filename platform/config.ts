@@ -1,5 +1,6 @@
 // The one typed configuration of every process: ports, URLs, secrets, TTLs and limits, read
 // from the environment and validated at start-up with a message that names the bad variable.
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import os from "node:os";
 import { z } from "zod";
@@ -8,7 +9,6 @@ import { projectRoot, SUBGRAPHS, type SubgraphEntry } from "./registry";
 export { projectRoot };
 
 export const DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-do-not-use-in-production";
-export const DEVELOPMENT_INTERNAL_SECRET = "development-only-internal-secret";
 /** The embedded object storage's keys (s3rver's own): a development stand-in, refused in production. */
 export const DEVELOPMENT_STORAGE_KEY = "S3RVER";
 
@@ -52,6 +52,9 @@ export function subgraphVariables(entry: SubgraphEntry) {
     ),
   };
 }
+
+const RANDOM_PER_START =
+  "outside production: random per start, made by the process that starts the others (`npm start`, with or without `--split`) and passed to them";
 
 const hostPortList = z.string().regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]");
 
@@ -148,10 +151,15 @@ export const stackVariables = {
   ),
   JWT_TTL_SECONDS: describe(positiveInt.default(30 * 24 * 3600), "a token's absolute lifetime"),
   SESSION_TTL_SECONDS: describe(positiveInt.default(7 * 24 * 3600), "sliding session lifetime, renewed on each use"),
+  EDGE_SECRET: describe(
+    z.string().min(16, "at least 16 characters").optional(),
+    "header secret (`x-edge-secret`) with which the REST adapter, or a proxy at the edge, vouches to the gateway for the client address it names (`x-client-ip`, what rate limits count); 16+ characters; production requires it, different from `INTERNAL_SECRET`",
+    RANDOM_PER_START,
+  ),
   INTERNAL_SECRET: describe(
-    z.string().min(16, "at least 16 characters").default(DEVELOPMENT_INTERNAL_SECRET),
-    "header secret the subgraphs require from the gateway, 16+ characters; production requires it",
-    "a development value (refused in production)",
+    z.string().min(16, "at least 16 characters").optional(),
+    "header secret (`x-internal-secret`) the subgraphs require from the gateway, which with it vouches for the caller (`x-viewer-id`); 16+ characters; production requires it, different from `EDGE_SECRET`",
+    RANDOM_PER_START,
   ),
   ID_WORKER_ID: describe(
     z.coerce.number().int().min(0).max(31).optional(),
@@ -389,9 +397,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
     throw new ConfigError("REDIS_SENTINELS, REDIS_CLUSTER_NODES: set one (Sentinel or Cluster), not both");
   }
-  if (production && e.INTERNAL_SECRET === DEVELOPMENT_INTERNAL_SECRET) {
-    throw new ConfigError("INTERNAL_SECRET: production refuses the development secret; set a random value");
-  }
+  const secrets = headerSecrets(e, production);
   if (production && e.TRUST_PROXY?.trim() === "true") {
     throw new ConfigError(
       "TRUST_PROXY: production takes the addresses or CIDRs of the proxies in front (e.g. 10.0.0.0/8), not `true`, which lets any client name its own address and so its rate limits",
@@ -440,7 +446,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jwtSecret: e.JWT_SECRET,
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,
-      internalSecret: e.INTERNAL_SECRET,
+      /** With it, an edge (the REST adapter) names the client's address to the gateway. */
+      edgeSecret: secrets.edge,
+      /** With it, the gateway names the caller to the subgraphs. */
+      internalSecret: secrets.internal,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
     },
     /** A pinned id-generator worker id; unset, each process leases a free one from Redis. */
@@ -567,6 +576,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pageMax: e.CHAT_PAGE_MAX,
     },
   });
+}
+
+/** The two header secrets: each lets its holder say something else (the client's address; who the caller is). */
+const HEADER_SECRETS = ["EDGE_SECRET", "INTERNAL_SECRET"] as const;
+
+/** A secret no one else knows, for one start of a stack outside production. */
+const randomSecret = () => randomBytes(32).toString("hex");
+
+/**
+ * Outside production, `env` with a random EDGE_SECRET and INTERNAL_SECRET where they are unset:
+ * a process that starts others calls it once and gives them the result, so that they believe
+ * each other and no one else (there is no shared development value to know).
+ */
+export function withStartSecrets<Env extends Record<string, string | undefined>>(
+  env: Env,
+): Env & Partial<Record<(typeof HEADER_SECRETS)[number], string>> {
+  if (env.NODE_ENV === "production") return env;
+  const missing = HEADER_SECRETS.filter((variable) => !env[variable]);
+  return { ...env, ...Object.fromEntries(missing.map((variable) => [variable, randomSecret()])) };
+}
+
+/**
+ * Production requires both secrets, and different ones, or holding one would grant both; elsewhere
+ * an unset one is random, so a process started alone believes no header it did not make itself.
+ */
+function headerSecrets(env: Partial<Record<(typeof HEADER_SECRETS)[number], string>>, production: boolean) {
+  if (!production) return { edge: env.EDGE_SECRET ?? randomSecret(), internal: env.INTERNAL_SECRET ?? randomSecret() };
+  const missing = HEADER_SECRETS.filter((variable) => env[variable] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(`${missing.join(", ")}: production requires a random value of 16+ characters (e.g. \`openssl rand -hex 32\`)`);
+  }
+  if (env.EDGE_SECRET === env.INTERNAL_SECRET) {
+    throw new ConfigError(
+      "EDGE_SECRET, INTERNAL_SECRET: production needs two different secrets (the edge one lets its holder name the client's address, the internal one the caller)",
+    );
+  }
+  return { edge: env.EDGE_SECRET!, internal: env.INTERNAL_SECRET! };
 }
 
 function parseTrustProxy(value: string | undefined): boolean | string[] {

@@ -7,7 +7,7 @@ import { Upload, type FileUpload } from "graphql-upload-minimal";
 import type { Agent } from "undici";
 import type { Config } from "../platform/config";
 import type { Deadline } from "../platform/deadline";
-import { CLIENT_IP_HEADER, INTERNAL_SECRET_HEADER, REQUEST_ID_HEADER } from "../platform/headers";
+import { CLIENT_IP_HEADER, EDGE_SECRET_HEADER, REQUEST_ID_HEADER } from "../platform/headers";
 import type { Logger } from "../platform/logger";
 import { createGraphQLAgent, postGraphQL } from "../framework/graphql-client";
 import type { Gateway } from "../gateway/server";
@@ -57,9 +57,9 @@ export class HttpGatewayExecutor implements GatewayExecutor {
     const query = operation.document.toString();
     const headers: Record<string, string> = {
       [REQUEST_ID_HEADER]: options.requestId,
-      // The gateway limits per address: it believes ours only with the internal secret.
+      // The gateway limits per address: it believes ours only with the edge secret.
       [CLIENT_IP_HEADER]: options.clientIp,
-      [INTERNAL_SECRET_HEADER]: this.config.auth.internalSecret,
+      [EDGE_SECRET_HEADER]: this.config.auth.edgeSecret,
     };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const { variables, files } = extractFiles(operation.variables);

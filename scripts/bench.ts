@@ -9,7 +9,8 @@
 //   in, BENCH_ONLY=feed,like-toggle to run some, BENCH_LABEL to name the run; BENCH_REST_URL and
 //   BENCH_GRAPHQL_URL point it elsewhere (a cluster's balancer), BENCH_METRICS_URLS names the
 //   metrics endpoints it reads counter lag from (comma-separated; default: the local stack's),
-//   BENCH_REDIS_PREFIX measures the CPU and memory of that stack's processes only.
+//   BENCH_REDIS_PREFIX measures the CPU and memory of that stack's processes only; the
+//   subgraph-user scenario needs the stack's INTERNAL_SECRET (random per start unless set).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import autocannon from "autocannon";
@@ -258,15 +259,11 @@ async function main(): Promise<void> {
         (body) => !body.startsWith('{"data":{"user":{'),
       ),
     "subgraph-user": async () => {
-      if (!subgraphReachable)
-        return {
-          scenario: "user subgraph directly",
-          requestsPerSecond: NaN,
-          p50: NaN,
-          p99: NaN,
-          errors: 0,
-          note: "co-located: subgraphs have no port",
-        };
+      // Unless INTERNAL_SECRET is set here as for the stack, the one loaded is this process's own random one.
+      const skipped = !subgraphReachable
+        ? "co-located: subgraphs have no port"
+        : !process.env.INTERNAL_SECRET && "needs the stack's INTERNAL_SECRET (set it for both)";
+      if (skipped) return { scenario: "user subgraph directly", requestsPerSecond: NaN, p50: NaN, p99: NaN, errors: 0, note: skipped };
       return run(
         "user subgraph directly",
         {

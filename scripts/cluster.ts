@@ -254,6 +254,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       NODE_OPTIONS: "--max-semi-space-size=32",
       JWT_SECRET: randomBytes(48).toString("base64"),
       INTERNAL_SECRET: randomBytes(32).toString("hex"),
+      EDGE_SECRET: randomBytes(32).toString("hex"),
       REDIS_URL: options.redisUrl,
       REDIS_PREFIX: options.prefix,
       ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_DATABASE_URL`, databases[entry.name]!])),

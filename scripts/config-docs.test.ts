@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { configVariables, loadConfig, type Config } from "../platform/config";
 import { CONFIGURATION_DOC, renderConfigurationDoc, variableDocs } from "./config-docs";
 
-const secrets = { JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) };
+const secrets = { JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40), EDGE_SECRET: "z".repeat(40) };
 
 /** Variables whose default differs in production, and where loadConfig puts their value. */
 const BY_MODE: Record<string, (config: Config) => number | boolean> = {

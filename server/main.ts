@@ -7,7 +7,7 @@
 // First: tracing must start before the modules it instruments load.
 import "../platform/tracing-boot";
 import { fork, type ChildProcess } from "node:child_process";
-import { ConfigError, loadConfig, type Config } from "../platform/config";
+import { ConfigError, loadConfig, withStartSecrets, type Config } from "../platform/config";
 import { runAsProcess } from "./lifecycle";
 import { createLogger, exitAfterFlush } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
@@ -31,9 +31,9 @@ function whenReady(child: ChildProcess): Promise<void> {
   });
 }
 
-function configOrExit(): Config {
+function configOrExit(env: Record<string, string | undefined> = process.env): Config {
   try {
-    return loadConfig();
+    return loadConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -73,7 +73,9 @@ function printBanner(config: Config, seconds: string, mode: string): void {
 
 /** Every service in a child process of its own, started in dependency order, stopped together. */
 async function launchSplit(): Promise<void> {
-  const config = configOrExit();
+  // The secrets the services believe each other by: made here once (unless set), given to every child.
+  const stackEnv = withStartSecrets(process.env);
+  const config = configOrExit(stackEnv);
   refuseEmbeddedWhenSplit(config, Object.keys(config.subgraphs));
   const log = createLogger(config, "launcher");
   const started = Date.now();
@@ -108,7 +110,7 @@ async function launchSplit(): Promise<void> {
 
   const launch = (spec: ServiceSpec) => {
     const env = {
-      ...process.env,
+      ...stackEnv,
       // One machine, one metrics port per process: METRICS_PORT, then the next ones in service order.
       METRICS_PORT: String(config.ports.metrics + services.indexOf(spec)),
     };

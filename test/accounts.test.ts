@@ -463,6 +463,30 @@ for (const mode of stackModes(["colocated", "split"])) {
         },
       );
 
+      it(
+        "subgraphs refuse a forged viewer with the old public development secret, or with the edge secret",
+        { skip: mode === "colocated" && "co-located subgraphs have no port" },
+        async () => {
+          const viewer = { "x-viewer-id": "1", "x-session-id": "s" };
+          const edgeSecret = stack.config.auth.edgeSecret;
+          const secrets: Record<string, string>[] = [
+            // The constant every checkout shared until the secrets became random per start.
+            { "x-internal-secret": "development-only-internal-secret" },
+            // The edge secret lets an edge name the client's address to the gateway, nothing more.
+            { "x-edge-secret": edgeSecret },
+            { "x-internal-secret": edgeSecret },
+          ];
+          for (const secret of secrets) {
+            const forged = await graphql(stack.subgraphUrls.user!, "{ me { id } }", {}, { headers: { ...secret, ...viewer } });
+            assert.equal(forged.httpStatus, 403, JSON.stringify(secret));
+            assert.equal(forged.data, undefined);
+          }
+          // While the internal secret names a viewer (who, without a session, is nobody signed in).
+          const gateway = await subgraphCall(stack, stack.subgraphUrls.user!, "{ __typename }");
+          assert.equal(gateway.httpStatus, 200);
+        },
+      );
+
       it("serves Apollo Sandbox on GET /graphql outside production", async () => {
         const response = await fetch(stack.graphqlUrl, { headers: { accept: "text/html" } });
         assert.equal(response.status, 200);

@@ -21,11 +21,14 @@ export const compose = YAML.parse(fs.readFileSync(path.join(projectRoot, "docker
 /** The stack's own containers: the others (databases, observability) use other images. */
 export const stackContainers = Object.entries(compose.services).filter(([, service]) => service.image === "douyin-supergraph");
 
-/** A value with `${VAR:-default}` given its default and any other `${VAR...}` a long stand-in. */
+/**
+ * A value with `${VAR:-default}` given its default and any other `${VAR...}` a long stand-in of
+ * its own (two variables never get the same one: production refuses equal secrets).
+ */
 export const composeValue = (value: string) =>
   String(value)
     .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1")
-    .replace(/\$\{[^}]+\}/g, "x".repeat(40));
+    .replace(/\$\{([A-Z_]+)[^}]*\}/g, (_, variable: string) => `stand-in-for-${variable}-`.padEnd(40, "x"));
 
 /** An environment as compose would hand it to a container. */
 export const composeEnvironment = (env: Record<string, string> = {}) =>

@@ -208,6 +208,7 @@ before(async () => {
     LOG_LEVEL: "warn",
     JWT_SECRET: randomBytes(48).toString("base64"),
     INTERNAL_SECRET: randomBytes(32).toString("hex"),
+    EDGE_SECRET: randomBytes(32).toString("hex"),
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `test-${tag}`,
     ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_DATABASE_URL`, databases[entry.name]!])),

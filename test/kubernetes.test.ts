@@ -51,6 +51,7 @@ const SECRET_NAME = "douyin-secrets";
 const SECRET_PLACEHOLDERS: Record<string, string> = {
   JWT_SECRET: "j".repeat(48),
   INTERNAL_SECRET: "i".repeat(32),
+  EDGE_SECRET: "e".repeat(32),
   S3_ACCESS_KEY: "placeholder-access-key",
   S3_SECRET_KEY: "placeholder-secret-key",
   ...Object.fromEntries(
@@ -341,7 +342,8 @@ const usesRedis = (workload: Workload) => workload.kind !== "rest-adapter";
 
 /** Secrets a container of this workload needs, and no more: the secrets the process checks, its subgraphs' databases, storage credentials where storage is used. */
 function neededSecrets(workload: Workload): Set<string> {
-  const needed = new Set(["JWT_SECRET", "INTERNAL_SECRET"]);
+  // Production's loadConfig asks every process for both header secrets.
+  const needed = new Set(["JWT_SECRET", "INTERNAL_SECRET", "EDGE_SECRET"]);
   const needs = needsOf(workload.hosted);
   for (const name of needs.databases) needed.add(`${name.toUpperCase()}_DATABASE_URL`);
   if (needs.objectStorage) ["S3_ACCESS_KEY", "S3_SECRET_KEY"].forEach((key) => needed.add(key));

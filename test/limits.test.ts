@@ -392,6 +392,30 @@ describe("rate limits", () => {
     assert.equal(other.body.status_code, 0, other.text);
   });
 
+  it("believes the address an edge names (x-client-ip) with the edge secret only, not with the internal one", async () => {
+    // Thirteen logins from one real address, each naming an address of its own (limit: 12 a
+    // minute), each for an account of its own so that no account lock-out answers 429 instead.
+    const loginsNaming = async (subnet: number, realAddress: string, secret: Record<string, string>) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 13; i++) {
+        const answer = await graphql(
+          limited.graphqlUrl,
+          `mutation { login(username: "${uniqueName("spoof")}", password: "guess") { token } }`,
+          {},
+          { headers: { "x-forwarded-for": realAddress, "x-client-ip": `198.18.${subnet}.${i + 1}`, ...secret } },
+        );
+        statuses.push(answer.httpStatus);
+      }
+      return statuses;
+    };
+    // The internal secret is the gateway's own, for the subgraphs: it does not make an edge.
+    const internal = await loginsNaming(0, "203.0.113.50", { "x-internal-secret": limited.config.auth.internalSecret });
+    assert.equal(internal.at(-1), 429, `counted against the real address: ${internal.join(",")}`);
+    // The REST adapter's way: each named address is counted on its own.
+    const edge = await loginsNaming(1, "203.0.113.51", { "x-edge-secret": limited.config.auth.edgeSecret });
+    assert.ok(!edge.includes(429), `counted against the named addresses: ${edge.join(",")}`);
+  });
+
   it("limits each user's writes per minute", async () => {
     const user = (
       await legacy(limited, "/douyin/user/register/", { username: uniqueName("writer"), password: "right-one" }, { method: "POST" })

@@ -83,6 +83,7 @@ const savedEnvironment: Record<string, string | undefined> = {};
 const SECRETS: Record<string, string> = {
   JWT_SECRET: "leak-canary-jwt-secret-value",
   INTERNAL_SECRET: "leak-canary-internal-secret",
+  EDGE_SECRET: "leak-canary-edge-secret",
   S3_ACCESS_KEY: "leak-canary-access-key",
   S3_SECRET_KEY: "leak-canary-secret-key",
   VIDEO_DATABASE_URL: "postgresql://leak-canary@127.0.0.1:5432/douyin_video",

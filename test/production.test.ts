@@ -6,7 +6,13 @@ import { describe, it } from "node:test";
 import { SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
 
 /** Only the secrets production always asks for. */
-const SECRETS = { NODE_ENV: "production", JWT_SECRET: "j".repeat(48), INTERNAL_SECRET: "i".repeat(32), REDIS_URL: TEST_REDIS_URL };
+const SECRETS = {
+  NODE_ENV: "production",
+  JWT_SECRET: "j".repeat(48),
+  INTERNAL_SECRET: "i".repeat(32),
+  EDGE_SECRET: "e".repeat(32),
+  REDIS_URL: TEST_REDIS_URL,
+};
 
 /** Runs the entry with `args` and `env` (nothing else of this process's environment); its exit code and standard error. */
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
@@ -53,6 +59,18 @@ describe("production refuses the development stand-ins", () => {
     const { code, stderr } = await run(["storage"], SECRETS);
     assert.equal(code, 78, stderr);
     assert.match(stderr, /the embedded object storage is for development/);
+  });
+
+  it("a missing EDGE_SECRET or INTERNAL_SECRET, and the two equal, in every process", async () => {
+    const missing = await run(["rest-adapter"], { ...SECRETS, EDGE_SECRET: "" });
+    assert.equal(missing.code, 78, missing.stderr);
+    assert.match(missing.stderr, /^EDGE_SECRET: production requires a random value/m);
+    const both = await run(["user"], { ...SECRETS, EDGE_SECRET: "", INTERNAL_SECRET: "" });
+    assert.equal(both.code, 78, both.stderr);
+    assert.match(both.stderr, /EDGE_SECRET, INTERNAL_SECRET: production requires a random value/);
+    const equal = await run(["gateway"], { ...SECRETS, EDGE_SECRET: SECRETS.INTERNAL_SECRET });
+    assert.equal(equal.code, 78, equal.stderr);
+    assert.match(equal.stderr, /EDGE_SECRET, INTERNAL_SECRET: production needs two different secrets/);
   });
 
   it("TRUST_PROXY=true, in every process", async () => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import pg from "pg";
 import { Redis } from "ioredis";
-import { loadConfig, projectRoot, type Config } from "../platform/config";
+import { loadConfig, projectRoot, withStartSecrets, type Config } from "../platform/config";
 import { createLogger, type Logger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/http";
@@ -201,7 +201,10 @@ export async function startStack(
     const storageConfig = loadConfig({ ...testEnvironment(tag, databases, overrides), DATA_DIR: dataDir });
     const storage = await startStorageServer(storageConfig, createLogger(storageConfig, "storage"), 0);
     started.push(storage);
-    const baseEnv = transform(testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides }));
+    // The stack's secrets, made once as `npm start` makes them, so that its services (and replicas) believe each other.
+    const baseEnv = transform(
+      withStartSecrets(testEnvironment(tag, databases, { DATA_DIR: dataDir, S3_PORT: String(storage.port), ...overrides })),
+    );
     const log = logger ?? createLogger(loadConfig(baseEnv), "test-stack");
     if (mode === "colocated") {
       // Everything in this process, as `npm start` runs it.
