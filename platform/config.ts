@@ -247,6 +247,11 @@ export const stackVariables = {
     "likes, comments, follows, messages and publishes per user (per address for anonymous callers)",
     "`300` in production, `100000` otherwise",
   ),
+  RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR: describe(
+    positiveInt.optional(),
+    "videos one user may publish in an hour (each also counts as a write); a retry of the same publish counts too",
+    "`60` in production, `100000` otherwise",
+  ),
   // Object storage and media.
   S3_ENDPOINT: describe(
     optionalUrl,
@@ -494,6 +499,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
       loginLockoutSeconds: e.RATE_LIMIT_LOGIN_LOCKOUT_SECONDS,
       writesPerUserPerMinute: e.RATE_LIMIT_WRITES_PER_USER_PER_MINUTE ?? (production ? 300 : 100_000),
+      /** Publishes per user an hour: each one holds the media workers for a while. */
+      publishesPerUserPerHour: e.RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR ?? (production ? 60 : 100_000),
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     /** On SIGTERM, serve this long with /readyz answering 503 before closing (load balancers route around it meanwhile). */

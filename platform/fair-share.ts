@@ -21,6 +21,32 @@ export interface FairShareOptions {
   leaseMs: number;
 }
 
+/**
+ * A slot whose failed renewal (Redis unreachable for a moment) is logged and tried again at the
+ * next interval: redis-semaphore would leave the rejection unhandled. Meanwhile the lease may
+ * run out, and the owner briefly get a job more than its share; the job itself goes on.
+ */
+class Slot extends Semaphore {
+  constructor(
+    redis: Redis,
+    key: string,
+    limit: number,
+    options: ConstructorParameters<typeof Semaphore>[3],
+    private readonly log: Logger,
+  ) {
+    super(redis, key, limit, options);
+  }
+
+  protected override async _refresh(): Promise<boolean> {
+    try {
+      return await super._refresh();
+    } catch (error) {
+      this.log.warn({ err: error, key: this._key }, "a fair-share slot could not be renewed");
+      return true;
+    }
+  }
+}
+
 class RedisFairShare implements FairShare {
   constructor(
     private readonly redis: Redis,
@@ -31,13 +57,19 @@ class RedisFairShare implements FairShare {
 
   async tryRun<T>(owner: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     const { name, perOwner, leaseMs } = this.options;
-    const slot = new Semaphore(this.redis, `${this.prefix}:fair:${name}:${owner}`, perOwner, {
-      lockTimeout: leaseMs,
-      // One look: a job that cannot run now is put back, not held in a worker waiting.
-      acquireAttemptsLimit: 1,
-      // The work goes on: for a moment the owner has one job more than its share.
-      onLockLost: () => this.log.warn({ share: name, owner }, "a fair-share slot expired while its job ran (Redis slow or down?)"),
-    });
+    const slot = new Slot(
+      this.redis,
+      `${this.prefix}:fair:${name}:${owner}`,
+      perOwner,
+      {
+        lockTimeout: leaseMs,
+        // One look: a job that cannot run now is put back, not held in a worker waiting.
+        acquireAttemptsLimit: 1,
+        // The work goes on: for a moment the owner has one job more than its share.
+        onLockLost: () => this.log.warn({ share: name, owner }, "a fair-share slot expired while its job ran (Redis slow or down?)"),
+      },
+      this.log,
+    );
     if (!(await slot.tryAcquire())) return undefined;
     try {
       return { value: await work() };

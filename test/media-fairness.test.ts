@@ -2,7 +2,8 @@
 // passes ffprobe, and a decoder left alone decodes (and refuses) every frame of it: cover
 // extraction is bounded in packets, so such a file is refused in bounded work. And however slow
 // one uploader's files are, they hold at most MEDIA_JOBS_PER_USER media workers: another user's
-// publish goes ahead of that uploader's queued jobs, which still complete in their turn.
+// publish goes ahead of that uploader's queued jobs, which still complete in their turn. And a
+// user's publishes an hour are limited.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
@@ -28,13 +29,17 @@ async function timedPublish(stack: Stack, token: string, file: string, title: st
   return { ...answer, ms: Date.now() - started, at: Date.now() };
 }
 
-describe("cover extraction of a keyframe-stripped file", () => {
+describe("cover extraction of a keyframe-stripped file, and publishes per user", () => {
   // A tool deadline shorter than decoding every frame of the file takes on any machine: a
   // refusal that is not "in time" shows the work stopped on its own, bounded in packets.
   const TOOL_TIMEOUT_MS = 5000;
+  const PUBLISHES_PER_HOUR = 3;
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ MEDIA_TOOL_TIMEOUT_MS: String(TOOL_TIMEOUT_MS) });
+    stack = await startStack({
+      MEDIA_TOOL_TIMEOUT_MS: String(TOOL_TIMEOUT_MS),
+      RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR: String(PUBLISHES_PER_HOUR),
+    });
   });
   after(async () => stack?.close());
 
@@ -55,6 +60,22 @@ describe("cover extraction of a keyframe-stripped file", () => {
     const fine = await publishLegacy(stack, author.token, makeVideo("after-stripped.mp4"), "an ordinary one");
     assert.equal(fine.body.status_code, 0, JSON.stringify(fine.body));
     assert.equal((await publishList(stack, author.userId)).length, 1);
+  });
+
+  it("refuses a user's publishes past RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR with 429 and retry_after, and no one else's", async () => {
+    const [busy, other] = await Promise.all([registerUser(stack, "busy"), registerUser(stack, "calm")]);
+    // Files of different lengths: the same file again would be a retry of one publish.
+    for (let i = 1; i <= PUBLISHES_PER_HOUR; i++) {
+      const answer = await publishLegacy(stack, busy.token, makeVideo(`busy-${i}.mp4`, { seconds: i }), `video ${i}`);
+      assert.equal(answer.body.status_code, 0, JSON.stringify(answer.body));
+    }
+    const refused = await publishLegacy(stack, busy.token, makeVideo("busy-over.mp4", { seconds: PUBLISHES_PER_HOUR + 1 }), "one too many");
+    assert.equal(refused.body.status_code, 429, JSON.stringify(refused.body));
+    assert.match(refused.body.status_msg, /too many videos published in an hour; try again in \d+ s/);
+    assert.ok(Number((refused.body as { retry_after?: number }).retry_after) > 0, JSON.stringify(refused.body));
+    assert.equal((await publishList(stack, busy.userId)).length, PUBLISHES_PER_HOUR);
+    const calm = await publishLegacy(stack, other.token, makeVideo("calm.mp4"), "unaffected");
+    assert.equal(calm.body.status_code, 0, JSON.stringify(calm.body));
   });
 });
 
