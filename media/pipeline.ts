@@ -1,7 +1,7 @@
 // What happens to an uploaded video before it can be published: probe it (a video stream with
-// a positive duration, within the configured limits), cut its first frame as the JPEG cover (in
-// work bounded by the first MEDIA_COVER_MAX_PACKETS video packets; see grabCover), and store the
-// cover beside the video. A rejection (including a file that made a tool run past
+// a positive duration, within the configured limits), cut the JPEG cover from its first keyframe
+// (or the first frame that decodes among its first MEDIA_COVER_MAX_PACKETS packets; see
+// grabCover), and store the cover beside the video. A rejection (including a file that made a tool run past
 // its deadline) removes the stored video; a tool that cannot start at all is our failure, thrown
 // for the job to be retried.
 import { randomUUID } from "node:crypto";
