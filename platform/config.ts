@@ -288,8 +288,8 @@ export const stackVariables = {
     "media jobs of one uploader processed at once across all workers; the uploader's others wait their turn while other users' jobs go ahead (keep it below the workers' total `MEDIA_WORKER_CONCURRENCY`)",
   ),
   MEDIA_COVER_MAX_PACKETS: describe(
-    positiveInt.default(60),
-    "most video packets decoded to find a cover when a video's first keyframe does not give one; a file with no decodable frame among them is refused",
+    positiveInt.default(150),
+    "most video packets decoded to find a cover when a video's first keyframe does not give one (5 s at 30 fps: a stream refreshed without keyframes shows a whole picture within that); a file with no decodable frame among them is refused",
   ),
   MEDIA_TOOL_TIMEOUT_MS: describe(
     positiveInt.default(30_000),
