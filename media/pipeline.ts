@@ -1,6 +1,7 @@
 // What happens to an uploaded video before it can be published: probe it (a video stream with
-// a positive duration, within the configured limits), cut the first frame as the JPEG cover,
-// and store the cover beside the video. A rejection (including a file that made a tool run past
+// a positive duration, within the configured limits), cut the JPEG cover from its first keyframe
+// (or the first frame that decodes among its first MEDIA_COVER_MAX_PACKETS packets; see
+// grabCover), and store the cover beside the video. A rejection (including a file that made a tool run past
 // its deadline) removes the stored video; a tool that cannot start at all is our failure, thrown
 // for the job to be retried.
 import { randomUUID } from "node:crypto";
@@ -8,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../platform/config";
 import { coverKey, videoKey, type MediaStorage } from "./storage";
-import { grabFirstFrame, MediaToolFailedError, MediaToolTimeoutError, probe, UnacceptedFormatError, type ProbeResult } from "./probe";
+import { grabCover, MediaToolFailedError, MediaToolTimeoutError, probe, UnacceptedFormatError, type ProbeResult } from "./probe";
 
 // Containers and codecs ffprobe reports for pictures, which have a "video stream" too.
 const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe|gif|webp)(,|$)/;
@@ -76,15 +77,12 @@ export async function processUploadedVideo(storage: MediaStorage, config: Pick<C
     }
     if (problem || !info) return await reject(problem ?? "the file is not a playable video");
     try {
-      await grabFirstFrame(source, info.demuxer, cover, config.media);
+      await grabCover(source, info.demuxer, cover, config.media);
     } catch (error) {
       if (error instanceof MediaToolTimeoutError) return await reject(TOO_SLOW_MESSAGE, error.message);
       if (error instanceof MediaToolFailedError) return await reject(NO_FRAME_MESSAGE, error.output);
       throw error;
     }
-    // A build may exit 0 having written nothing (every frame undecodable): the same refusal.
-    const written = await fs.promises.stat(cover).catch(() => undefined);
-    if (!written?.size) return await reject(NO_FRAME_MESSAGE, "ffmpeg exited 0 without writing a frame");
     const key = coverKey(videoId);
     await storage.putFile(key, cover, "image/jpeg");
     return { playKey, coverKey: key, durationMs: Math.round(info.durationSeconds * 1000), width: info.width, height: info.height };

@@ -7,10 +7,13 @@
 // fluent-ffmpeg drove these tools before; it spawns them with the whole process environment
 // and has no deadline or kill of its own, and both matter more here than its builder API.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import type { Config } from "../platform/config";
 import { resolveMediaTool } from "./tools";
 
 type MediaConfig = Pick<Config["media"], "ffmpegPath" | "ffprobePath" | "toolTimeoutMs">;
+type CoverConfig = MediaConfig & Pick<Config["media"], "coverMaxPackets">;
 
 /**
  * Demuxers we accept: ffmpeg's `mov` (MP4, MOV, 3GP, M4V and their kin) and `matroska`
@@ -21,6 +24,13 @@ const FORMAT_WHITELIST = ACCEPTED_DEMUXERS.join(",");
 
 /** The options every run gets before its input: local files only, accepted containers only, one thread. */
 const INPUT_OPTIONS = ["-threads", "1", "-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST];
+
+/**
+ * The container of the first packets we copy out of an upload for the bounded fallback: FFmpeg's
+ * own NUT stores any codec it can decode, so the copy never refuses a stream the original held.
+ */
+const HEAD_FORMAT = "nut";
+const HEAD_INPUT_OPTIONS = ["-threads", "1", "-protocol_whitelist", "file", "-format_whitelist", HEAD_FORMAT];
 
 /** ffprobe's JSON for one file is a few kB; more than this is a file built to flood us. */
 const MAX_TOOL_OUTPUT_BYTES = 1024 * 1024;
@@ -194,38 +204,110 @@ export async function probe(file: string, media: MediaConfig): Promise<ProbeResu
   };
 }
 
+/** The options that decode one frame of a video stream into a JPEG (after the input's options). */
+const JPEG_OUTPUT = [
+  "-map",
+  "0:v:0",
+  "-frames:v",
+  "1",
+  "-an",
+  "-sn",
+  "-dn",
+  "-threads",
+  "1",
+  "-c:v",
+  "mjpeg",
+  "-q:v",
+  "3",
+  "-f",
+  "image2",
+  "-y",
+];
+
+/** Whether the run wrote a non-empty picture (a build may exit 0 having decoded nothing). */
+const wroteFrame = async (jpeg: string): Promise<boolean> => ((await fs.promises.stat(jpeg).catch(() => undefined))?.size ?? 0) > 0;
+
 /**
- * Writes the first video frame of `file` as a JPEG, read with the demuxer ffprobe named (ffmpeg
- * may be another build that would guess the format differently).
+ * Writes a cover for `file` as a JPEG, read with the demuxer ffprobe named (ffmpeg may be
+ * another build that would guess the format differently), in work bounded by the file's first
+ * `coverMaxPackets` video packets rather than only by the tool deadline: a stream whose frames
+ * never decode (an H.264 file with its keyframes stripped passes ffprobe) would otherwise have
+ * ffmpeg decode every frame of it, a worker's time for minutes.
+ *
+ * First the first keyframe (`-skip_frame nokey`: every other packet is parsed, never decoded),
+ * which for nearly every video is its first frame. A stream that starts with no keyframe the
+ * decoder knows (intra refresh, an open GOP) gets the first frame decoded from at most
+ * `coverMaxPackets` packets, copied out (no decoding) into a file beside `jpeg`. Neither giving
+ * a frame throws MediaToolFailedError.
  */
-export async function grabFirstFrame(file: string, demuxer: string, jpeg: string, media: MediaConfig): Promise<void> {
-  await runTool(media, "ffmpeg", [
-    "-nostdin",
-    "-v",
-    "error",
-    "-filter_threads",
-    "1",
-    ...INPUT_OPTIONS,
-    "-f",
-    demuxer,
-    "-i",
-    file,
-    "-map",
-    "0:v:0",
-    "-frames:v",
-    "1",
-    "-an",
-    "-sn",
-    "-dn",
-    "-threads",
-    "1",
-    "-c:v",
-    "mjpeg",
-    "-q:v",
-    "3",
-    "-f",
-    "image2",
-    "-y",
-    jpeg,
-  ]);
+export async function grabCover(file: string, demuxer: string, jpeg: string, media: CoverConfig): Promise<void> {
+  let keyframeFailure: MediaToolFailedError | undefined;
+  try {
+    await runTool(media, "ffmpeg", [
+      "-nostdin",
+      "-v",
+      "error",
+      "-filter_threads",
+      "1",
+      ...INPUT_OPTIONS,
+      "-skip_frame",
+      "nokey",
+      "-f",
+      demuxer,
+      "-i",
+      file,
+      ...JPEG_OUTPUT,
+      jpeg,
+    ]);
+    if (await wroteFrame(jpeg)) return;
+  } catch (error) {
+    if (!(error instanceof MediaToolFailedError)) throw error;
+    keyframeFailure = error;
+  }
+  const head = path.join(path.dirname(jpeg), `head.${HEAD_FORMAT}`);
+  try {
+    await runTool(media, "ffmpeg", [
+      "-nostdin",
+      "-v",
+      "error",
+      ...INPUT_OPTIONS,
+      "-f",
+      demuxer,
+      "-i",
+      file,
+      // -copyinkf: a copy starts at the first packet flagged key otherwise, and that flag is what
+      // such a file may lie about.
+      "-map",
+      "0:v:0",
+      "-c",
+      "copy",
+      "-copyinkf",
+      "-frames:v",
+      String(media.coverMaxPackets),
+      "-f",
+      HEAD_FORMAT,
+      "-y",
+      head,
+    ]);
+    await runTool(media, "ffmpeg", [
+      "-nostdin",
+      "-v",
+      "error",
+      "-filter_threads",
+      "1",
+      ...HEAD_INPUT_OPTIONS,
+      "-f",
+      HEAD_FORMAT,
+      "-i",
+      head,
+      ...JPEG_OUTPUT,
+      jpeg,
+    ]);
+  } catch (error) {
+    if (!(error instanceof MediaToolFailedError)) throw error;
+    throw new MediaToolFailedError(error.message, [keyframeFailure?.output, error.output].filter(Boolean).join("\n---\n"));
+  }
+  if (!(await wroteFrame(jpeg))) {
+    throw new MediaToolFailedError(`no frame in the first ${media.coverMaxPackets} packets`, keyframeFailure?.output);
+  }
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import pino from "pino";
 import { Writable } from "node:stream";
-import { grabFirstFrame, probe } from "./probe";
+import { grabCover, probe } from "./probe";
 import { logMediaTools, resolveMediaTool } from "./tools";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-tools-"));
@@ -45,7 +45,7 @@ async function withPath<T>(dirs: string[], work: () => Promise<T>): Promise<T> {
 
 const upload = path.join(work, "upload.mp4");
 fs.writeFileSync(upload, "not really a video\n");
-const media = { toolTimeoutMs: 10_000, ffmpegPath: undefined, ffprobePath: undefined };
+const media = { toolTimeoutMs: 10_000, ffmpegPath: undefined, ffprobePath: undefined, coverMaxPackets: 60 };
 
 describe("media tool resolution", () => {
   it("runs the system's ffprobe and ffmpeg, found on PATH, rather than the bundled ones", async () => {
@@ -55,7 +55,7 @@ describe("media tool resolution", () => {
     assert.ok(ran(systemDir, "ffprobe"), "the ffprobe on PATH ran");
     assert.equal(info?.width, 320, "its answer was read");
     const jpeg = path.join(work, "cover.jpg");
-    await withPath([systemDir], () => grabFirstFrame(upload, "mov", jpeg, media));
+    await withPath([systemDir], () => grabCover(upload, "mov", jpeg, media));
     assert.ok(ran(systemDir, "ffmpeg"), "the ffmpeg on PATH ran");
     assert.equal(fs.readFileSync(jpeg, "utf8"), "JPEG");
   });

@@ -255,6 +255,11 @@ export const stackVariables = {
     "likes, comments, follows, messages and publishes per user (per address for anonymous callers)",
     "`300` in production, `100000` otherwise",
   ),
+  RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR: describe(
+    positiveInt.optional(),
+    "videos one user may publish in an hour (each also counts as a write); a retry of the same publish counts too",
+    "`60` in production, `100000` otherwise",
+  ),
   // Object storage and media.
   S3_ENDPOINT: describe(
     optionalUrl,
@@ -286,6 +291,14 @@ export const stackVariables = {
   MEDIA_MAX_HEIGHT: describe(positiveInt.default(4096), "tallest video accepted, in pixels"),
   MEDIA_PUBLISH_TIMEOUT_MS: describe(positiveInt.default(120_000), "how long a publish waits for the media worker"),
   MEDIA_WORKER_CONCURRENCY: describe(positiveInt.default(2), "media jobs at once in each worker process"),
+  MEDIA_JOBS_PER_USER: describe(
+    positiveInt.default(1),
+    "media jobs of one uploader processed at once across all workers; the uploader's others wait their turn while other users' jobs go ahead (keep it below the workers' total `MEDIA_WORKER_CONCURRENCY`)",
+  ),
+  MEDIA_COVER_MAX_PACKETS: describe(
+    positiveInt.default(150),
+    "most video packets decoded to find a cover when a video's first keyframe does not give one (5 s at 30 fps: a stream refreshed without keyframes shows a whole picture within that); a file with no decodable frame among them is refused",
+  ),
   MEDIA_TOOL_TIMEOUT_MS: describe(
     positiveInt.default(30_000),
     "longest one ffprobe or ffmpeg run may take; then it is killed (SIGKILL, with anything it started) and the upload refused",
@@ -495,6 +508,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
       loginLockoutSeconds: e.RATE_LIMIT_LOGIN_LOCKOUT_SECONDS,
       writesPerUserPerMinute: e.RATE_LIMIT_WRITES_PER_USER_PER_MINUTE ?? (production ? 300 : 100_000),
+      /** Publishes per user an hour: each one holds the media workers for a while. */
+      publishesPerUserPerHour: e.RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR ?? (production ? 60 : 100_000),
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     /** On SIGTERM, serve this long with /readyz answering 503 before closing (load balancers route around it meanwhile). */
@@ -522,6 +537,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxHeight: e.MEDIA_MAX_HEIGHT,
       publishTimeoutMs: e.MEDIA_PUBLISH_TIMEOUT_MS,
       workerConcurrency: e.MEDIA_WORKER_CONCURRENCY,
+      /** Media jobs of one uploader processed at once across every worker (the rest are put back). */
+      jobsPerUser: e.MEDIA_JOBS_PER_USER,
+      /** Most video packets decoded in search of a cover when the first keyframe gives none. */
+      coverMaxPackets: e.MEDIA_COVER_MAX_PACKETS,
       /** How long one ffprobe or ffmpeg run may take before it is killed and the upload refused. */
       toolTimeoutMs: e.MEDIA_TOOL_TIMEOUT_MS,
       /** A publish of the same file by the same author this soon after the first answers the first video. */

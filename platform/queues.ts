@@ -2,7 +2,7 @@
 // hash-tagged prefix per deployment so a queue's keys share a Redis Cluster slot, retries with
 // backoff, bounded history), and an in-process implementation with the same semantics for the
 // fast test tier, which runs with no Redis. Subgraphs only see `Queues`.
-import { Queue, QueueEvents, UnrecoverableError, Worker, type JobsOptions } from "bullmq";
+import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type JobsOptions } from "bullmq";
 import { BullMQOtel } from "bullmq-otel";
 import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
@@ -66,6 +66,21 @@ export class JobFailedError extends Error {
 /** Thrown by a processor for a failure that retrying cannot fix. */
 export class PermanentJobError extends Error {
   override name = "PermanentJobError";
+}
+
+/**
+ * Thrown by a processor that must not run this job now (e.g. its user already has their share
+ * of the workers): the job goes back to wait `delayMs`, then runs again as the same attempt, and
+ * whoever waits for it keeps waiting. The worker's slot goes to the next job meanwhile.
+ */
+export class DeferJobError extends Error {
+  override name = "DeferJobError";
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
 }
 
 export const JOB_ATTEMPTS = 10;
@@ -173,11 +188,16 @@ export class BullQueues implements Queues {
   work<Data, Result>(name: string, processor: Processor<Data, Result>, options: WorkerOptions): void {
     const worker = new Worker<Data, Result>(
       name,
-      async (job) => {
+      async (job, token) => {
         try {
           return await processor({ id: job.id ?? "", name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
         } catch (error) {
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+          if (error instanceof DeferJobError) {
+            // BullMQ's way to put an active job back without counting an attempt.
+            await job.moveToDelayed(Date.now() + error.delayMs, token);
+            throw new DelayedError(error.message);
+          }
           throw error;
         }
       },
@@ -267,6 +287,10 @@ export class MemoryQueues implements Queues {
             entry.settle.resolve(result);
           },
           (error: unknown) => {
+            if (error instanceof DeferJobError) {
+              this.later(error.delayMs, () => this.enqueue(queue, entry));
+              return;
+            }
             const permanent = error instanceof PermanentJobError || entry.job.attempt >= JOB_ATTEMPTS;
             this.log.warn({ queue, jobId: entry.job.id, attempt: entry.job.attempt, err: error }, "job failed");
             if (permanent) {

@@ -16,6 +16,7 @@ const BY_MODE: Record<string, (config: Config) => number | boolean> = {
   RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: (config) => config.rateLimits.loginPerIpPerMinute,
   RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: (config) => config.rateLimits.registerPerIpPerHour,
   RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: (config) => config.rateLimits.writesPerUserPerMinute,
+  RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR: (config) => config.rateLimits.publishesPerUserPerHour,
 };
 
 describe("docs/configuration.md", () => {

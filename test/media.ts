@@ -103,3 +103,53 @@ export function makeEmptyFile(name: string): string {
 export function removeMedia(): void {
   fs.rmSync(mediaDir, { recursive: true, force: true });
 }
+
+/** One second of a busy UHD test pattern, encoded once: the unit every keyframe-stripped file repeats. */
+let uhdSecond: string | undefined;
+
+/**
+ * An H.264 MP4 of `seconds` UHD seconds with its keyframes (IDR slices) stripped: ffprobe takes it
+ * for a video, and no frame of it can ever be decoded, so a decoder that is not stopped decodes
+ * (and refuses) every one of its 30 frames a second. Made cheaply: the encoded second is
+ * repeated without re-encoding, then filtered.
+ */
+export function makeKeyframeStrippedVideo(name: string, seconds: number): string {
+  if (!uhdSecond) {
+    uhdSecond = path.join(mediaDir, "uhd-second.mp4");
+    execFileSync(FFMPEG, [
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=duration=1:size=3840x2160:rate=30",
+      "-pix_fmt",
+      "yuv420p",
+      "-c:v",
+      "libx264",
+      "-preset",
+      "ultrafast",
+      uhdSecond,
+    ]);
+  }
+  const repeated = path.join(mediaDir, `repeated-${name}`);
+  execFileSync(FFMPEG, ["-loglevel", "error", "-y", "-stream_loop", String(seconds - 1), "-i", uhdSecond, "-c", "copy", repeated]);
+  const file = path.join(mediaDir, name);
+  execFileSync(FFMPEG, [
+    "-loglevel",
+    "error",
+    "-y",
+    "-i",
+    repeated,
+    "-c",
+    "copy",
+    "-bsf:v",
+    "filter_units=remove_types=5",
+    "-movflags",
+    "+faststart",
+    file,
+  ]);
+  fs.rmSync(repeated);
+  return file;
+}

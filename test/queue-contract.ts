@@ -3,7 +3,7 @@
 // platform/queues.test.ts in memory.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { JobFailedError, JobTimeoutError, PermanentJobError, type Queues } from "../platform/queues";
+import { DeferJobError, JobFailedError, JobTimeoutError, PermanentJobError, type Queues } from "../platform/queues";
 
 export function queueContract(name: string, open: () => Promise<{ queues: Queues; close(): Promise<void> }>) {
   describe(name, () => {
@@ -69,6 +69,43 @@ export function queueContract(name: string, open: () => Promise<{ queues: Queues
         const deadline = Date.now() + 5000;
         while (!slowFinished && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
         assert.ok(slowFinished, "the job itself went on after the wait gave up");
+      } finally {
+        await close();
+      }
+    });
+
+    it("puts a deferred job back, runs the next one meanwhile, then finishes it as the same attempt", async () => {
+      const { queues, close } = await open();
+      const runs: { id: string; attempt: number; at: number }[] = [];
+      let turnTaken = false;
+      queues.work<{ defer: boolean }, string>(
+        "turns",
+        async (job) => {
+          runs.push({ id: job.id, attempt: job.attempt, at: Date.now() });
+          // The first look at the deferred job steps aside; its next one runs it.
+          if (job.data.defer && !turnTaken) {
+            turnTaken = true;
+            throw new DeferJobError("not its turn", 300);
+          }
+          return job.id;
+        },
+        { concurrency: 1 },
+      );
+      try {
+        const turns = queues.queue<{ defer: boolean }, string>("turns");
+        const started = Date.now();
+        const deferred = turns.addAndWait("run", { defer: true }, { jobId: "deferred", timeoutMs: 10_000 });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(await turns.addAndWait("run", { defer: false }, { jobId: "next", timeoutMs: 10_000 }), "next");
+        assert.equal(await deferred, "deferred", "whoever waits for a deferred job gets its result");
+        const ofDeferred = runs.filter((run) => run.id === "deferred");
+        assert.deepEqual(
+          ofDeferred.map((run) => run.attempt),
+          [1, 1],
+          "a deferral is not an attempt",
+        );
+        assert.ok(ofDeferred[1]!.at - started >= 300, "it waited its delay");
+        assert.ok(runs.findIndex((run) => run.id === "next") < runs.lastIndexOf(ofDeferred[1]!), "the next job ran meanwhile");
       } finally {
         await close();
       }

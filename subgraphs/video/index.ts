@@ -37,6 +37,11 @@ export const subgraph = defineSubgraph<VideoContext>({
       deps.kv,
       config,
       counters.written,
+      deps.limits("publishes", {
+        points: config.rateLimits.publishesPerUserPerHour,
+        durationSeconds: 3600,
+        describes: "videos published in an hour",
+      }),
     );
     return {
       resolvers,

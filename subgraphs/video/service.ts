@@ -11,6 +11,7 @@ import { checkUserText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
+import type { Limiter } from "../../platform/rate-limits";
 import { JobFailedError, JobTimeoutError, type Queues } from "../../platform/queues";
 import type { KeyValueStore } from "../../platform/kv";
 import { receivedFileStream } from "../../framework/uploads";
@@ -49,6 +50,8 @@ export class VideoServiceDeps {
     readonly config: Pick<Config, "limits" | "media" | "localCache">,
     /** Tells the counter drainer (when this process runs one) that changes were just written. */
     readonly countersWritten: () => void,
+    /** Publishes per user (RATE_LIMIT_PUBLISHES_PER_USER_PER_HOUR), shared by every process. */
+    readonly publishes: Limiter,
   ) {}
 
   /** A video that exists and is not deleted, through the cache. */
@@ -231,7 +234,7 @@ export class VideoService {
    */
   async publishVideo(upload: Promise<FileUpload>, rawTitle: string): Promise<VideoRecord> {
     const authorId = this.viewer.require().userId;
-    const { config, words, ids, storage, queues, kv, caches } = this.deps;
+    const { config, words, ids, storage, queues, kv, caches, publishes } = this.deps;
     let file: FileUpload;
     try {
       file = await upload;
@@ -242,6 +245,8 @@ export class VideoService {
     let title: string;
     try {
       title = words.mask(checkUserText(rawTitle, "title", { max: config.limits.title }));
+      // Counted before the file is received: a publish holds the media workers for a while.
+      await publishes.consume(String(authorId));
     } catch (error) {
       stream.resume(); // drain the unread file so the request can finish
       throw error;
