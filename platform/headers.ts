@@ -8,7 +8,7 @@ export const VIEWER_ID_HEADER = "x-viewer-id";
 export const AUTH_FAILURE_HEADER = "x-auth-failure";
 export const SESSION_ID_HEADER = "x-session-id";
 export const REQUEST_ID_HEADER = "x-request-id";
-/** The client's address as the REST adapter saw it; believed only with the internal secret. */
+/** The client's address as the REST adapter (or the gateway, to a subgraph) saw it; believed only with the internal secret. */
 export const CLIENT_IP_HEADER = "x-client-ip";
 /** Milliseconds a subgraph call has left (relative, so clocks need not agree). */
 export const DEADLINE_HEADER = "x-request-timeout-ms";
