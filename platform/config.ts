@@ -237,6 +237,11 @@ export const stackVariables = {
     "registrations per client address",
     "`20` in production, `100000` otherwise",
   ),
+  RATE_LIMIT_READS_PER_IP_PER_MINUTE: describe(
+    positiveInt.optional(),
+    "GraphQL queries per client address (a legacy read is one, a whole legacy list one per page of `LIST_LIMIT_MAX`)",
+    "`6000` in production, `1000000` otherwise",
+  ),
   RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: describe(
     positiveInt.default(20),
     "login attempts for one account from one client address per `RATE_LIMIT_LOGIN_LOCKOUT_SECONDS` (in every mode; a success from that address resets its count); other addresses are not refused by it",
@@ -490,6 +495,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: {
       loginPerIpPerMinute: e.RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE ?? (production ? 30 : 6000),
       registerPerIpPerHour: e.RATE_LIMIT_REGISTER_PER_IP_PER_HOUR ?? (production ? 20 : 100_000),
+      /** Generous: the legacy app polls, and many phones share one address behind a carrier's NAT. */
+      readsPerIpPerMinute: e.RATE_LIMIT_READS_PER_IP_PER_MINUTE ?? (production ? 6000 : 1_000_000),
       /** Logins one account may take from one address per `loginLockoutSeconds` (every mode). */
       loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
       /** Logins one account may take from addresses it does not know, all together, per `loginLockoutSeconds`. */

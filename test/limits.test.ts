@@ -3,7 +3,7 @@
 // that are whole, names that cannot hide characters, and rate limits that count every attempt.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { graphql, legacy, uniqueName } from "./client";
+import { graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { startStack, withDatabase, type Stack } from "./stack";
 
 let stack: Stack;
@@ -196,6 +196,61 @@ describe("whole legacy lists", () => {
       "newest first, none repeated or lost at page boundaries",
     );
   });
+
+  it("answers a repeated whole comment list from the cache, and exactly right after a comment is added or deleted", async () => {
+    const COUNT = 120; // three pages of LIST_LIMIT_MAX (50)
+    const author = await register("lister");
+    const videoId = 9_100_000_000_000 + Math.floor(Math.random() * 1e9);
+    const commentIds = Array.from({ length: COUNT }, (_, i) => videoId + 1 + i);
+    // Written straight into the database, before anything read (and cached) the video's comments.
+    await withDatabase(stack, "video", async (client) => {
+      await client.query(
+        `INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height)
+         VALUES ($1, $2, 'listed', 'videos/l.mp4', 'covers/l.jpg', 1000, 64, 64)`,
+        [videoId, author.userId],
+      );
+      await client.query(
+        `INSERT INTO comments (id, video_id, user_id, content, created_at)
+         SELECT id, $2, $3, 'c' || (id - $4), now() - interval '1 hour' + (id - $4) * interval '1 second' FROM unnest($1::bigint[]) AS id`,
+        [commentIds, videoId, author.userId, videoId + 1],
+      );
+    });
+    const contents = async () =>
+      (await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list.map((c: { content: string }) => c.content);
+    const expected = Array.from({ length: COUNT }, (_, i) => `c${COUNT - 1 - i}`);
+    assert.deepEqual(await contents(), expected);
+
+    // Repeated: the later pages come from the cached whole list, and the video database is not asked.
+    const metrics = stack.metricsUrl("video");
+    const hits = () => readMetric(metrics, "cache_lookups_total", { cache: "video:comment-lists", result: "hit" });
+    const hitsBefore = await hits();
+    const statementsBefore = await settledMetric(metrics, "db_statements_total", { database: "video" });
+    assert.deepEqual(await contents(), expected);
+    assert.equal((await hits()) - hitsBefore, 2, "pages 2 and 3 from the cached list");
+    assert.equal((await readMetric(metrics, "db_statements_total", { database: "video" })) - statementsBefore, 0);
+
+    // A new comment is on the very next list, and on the one right after it.
+    const added = await legacy(
+      stack,
+      "/douyin/comment/action/",
+      { token: author.token, video_id: videoId, action_type: 1, comment_text: "newest" },
+      { method: "POST" },
+    );
+    assert.equal(added.body.status_code, 0, added.text);
+    assert.deepEqual(await contents(), ["newest", ...expected]);
+    assert.deepEqual(await contents(), ["newest", ...expected]);
+    // A deleted comment on a later page is gone at once, from every page.
+    const deleted = await legacy(
+      stack,
+      "/douyin/comment/action/",
+      { token: author.token, video_id: videoId, action_type: 2, comment_id: String(commentIds[30]) },
+      { method: "POST" },
+    );
+    assert.equal(deleted.body.status_code, 0, deleted.text);
+    const withoutDeleted = ["newest", ...expected.filter((content) => content !== "c30")];
+    assert.deepEqual(await contents(), withoutDeleted);
+    assert.deepEqual(await contents(), withoutDeleted);
+  });
 });
 
 describe("names and passwords", () => {
@@ -328,6 +383,7 @@ describe("rate limits", () => {
       TRUST_PROXY: "127.0.0.1",
       RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: "12",
       RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: "5",
+      RATE_LIMIT_READS_PER_IP_PER_MINUTE: "20",
     });
   });
   after(async () => {
@@ -356,6 +412,26 @@ describe("rate limits", () => {
     );
     assert.equal(legacyLogin.body.status_code, 429, legacyLogin.text);
     assert.ok(Number(legacyLogin.body.retry_after) >= 1);
+  });
+
+  it("limits reads per address, legacy and GraphQL alike, while another address reads on", async () => {
+    const reader = "192.0.2.50";
+    const user = (
+      await legacy(limited, "/douyin/user/register/", { username: uniqueName("read"), password: "right-one" }, { method: "POST" })
+    ).body;
+    const read = (address: string) => legacy(limited, "/douyin/user/", { user_id: user.user_id }, from(address));
+    for (let i = 0; i < 20; i++) {
+      const answer = await read(reader);
+      assert.equal(answer.body.status_code, 0, `read ${i + 1}: ${answer.text}`);
+    }
+    const refused = await read(reader);
+    assert.equal(refused.body.status_code, 429, refused.text);
+    assert.ok(Number(refused.body.retry_after) >= 1, refused.text);
+    const query = await graphql(limited.graphqlUrl, "{ __typename }", {}, from(reader));
+    assert.equal(query.httpStatus, 429);
+    assert.equal(query.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    const other = await read("192.0.2.51");
+    assert.equal(other.body.status_code, 0, other.text);
   });
 
   it("limits each user's writes per minute", async () => {
