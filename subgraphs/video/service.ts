@@ -200,7 +200,7 @@ export class VideoService {
   async addComment(videoId: string, rawContent: string): Promise<CommentRecord> {
     const userId = this.viewer.require().userId;
     const id = requireId(videoId, "video");
-    const { words, config, store, ids, caches } = this.deps;
+    const { words, config, store, ids } = this.deps;
     const content = words.mask(checkUserText(rawContent, "comment_text", { max: config.limits.comment }));
     await this.deps.requireVideo(id);
     const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content }, [
