@@ -40,6 +40,8 @@ export class Viewer {
 export interface RequestScope {
   viewer: Viewer;
   requestId: string;
+  /** The client's address as the edge saw it (null for internal calls): per-address limits in a subgraph. */
+  clientIp: string | null;
   log: Logger;
   /** When the caller stops waiting; resolvers past it fail UNAVAILABLE instead of working on. */
   deadline: Deadline;

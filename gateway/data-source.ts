@@ -8,6 +8,7 @@ import type { Config } from "../platform/config";
 import type { Metrics } from "../platform/metrics";
 import {
   AUTH_FAILURE_HEADER,
+  CLIENT_IP_HEADER,
   DEADLINE_HEADER,
   INTERNAL_SECRET_HEADER,
   REQUEST_ID_HEADER,
@@ -78,6 +79,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     // Health checks run without a request context.
     if (!isRequestContext(context)) return headers;
     headers[REQUEST_ID_HEADER] = context.requestId;
+    headers[CLIENT_IP_HEADER] = context.clientIp;
     headers[DEADLINE_HEADER] = String(Math.floor(context.deadline.remainingMs));
     const { signedIn, tokenFailure } = context.viewer;
     if (signedIn) {

@@ -58,8 +58,8 @@ export class LocalSubgraphDataSource implements GraphQLDataSource<GatewayContext
     if (!("kind" in document)) return { errors: document };
     // Health checks and the like run without a request context: an anonymous caller.
     const scope = isRequestContext(context)
-      ? { viewer: context.viewer, requestId: context.requestId, log: context.log, deadline: context.deadline }
-      : { viewer: Viewer.anonymous, requestId: "internal", log: this.log, deadline: Deadline.none() };
+      ? { viewer: context.viewer, requestId: context.requestId, clientIp: context.clientIp, log: context.log, deadline: context.deadline }
+      : { viewer: Viewer.anonymous, requestId: "internal", clientIp: null, log: this.log, deadline: Deadline.none() };
     const result = await execute({
       schema: this.subgraph.schema,
       document,

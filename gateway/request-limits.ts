@@ -1,6 +1,7 @@
 // What one GraphQL request may ask of the stack, checked at the gateway before any of it runs:
-// rate limits on mutations (each aliased attempt counted), and how many subgraph fetches its
-// query plan may make. The cost and size of its selections are measured in query-cost.ts.
+// rate limits on queries (per address) and mutations (each aliased attempt counted), and how
+// many subgraph fetches its query plan may make. The cost and size of its selections are
+// measured in query-cost.ts.
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { Experimental_DidResolveQueryPlanCallback } from "@apollo/gateway";
 import type { PlanNode, QueryPlan, SubscriptionNode } from "@apollo/query-planner";
@@ -37,6 +38,8 @@ export interface GatewayLimiters {
   register: Limiter;
   /** Other mutations per signed-in user (per address for anonymous callers). */
   writes: Limiter;
+  /** Queries per client address (the legacy reads among them). */
+  reads: Limiter;
 }
 
 export function createGatewayLimiters(config: Config, limits: LimiterFactory): GatewayLimiters {
@@ -49,22 +52,37 @@ export function createGatewayLimiters(config: Config, limits: LimiterFactory): G
       describes: "registrations from this address",
     }),
     writes: limits("writes", { points: rates.writesPerUserPerMinute, durationSeconds: 60, describes: "changes in a minute" }),
+    reads: limits("reads-ip", { points: rates.readsPerIpPerMinute, durationSeconds: 60, describes: "reads from this address" }),
   };
 }
 
 /** Mutations that change nothing worth limiting beyond what the session store already does. */
 const UNLIMITED_MUTATIONS = new Set(["logout", "__typename"]);
 
+/** Takes a request's points from its limiters; over a limit, RATE_LIMITED with HTTP 429 and Retry-After. */
+async function refuseOverLimit(consume: () => Promise<void>): Promise<void> {
+  try {
+    await consume();
+  } catch (error) {
+    if (error instanceof AppError && error.code === "RATE_LIMITED") {
+      throw withHttpStatus(error, 429, { "retry-after": String(error.details.retryAfter) });
+    }
+    throw error;
+  }
+}
+
 /**
- * Counts every mutation field of a request against its limiter before anything runs: fifteen
- * aliased `login` fields are fifteen attempts. Over a limit the request is refused whole with
- * RATE_LIMITED, HTTP 429 and Retry-After.
+ * Counts every query against its address's read limit, and every mutation field against its
+ * limiter, before anything runs: fifteen aliased `login` fields are fifteen attempts. Over a
+ * limit the request is refused whole with RATE_LIMITED, HTTP 429 and Retry-After.
  */
 export function rateLimitPlugin(limiters: GatewayLimiters): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, contextValue }) {
+          // One point per query whatever it asks: its size is bounded by the cost limits.
+          if (operation?.operation === "query") return refuseOverLimit(() => limiters.reads.consume(contextValue.clientIp));
           if (operation?.operation !== "mutation") return;
           const fragments = new Map<string, FragmentDefinitionNode>();
           for (const definition of (document as DocumentNode).definitions) {
@@ -77,17 +95,12 @@ export function rateLimitPlugin(limiters: GatewayLimiters): ApolloServerPlugin<G
             else if (!UNLIMITED_MUTATIONS.has(name)) counts.writes++;
           }
           const { clientIp, viewer } = contextValue;
-          try {
+          await refuseOverLimit(async () => {
             if (counts.login > 0) await limiters.login.consume(clientIp, counts.login);
             if (counts.register > 0) await limiters.register.consume(clientIp, counts.register);
             if (counts.writes > 0)
               await limiters.writes.consume(viewer.userId !== null ? `user:${viewer.userId}` : `ip:${clientIp}`, counts.writes);
-          } catch (error) {
-            if (error instanceof AppError && error.code === "RATE_LIMITED") {
-              throw withHttpStatus(error, 429, { "retry-after": String(error.details.retryAfter) });
-            }
-            throw error;
-          }
+          });
         },
       };
     },

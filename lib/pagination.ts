@@ -75,3 +75,23 @@ export function firstPageOf<Node>(page: Page<Node>, size: number, cursorOf: (nod
   const last = nodes.at(-1);
   return { nodes, hasMore: true, nextCursor: last ? encodeCursor(cursorOf(last)) : null };
 }
+
+/** Whether `cursor` comes before `node` in (createdAt desc, id desc) order: the node is on a later page. */
+const isAfter = (node: Cursor, cursor: Cursor) =>
+  node.createdAt.getTime() < cursor.createdAt.getTime() || (node.createdAt.getTime() === cursor.createdAt.getTime() && node.id < cursor.id);
+
+/**
+ * The page of `size` nodes after `cursor`, cut from a (cached) page of the newest nodes, as the
+ * store would answer it; undefined when that page reaches past what the cached page holds.
+ */
+export function pageAfter<Node>(page: Page<Node>, cursor: Cursor, size: number, cursorOf: (node: Node) => Cursor): Page<Node> | undefined {
+  let start = page.nodes.findIndex((node) => isAfter(cursorOf(node), cursor));
+  if (start === -1) start = page.nodes.length;
+  const end = start + size;
+  // A page that ends where the cached nodes end could go on past them, unless they are all there are.
+  if (page.hasMore && end >= page.nodes.length) return undefined;
+  const nodes = page.nodes.slice(start, end);
+  const last = nodes.at(-1);
+  const hasMore = end < page.nodes.length;
+  return { nodes, hasMore, nextCursor: hasMore && last ? encodeCursor(cursorOf(last)) : null };
+}

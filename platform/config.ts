@@ -245,11 +245,24 @@ export const stackVariables = {
     "registrations per client address",
     "`20` in production, `100000` otherwise",
   ),
+  RATE_LIMIT_READS_PER_IP_PER_MINUTE: describe(
+    positiveInt.optional(),
+    "GraphQL queries per client address (a legacy read is one, a whole legacy list one per page of `LIST_LIMIT_MAX`)",
+    "`6000` in production, `1000000` otherwise",
+  ),
   RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: describe(
     positiveInt.default(20),
-    "login attempts one account takes before it is locked for `RATE_LIMIT_LOGIN_LOCKOUT_SECONDS` (in every mode; a success resets the count)",
+    "login attempts for one account from one client address per `RATE_LIMIT_LOGIN_LOCKOUT_SECONDS` (in every mode; a success from that address resets its count); other addresses are not refused by it",
   ),
-  RATE_LIMIT_LOGIN_LOCKOUT_SECONDS: describe(positiveInt.default(15 * 60), "how long a locked account refuses logins"),
+  RATE_LIMIT_LOGIN_ATTEMPTS_PER_ACCOUNT: describe(
+    positiveInt.default(300),
+    "login attempts for one account from addresses it does not know, all together, per `RATE_LIMIT_LOGIN_LOCKOUT_SECONDS` (in every mode; a success does not reset it); past it only addresses that logged in to the account within `RATE_LIMIT_LOGIN_KNOWN_ADDRESS_DAYS` get through",
+  ),
+  RATE_LIMIT_LOGIN_KNOWN_ADDRESS_DAYS: describe(
+    positiveInt.default(30),
+    "how long an address that logged in to an account stays known to it (and passes `RATE_LIMIT_LOGIN_ATTEMPTS_PER_ACCOUNT`)",
+  ),
+  RATE_LIMIT_LOGIN_LOCKOUT_SECONDS: describe(positiveInt.default(15 * 60), "the window of both per-account login limits"),
   RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: describe(
     positiveInt.optional(),
     "likes, comments, follows, messages and publishes per user (per address for anonymous callers)",
@@ -504,8 +517,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits: {
       loginPerIpPerMinute: e.RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE ?? (production ? 30 : 6000),
       registerPerIpPerHour: e.RATE_LIMIT_REGISTER_PER_IP_PER_HOUR ?? (production ? 20 : 100_000),
-      /** Failed logins one account may take before it is locked for `loginLockoutSeconds` (every mode). */
+      /** Generous: the legacy app polls, and many phones share one address behind a carrier's NAT. */
+      readsPerIpPerMinute: e.RATE_LIMIT_READS_PER_IP_PER_MINUTE ?? (production ? 6000 : 1_000_000),
+      /** Logins one account may take from one address per `loginLockoutSeconds` (every mode). */
       loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
+      /** Logins one account may take from addresses it does not know, all together, per `loginLockoutSeconds`. */
+      loginAttemptsPerAccount: e.RATE_LIMIT_LOGIN_ATTEMPTS_PER_ACCOUNT,
+      loginKnownAddressSeconds: e.RATE_LIMIT_LOGIN_KNOWN_ADDRESS_DAYS * 24 * 3600,
       loginLockoutSeconds: e.RATE_LIMIT_LOGIN_LOCKOUT_SECONDS,
       writesPerUserPerMinute: e.RATE_LIMIT_WRITES_PER_USER_PER_MINUTE ?? (production ? 300 : 100_000),
       /** Publishes per user an hour: each one holds the media workers for a while. */

@@ -13,7 +13,7 @@ export const VIEWER_ID_HEADER = "x-viewer-id";
 export const AUTH_FAILURE_HEADER = "x-auth-failure";
 export const SESSION_ID_HEADER = "x-session-id";
 export const REQUEST_ID_HEADER = "x-request-id";
-/** The client's address as the REST adapter saw it; believed only with the edge secret. */
+/** The client's address: from the REST adapter to the gateway, believed only with the edge secret; from the gateway to a subgraph, only with the internal secret. */
 export const CLIENT_IP_HEADER = "x-client-ip";
 /** Milliseconds a subgraph call has left (relative, so clocks need not agree). */
 export const DEADLINE_HEADER = "x-request-timeout-ms";

@@ -275,7 +275,11 @@ export class LocalCache<Key extends string | number, Value> {
   }
 
   async load(key: Key): Promise<Value | undefined> {
-    return this.fresh(key, Date.now()) ?? (await this.loadMany([key]))[0];
+    const cached = this.fresh(key, Date.now());
+    if (cached === undefined) return (await this.loadMany([key]))[0];
+    // Counted as loadMany counts its hits, or cache_lookups_total would show only misses here.
+    this.hits?.inc(1);
+    return cached;
   }
 
   private enqueue(key: Key): Promise<Value | undefined> {

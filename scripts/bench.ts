@@ -211,29 +211,20 @@ async function main(): Promise<void> {
       ),
     "like-toggle": likeToggle,
     "comment-list": async () => {
-      // Legacy lists are whole (the app cannot page): say how long the answers are.
+      // The most commented video (about 1,200 comments in the demo data), its whole legacy list
+      // asked anonymously, as a scraper or a polling app would: what repeating it costs.
       const lengths = await Promise.all(
         hotVideos.map(async (id) => {
           const body = (await (await fetch(`${rest}/douyin/comment/list/?video_id=${id}`)).json()) as { comment_list?: unknown[] };
-          return body.comment_list?.length ?? 0;
+          return { id, length: body.comment_list?.length ?? 0 };
         }),
       );
-      const average = Math.round(lengths.reduce((sum, n) => sum + n, 0) / lengths.length);
+      const longest = lengths.reduce((best, video) => (video.length > best.length ? video : best));
       return run(
         "legacy comment list",
-        {
-          url: rest,
-          requests: [
-            {
-              setupRequest: (request) => ({
-                ...request,
-                path: `/douyin/comment/list/?video_id=${pick(hotVideos)}&token=${pick(accounts).token}`,
-              }),
-            },
-          ],
-        },
+        { url: `${rest}/douyin/comment/list/?video_id=${longest.id}` },
         legacyFailed,
-        `whole lists of ${Math.min(...lengths)}–${Math.max(...lengths)} comments (${average} on average, read in pages of ${config.limits.listMax})`,
+        `the whole list of ${longest.length} comments, anonymous (read in pages of ${config.limits.listMax})`,
       );
     },
     "chat-poll": chatPoll,

@@ -11,6 +11,7 @@ import type { Config } from "../platform/config";
 import { Deadline } from "../platform/deadline";
 import {
   AUTH_FAILURE_HEADER,
+  CLIENT_IP_HEADER,
   DEADLINE_HEADER,
   INTERNAL_SECRET_HEADER,
   secretMatches,
@@ -78,6 +79,8 @@ export async function startSubgraphServer(
         return subgraph.context({
           viewer: viewerFromHeaders(request.headers),
           requestId: request.id,
+          // Believed: only the gateway (holding the internal secret, checked above) gets this far.
+          clientIp: typeof request.headers[CLIENT_IP_HEADER] === "string" ? request.headers[CLIENT_IP_HEADER] : null,
           log: request.log as Logger,
           deadline,
         }) as BaseContext;

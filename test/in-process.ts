@@ -139,7 +139,15 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
         execute: async (query, variables = {}, viewer = Viewer.anonymous) => {
           const response = await server.executeOperation(
             { query, variables },
-            { contextValue: built.context({ viewer, requestId: randomUUID(), log, deadline: Deadline.none() }) as BaseContext },
+            {
+              contextValue: built.context({
+                viewer,
+                requestId: randomUUID(),
+                clientIp: "127.0.0.1",
+                log,
+                deadline: Deadline.none(),
+              }) as BaseContext,
+            },
           );
           if (response.body.kind !== "single") throw new Error("incremental delivery is not used here");
           return plain(response.body.singleResult);

@@ -3,7 +3,7 @@
 // that are whole, names that cannot hide characters, and rate limits that count every attempt.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { graphql, legacy, uniqueName } from "./client";
+import { graphql, legacy, readMetric, settledMetric, uniqueName } from "./client";
 import { startStack, withDatabase, type Stack } from "./stack";
 
 let stack: Stack;
@@ -196,6 +196,61 @@ describe("whole legacy lists", () => {
       "newest first, none repeated or lost at page boundaries",
     );
   });
+
+  it("answers a repeated whole comment list from the cache, and exactly right after a comment is added or deleted", async () => {
+    const COUNT = 120; // three pages of LIST_LIMIT_MAX (50)
+    const author = await register("lister");
+    const videoId = 9_100_000_000_000 + Math.floor(Math.random() * 1e9);
+    const commentIds = Array.from({ length: COUNT }, (_, i) => videoId + 1 + i);
+    // Written straight into the database, before anything read (and cached) the video's comments.
+    await withDatabase(stack, "video", async (client) => {
+      await client.query(
+        `INSERT INTO videos (id, author_id, title, play_key, cover_key, duration_ms, width, height)
+         VALUES ($1, $2, 'listed', 'videos/l.mp4', 'covers/l.jpg', 1000, 64, 64)`,
+        [videoId, author.userId],
+      );
+      await client.query(
+        `INSERT INTO comments (id, video_id, user_id, content, created_at)
+         SELECT id, $2, $3, 'c' || (id - $4), now() - interval '1 hour' + (id - $4) * interval '1 second' FROM unnest($1::bigint[]) AS id`,
+        [commentIds, videoId, author.userId, videoId + 1],
+      );
+    });
+    const contents = async () =>
+      (await legacy(stack, "/douyin/comment/list/", { video_id: videoId })).body.comment_list.map((c: { content: string }) => c.content);
+    const expected = Array.from({ length: COUNT }, (_, i) => `c${COUNT - 1 - i}`);
+    assert.deepEqual(await contents(), expected);
+
+    // Repeated: the later pages come from the cached whole list, and the video database is not asked.
+    const metrics = stack.metricsUrl("video");
+    const hits = () => readMetric(metrics, "cache_lookups_total", { cache: "video:comment-lists", result: "hit" });
+    const hitsBefore = await hits();
+    const statementsBefore = await settledMetric(metrics, "db_statements_total", { database: "video" });
+    assert.deepEqual(await contents(), expected);
+    assert.equal((await hits()) - hitsBefore, 2, "pages 2 and 3 from the cached list");
+    assert.equal((await readMetric(metrics, "db_statements_total", { database: "video" })) - statementsBefore, 0);
+
+    // A new comment is on the very next list, and on the one right after it.
+    const added = await legacy(
+      stack,
+      "/douyin/comment/action/",
+      { token: author.token, video_id: videoId, action_type: 1, comment_text: "newest" },
+      { method: "POST" },
+    );
+    assert.equal(added.body.status_code, 0, added.text);
+    assert.deepEqual(await contents(), ["newest", ...expected]);
+    assert.deepEqual(await contents(), ["newest", ...expected]);
+    // A deleted comment on a later page is gone at once, from every page.
+    const deleted = await legacy(
+      stack,
+      "/douyin/comment/action/",
+      { token: author.token, video_id: videoId, action_type: 2, comment_id: String(commentIds[30]) },
+      { method: "POST" },
+    );
+    assert.equal(deleted.body.status_code, 0, deleted.text);
+    const withoutDeleted = ["newest", ...expected.filter((content) => content !== "c30")];
+    assert.deepEqual(await contents(), withoutDeleted);
+    assert.deepEqual(await contents(), withoutDeleted);
+  });
 });
 
 describe("names and passwords", () => {
@@ -328,7 +383,7 @@ describe("rate limits", () => {
       TRUST_PROXY: "127.0.0.1",
       RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE: "12",
       RATE_LIMIT_WRITES_PER_USER_PER_MINUTE: "5",
-      RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: "10",
+      RATE_LIMIT_READS_PER_IP_PER_MINUTE: "20",
     });
   });
   after(async () => {
@@ -359,36 +414,23 @@ describe("rate limits", () => {
     assert.ok(Number(legacyLogin.body.retry_after) >= 1);
   });
 
-  it("locks one account after its failed logins, from any number of addresses, while another account logs in", async () => {
-    const victim = uniqueName("victim");
-    const bystander = uniqueName("bystander");
-    for (const username of [victim, bystander]) {
-      const answer = await legacy(limited, "/douyin/user/register/", { username, password: "right-one" }, { method: "POST" });
-      assert.equal(answer.body.status_code, 0, answer.text);
+  it("limits reads per address, legacy and GraphQL alike, while another address reads on", async () => {
+    const reader = "192.0.2.50";
+    const user = (
+      await legacy(limited, "/douyin/user/register/", { username: uniqueName("read"), password: "right-one" }, { method: "POST" })
+    ).body;
+    const read = (address: string) => legacy(limited, "/douyin/user/", { user_id: user.user_id }, from(address));
+    for (let i = 0; i < 20; i++) {
+      const answer = await read(reader);
+      assert.equal(answer.body.status_code, 0, `read ${i + 1}: ${answer.text}`);
     }
-    // Forty guesses at once, each from an address of its own: the per-address limit never trips.
-    const flood = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        legacy(limited, "/douyin/user/login/", { username: victim, password: "wrong" }, { method: "POST", ...from(`198.51.100.${i + 1}`) }),
-      ),
-    );
-    const codes = flood.map((answer) => answer.body.status_code);
-    // Each attempt takes its point before the password is checked, so exactly ten reach argon2.
-    assert.equal(codes.filter((code) => code === 401).length, 10, codes.join(","));
-    assert.equal(codes.filter((code) => code === 429).length, 30, codes.join(","));
-    const locked = await legacy(
-      limited,
-      "/douyin/user/login/",
-      { username: victim, password: "right-one" },
-      { method: "POST", ...from("198.51.100.200") },
-    );
-    assert.equal(locked.body.status_code, 429, "even the right password waits out the lock");
-    const other = await legacy(
-      limited,
-      "/douyin/user/login/",
-      { username: bystander, password: "right-one" },
-      { method: "POST", ...from("198.51.100.201") },
-    );
+    const refused = await read(reader);
+    assert.equal(refused.body.status_code, 429, refused.text);
+    assert.ok(Number(refused.body.retry_after) >= 1, refused.text);
+    const query = await graphql(limited.graphqlUrl, "{ __typename }", {}, from(reader));
+    assert.equal(query.httpStatus, 429);
+    assert.equal(query.errors?.[0]?.extensions?.code, "RATE_LIMITED");
+    const other = await read("192.0.2.51");
     assert.equal(other.body.status_code, 0, other.text);
   });
 
@@ -434,5 +476,72 @@ describe("rate limits", () => {
       codes.push(answer.body.status_code);
     }
     assert.deepEqual(codes, [0, 0, 0, 0, 0, 429, 429]);
+  });
+});
+
+describe("login limits per account", () => {
+  let guarded: Stack;
+  const from = (address: string) => ({ headers: { "x-forwarded-for": address } });
+  const LOGIN = "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
+  /** The legacy status of one login from `address`. */
+  const legacyLogin = async (username: string, password: string, address: string) =>
+    (await legacy(guarded, "/douyin/user/login/", { username, password }, { method: "POST", ...from(address) })).body.status_code;
+  /** The GraphQL error code of one login from `address` ("OK" when it signed in). */
+  const graphqlLogin = async (username: string, password: string, address: string) => {
+    const answer = await graphql(guarded.graphqlUrl, LOGIN, { u: username, p: password }, from(address));
+    return answer.errors?.[0]?.extensions?.code ?? (answer.data?.login?.token ? "OK" : JSON.stringify(answer));
+  };
+  async function registerAccount(prefix: string): Promise<string> {
+    const username = uniqueName(prefix);
+    const answer = await legacy(guarded, "/douyin/user/register/", { username, password: "right-one" }, { method: "POST" });
+    assert.equal(answer.body.status_code, 0, answer.text);
+    return username;
+  }
+
+  before(async () => {
+    // The per-address count keeps its default (20); the account-wide ceiling is small enough to reach.
+    guarded = await startStack({ TRUST_PROXY: "127.0.0.1", RATE_LIMIT_LOGIN_ATTEMPTS_PER_ACCOUNT: "30" });
+  });
+  after(async () => {
+    await guarded?.close();
+  });
+
+  it("refuses an address after 20 guesses at an account while the owner logs in from another, over REST and GraphQL", async () => {
+    const attacker = "203.0.113.10";
+    const owner = "203.0.113.20";
+    const victim = await registerAccount("victim");
+    const guesses = [];
+    for (let i = 0; i < 20; i++) guesses.push(await legacyLogin(victim, "wrong", attacker));
+    assert.deepEqual(new Set(guesses), new Set([401]), guesses.join(","));
+    assert.equal(await legacyLogin(victim, "right-one", attacker), 429, "the guessing address waits, even with the right password");
+    assert.equal(await legacyLogin(victim, "right-one", owner), 0, "the owner, elsewhere, is not locked out");
+
+    // The same address cannot lock a second account either; over GraphQL alike.
+    const second = await registerAccount("second");
+    const graphqlGuesses = [];
+    for (let i = 0; i < 20; i++) graphqlGuesses.push(await graphqlLogin(second, "wrong", attacker));
+    assert.deepEqual(new Set(graphqlGuesses), new Set(["UNAUTHENTICATED"]), graphqlGuesses.join(","));
+    assert.equal(await graphqlLogin(second, "right-one", attacker), "RATE_LIMITED");
+    assert.equal(await graphqlLogin(second, "right-one", owner), "OK");
+    assert.equal(await legacyLogin(second, "right-one", owner), 0);
+
+    // A name nobody has is limited alike: the refusal tells nothing about who exists.
+    const nobody = uniqueName("nobody");
+    for (let i = 0; i < 20; i++) assert.equal(await legacyLogin(nobody, "wrong", attacker), 401);
+    assert.equal(await legacyLogin(nobody, "wrong", attacker), 429);
+  });
+
+  it("stops guesses spread over many addresses at the account's ceiling, but not the owner's known address", async () => {
+    const victim = await registerAccount("spread");
+    const home = "198.51.100.250";
+    // The owner signs in from home once (taking one of the ceiling's 30 points, as a new address).
+    assert.equal(await legacyLogin(victim, "right-one", home), 0);
+    const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => legacyLogin(victim, "wrong", `198.51.100.${i + 1}`)));
+    // Each guess takes its point before the password is checked: exactly the 29 left reach argon2.
+    assert.equal(flood.filter((code) => code === 401).length, 29, flood.join(","));
+    assert.equal(flood.filter((code) => code === 429).length, 11, flood.join(","));
+    assert.equal(await legacyLogin(victim, "right-one", "198.51.100.200"), 429, "a new address waits, even with the right password");
+    assert.equal(await legacyLogin(victim, "right-one", home), 0, "the owner's known address still gets in");
+    assert.equal(await graphqlLogin(victim, "right-one", home), "OK");
   });
 });

@@ -10,6 +10,7 @@ import { eventRelayKit } from "../../framework/outbox";
 import { livePublisher } from "../../platform/live-events";
 import { createLoaders, type UserLoaders } from "./loaders";
 import { resolvers } from "./resolvers";
+import { LoginGuard } from "./login-guard";
 import { UserService, UserServiceDeps } from "./service";
 import { UserStore, type UserRecord } from "./store";
 
@@ -34,11 +35,7 @@ export const subgraph = defineSubgraph<UserContext>({
       deps.queues,
       deps.config,
       profiles,
-      deps.limits("login-account", {
-        points: deps.config.rateLimits.loginFailuresPerAccount,
-        durationSeconds: deps.config.rateLimits.loginLockoutSeconds,
-        describes: "login attempts for this account",
-      }),
+      new LoginGuard(deps.config, deps.limits, deps.kv),
       relay.written,
       livePublisher(deps),
     );
@@ -49,9 +46,9 @@ export const subgraph = defineSubgraph<UserContext>({
           (await store.recentUsers(deps.config.localCache.maxEntries)).map((user) => [Number(user.id), user]),
         ),
       }),
-      context: ({ viewer, log }) => {
+      context: ({ viewer, log, clientIp }) => {
         const loaders = createLoaders(profiles);
-        return { viewer, log, loaders, service: new UserService(shared, viewer, loaders, log) };
+        return { viewer, log, loaders, service: new UserService(shared, viewer, loaders, log, clientIp) };
       },
       // Relayed where the workers run; registrations elsewhere only wake it up.
       startWorkers: () => relay.start(),

@@ -9,7 +9,6 @@ import { checkText, normalizeName } from "../../lib/text";
 import type { Config } from "../../platform/config";
 import type { Logger } from "../../platform/logger";
 import type { Queues } from "../../platform/queues";
-import type { Limiter } from "../../platform/rate-limits";
 import type { LivePublisher } from "../../platform/live-events";
 import { SESSIONS_ENDED } from "../../lib/live-events";
 import type { SessionStore } from "../../platform/sessions";
@@ -17,6 +16,7 @@ import { cachedOr, type LocalCache } from "../../platform/local-cache";
 import type { Viewer } from "../../framework/viewer";
 import type { MaybePromise } from "../../lib/maybe";
 import type { UserLoaders } from "./loaders";
+import type { LoginGuard } from "./login-guard";
 import type { UserRecord, UserStore } from "./store";
 
 /** What the service shares across requests. */
@@ -31,8 +31,8 @@ export class UserServiceDeps {
     readonly queues: Queues,
     readonly config: Pick<Config, "limits" | "auth">,
     readonly profiles: LocalCache<number, UserRecord>,
-    /** Login attempts per account: a flood against one account is refused before argon2 runs. */
-    readonly loginAttempts: Limiter,
+    /** Login attempts per account and address: a flood against one account is refused before argon2 runs. */
+    readonly loginGuard: LoginGuard,
     /** Tells the event relay (here or in another process) that events were just written. */
     readonly eventsWritten: () => void,
     /** Tells every gateway when a session ends, so its live connections close. */
@@ -58,6 +58,8 @@ export class UserService {
     private readonly viewer: Viewer,
     private readonly loaders: UserLoaders,
     private readonly log: Logger,
+    /** The caller's address, which login limits count by. */
+    private readonly clientIp: string | null,
   ) {}
 
   /** The username as stored (NFKC), with the password checked; a new password must also be long enough. */
@@ -131,13 +133,12 @@ export class UserService {
 
   async login(rawUsername: string, password: string): Promise<AuthPayloadRecord> {
     const username = this.checkCredentials(rawUsername, password, false);
-    // Every attempt takes a point before the password is checked, so concurrent guesses are
-    // bounded too; a success gives them back. Unknown names are limited alike (no oracle).
-    await this.deps.loginAttempts.consume(username);
+    // Unknown names are limited alike (no oracle).
+    await this.deps.loginGuard.admit(username, this.clientIp);
     const row = await this.deps.store.findCredentials(username);
     const passwordMatches = await argon2.verify(row?.passwordHash ?? (await this.deps.decoyHash), password);
     if (!row || !passwordMatches) throw unauthenticated("wrong username or password");
-    await this.deps.loginAttempts.reset(username);
+    await this.deps.loginGuard.succeeded(username, this.clientIp);
     const { passwordHash: _, ...user } = row;
     const { token } = await this.deps.sessions.open(Number(user.id));
     return { token, user };

@@ -1,7 +1,8 @@
 // The video subgraph's in-process caches (platform/local-cache.ts): video rows, videos'
-// counts, users' counters, the videos each viewer likes, each video's first comment page and
-// the newest videos the feed starts from. Writers invalidate them after their commit; the
-// counter drainer invalidates the counts it changed (a video's row never changes with them).
+// counts, users' counters, the videos each viewer likes, each video's first comment page, the
+// whole comment lists read past their first page, and the newest videos the feed starts from.
+// Writers invalidate them after their commit; the counter drainer invalidates the counts it
+// changed (a video's row never changes with them).
 import type { SubgraphDeps } from "../../framework/subgraph";
 import type { LocalCache } from "../../platform/local-cache";
 import type { Config } from "../../platform/config";
@@ -12,6 +13,8 @@ export const NEWEST = "newest";
 
 /** Videos whose first page of comments is kept in memory. */
 const FIRST_COMMENT_PAGES_KEPT = 2_000;
+/** Videos whose whole comment list (up to LEGACY_LIST_MAX) is kept: each can be thousands of comments. */
+const COMMENT_LISTS_KEPT = 200;
 
 export class VideoCaches {
   readonly videos: LocalCache<number, VideoRecord>;
@@ -20,6 +23,8 @@ export class VideoCaches {
   /** What each viewer likes: isFavorite for any video is a set lookup. */
   readonly likedBy: LocalCache<number, Set<number>>;
   readonly firstCommentPages: LocalCache<number, CommentConnectionRecord>;
+  /** The newest LEGACY_LIST_MAX comments of a video, as one page: the later pages of a whole legacy list. */
+  readonly commentLists: LocalCache<number, CommentConnectionRecord>;
   readonly newest: LocalCache<string, FeedEntry[]>;
 
   constructor(deps: Pick<SubgraphDeps, "cache">, store: VideoStore, config: Pick<Config, "limits" | "localCache">) {
@@ -32,6 +37,13 @@ export class VideoCaches {
       "first-comment-pages",
       (ids) => Promise.all(ids.map((id) => store.comments(id, config.limits.listMax, null))),
       { maxEntries: Math.min(config.localCache.maxEntries, FIRST_COMMENT_PAGES_KEPT) },
+    );
+    // A legacy list is read whole, page after page, and repeated (apps poll, scrapers loop):
+    // its later pages come from one read of the whole list instead of a query each.
+    this.commentLists = deps.cache(
+      "comment-lists",
+      (ids) => Promise.all(ids.map((id) => store.comments(id, config.limits.legacyListMax, null))),
+      { maxEntries: Math.min(config.localCache.maxEntries, COMMENT_LISTS_KEPT) },
     );
     this.newest = deps.cache("newest-videos", (keys) => Promise.all(keys.map(() => store.newestVideos(config.localCache.feedSize))));
   }

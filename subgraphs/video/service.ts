@@ -6,7 +6,7 @@ import fs from "node:fs";
 import type { FileUpload } from "graphql-upload-minimal";
 import { AppError, badInput, forbidden, notFound } from "../../lib/errors";
 import { parseId, requireId, type IdGenerator } from "../../lib/ids";
-import { firstPageOf, pageSize, readCursor } from "../../lib/pagination";
+import { firstPageOf, pageAfter, pageSize, readCursor } from "../../lib/pagination";
 import { checkUserText } from "../../lib/text";
 import type { SensitiveWordFilter } from "../../lib/text-filter";
 import type { Config } from "../../platform/config";
@@ -155,7 +155,10 @@ export class VideoService {
     return this.deps.store.likedVideos(user.id, pageSize(first, this.deps.config.limits), readCursor(after));
   }
 
-  /** A video's comments, newest first; first pages (what apps open) come from a cached page of the largest size. */
+  /**
+   * A video's comments, newest first; first pages (what apps open) come from a cached page of the
+   * largest size, later pages (legacy lists read whole) from the video's cached whole list.
+   */
   async comments(video: VideoRecord, first: number | null | undefined, after: string | null | undefined): Promise<CommentConnectionRecord> {
     const { limits } = this.deps.config;
     const size = pageSize(first, limits);
@@ -164,8 +167,10 @@ export class VideoService {
     if (!cursor) {
       const page = await this.deps.caches.firstCommentPages.load(videoId);
       if (page) return firstPageOf(page, size, (comment) => comment);
+      return this.deps.store.comments(videoId, size, cursor);
     }
-    return this.deps.store.comments(videoId, size, cursor);
+    const list = await this.deps.caches.commentLists.load(videoId);
+    return (list && pageAfter(list, cursor, size, (comment) => comment)) ?? this.deps.store.comments(videoId, size, cursor);
   }
 
   async likeVideo(videoId: string): Promise<VideoRecord> {
@@ -198,13 +203,13 @@ export class VideoService {
   async addComment(videoId: string, rawContent: string): Promise<CommentRecord> {
     const userId = this.viewer.require().userId;
     const id = requireId(videoId, "video");
-    const { words, config, store, ids, caches } = this.deps;
+    const { words, config, store, ids } = this.deps;
     const content = words.mask(checkUserText(rawContent, "comment_text", { max: config.limits.comment }));
     await this.deps.requireVideo(id);
     const comment = await store.insertComment({ id: ids.next(), videoId: id, userId, content }, [
       { entity: "video", id: String(id), field: "commentCount", delta: 1 },
     ]);
-    const dropped = caches.firstCommentPages.invalidate([id]);
+    const dropped = this.commentsChanged(id);
     this.deps.countersWritten();
     await dropped;
     return comment;
@@ -219,10 +224,16 @@ export class VideoService {
     const videoId = Number(comment.videoId);
     if (!(await this.deps.store.softDeleteComment(id, [{ entity: "video", id: String(videoId), field: "commentCount", delta: -1 }])))
       return true;
-    const dropped = this.deps.caches.firstCommentPages.invalidate([videoId]);
+    const dropped = this.commentsChanged(videoId);
     this.deps.countersWritten();
     await dropped;
     return true;
+  }
+
+  /** After a comment was added or deleted: both cached forms of its video's list are dropped in every process. */
+  private commentsChanged(videoId: number): Promise<unknown> {
+    const { firstCommentPages, commentLists } = this.deps.caches;
+    return Promise.all([firstCommentPages.invalidate([videoId]), commentLists.invalidate([videoId])]);
   }
 
   /**
