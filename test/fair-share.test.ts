@@ -28,11 +28,20 @@ function processShare(): { share: FairShare; connection: Redis } {
   return { share: createFairShare(connection, prefix, options, log), connection };
 }
 
-/** Work that runs until `finish` is called. */
-function held(): { work: () => Promise<string>; finish: () => void } {
+/** Work that runs until `finish` is called; `started` settles once it holds its slot and runs. */
+function held(): { work: () => Promise<string>; finish: () => void; started: Promise<void> } {
   let finish!: () => void;
+  let begin!: () => void;
   const done = new Promise<string>((resolve) => (finish = () => resolve("done")));
-  return { work: () => done, finish };
+  const started = new Promise<void>((resolve) => (begin = resolve));
+  return {
+    work: () => {
+      begin();
+      return done;
+    },
+    finish,
+    started,
+  };
 }
 
 describe("fair share on Redis", () => {
@@ -41,7 +50,7 @@ describe("fair share on Redis", () => {
     const second = processShare().share;
     const job = held();
     const running = first.tryRun("author-1", job.work);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await job.started;
     assert.equal(await second.tryRun("author-1", async () => "ran"), undefined, "the owner's one slot is taken, seen from another process");
     assert.deepEqual(await second.tryRun("author-2", async () => "ran"), { value: "ran" }, "another owner goes ahead");
     job.finish();
@@ -54,6 +63,7 @@ describe("fair share on Redis", () => {
     const survivor = processShare().share;
     const slowJob = held();
     const slow = survivor.tryRun("author-3", slowJob.work);
+    await slowJob.started;
     await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS));
     assert.equal(await doomed.share.tryRun("author-3", async () => "ran"), undefined, "a holder at work renews its lease");
     slowJob.finish();
@@ -61,7 +71,7 @@ describe("fair share on Redis", () => {
 
     const orphan = held();
     void doomed.share.tryRun("author-4", orphan.work);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await orphan.started;
     // The process dies mid-job: nothing renews its lease any more.
     doomed.connection.disconnect();
     assert.equal(await survivor.tryRun("author-4", async () => "ran"), undefined, "taken while the lease runs");
