@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { FastifyInstance, RouteHandlerMethod } from "fastify";
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from "fastify";
 import { GraphQLScalarType, type GraphQLSchema } from "graphql";
 import { Counter } from "prom-client";
 import { unauthenticated } from "../lib/errors";
@@ -23,6 +23,7 @@ import { SessionStore } from "../platform/sessions";
 import type { BuiltSubgraph, Platform } from "../framework/subgraph";
 import { readSupergraph } from "../framework/supergraph";
 import { acceptGraphQLUploads } from "../framework/uploads";
+import { UploadSlots } from "../media/upload-slots";
 import { Deadline, requestTimeout } from "../platform/deadline";
 import { INTERNAL_SECRET_HEADER, CLIENT_IP_HEADER, secretMatches } from "../platform/headers";
 import { authenticate, type Gateway, type GatewayContext } from "./auth";
@@ -160,13 +161,28 @@ export async function startGateway(
     );
     // Subscriptions: WebSocket upgrades of GET /graphql (gateway/subscriptions.ts).
     const live = await serveSubscriptions(app, gateway, platform);
+    // The REST adapter (holding the internal secret) names the client it serves.
+    const clientIpOf = (request: FastifyRequest): string =>
+      typeof request.headers[CLIENT_IP_HEADER] === "string" &&
+      secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)
+        ? request.headers[CLIENT_IP_HEADER]
+        : request.ip;
+    const uploads = new UploadSlots({ perUser: config.media.uploadsPerUser, perAddress: config.media.uploadsPerAddress });
     const graphqlRoute = {
       url: "/graphql",
       // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
-      // Only a signed-in caller may send a file: the token is checked before the body is read.
-      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, async (request) => {
-        const viewer = await authenticate(gateway.sessions, request.headers.authorization);
-        return viewer.signedIn ? undefined : unauthenticated(describeTokenFailure(viewer.tokenFailure));
+      // Only a signed-in caller with a free upload slot may send a file, checked before the body is read.
+      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, {
+        check: async (request, reply) => {
+          const viewer = await authenticate(gateway.sessions, request.headers.authorization);
+          if (!viewer.signedIn) return unauthenticated(describeTokenFailure(viewer.tokenFailure));
+          const slot = uploads.take(viewer.signedIn.userId, clientIpOf(request));
+          if ("refusal" in slot) return slot.refusal;
+          reply.raw.once("close", slot.release);
+          return undefined;
+        },
+        drainBytes: config.media.refusedBodyDrainBytes,
+        metrics,
       }),
       handler: fastifyApolloHandler(gateway.apollo, {
         context: (request, reply) => {
@@ -179,12 +195,7 @@ export async function startGateway(
             authorization: request.headers.authorization,
             requestId: request.id,
             log: request.log as Logger,
-            // The REST adapter (holding the internal secret) names the client it serves.
-            clientIp:
-              typeof request.headers[CLIENT_IP_HEADER] === "string" &&
-              secretMatches(request.headers[INTERNAL_SECRET_HEADER], config.auth.internalSecret)
-                ? request.headers[CLIENT_IP_HEADER]
-                : request.ip,
+            clientIp: clientIpOf(request),
             deadline,
           });
         },

@@ -286,6 +286,18 @@ export const stackVariables = {
     positiveInt.default(600),
     "the same file published again by the same author this soon after the first answers the first video",
   ),
+  CONCURRENT_UPLOADS_PER_USER: describe(
+    positiveInt.default(2),
+    "uploads one user may be sending at once to one process, at each front door (legacy publish, GraphQL `publishVideo`); more: `RATE_LIMITED`",
+  ),
+  CONCURRENT_UPLOADS_PER_ADDRESS: describe(
+    positiveInt.default(4),
+    "uploads one client address (`TRUST_PROXY` applies) may be sending at once to one process, at each front door; more: `RATE_LIMITED`",
+  ),
+  REFUSED_BODY_DRAIN_BYTES: describe(
+    positiveInt.default(256 * 1024),
+    "how much more of a refused upload's body is read (and dropped) after the answer, so the client reads the answer rather than a reset; then the connection is closed",
+  ),
   MEDIA_TMP_DIR: describe(z.string().min(1).optional(), "where uploads are spooled while they stream in", "the system's temporary folder"),
   FFMPEG_PATH: describe(
     z.string().min(1).optional(),
@@ -518,6 +530,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** A publish of the same file by the same author this soon after the first answers the first video. */
       publishDedupeWindowSeconds: e.PUBLISH_DEDUPE_WINDOW_SECONDS,
       tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
+      /** Uploads one user, and one client address, may be sending at once to one process (each front door counts its own). */
+      uploadsPerUser: e.CONCURRENT_UPLOADS_PER_USER,
+      uploadsPerAddress: e.CONCURRENT_UPLOADS_PER_ADDRESS,
+      /** How much of a refused upload's body is read and dropped after the answer, before the connection is closed. */
+      refusedBodyDrainBytes: e.REFUSED_BODY_DRAIN_BYTES,
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
     },
