@@ -2,7 +2,7 @@
 // hops, one log line per request, Prometheus metrics (served on a port of their own, see
 // metrics-server.ts), health routes, timeouts on every connection, and a bounded shutdown.
 import { STATUS_CODES } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Socket, type AddressInfo } from "node:net";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Config } from "./config";
 import { REQUEST_ID_HEADER } from "./headers";
@@ -107,6 +107,9 @@ export function answerUnreadBody(
   answer: { status: number; body: unknown },
   options: { drainBytes: number; metrics: Pick<Metrics, "httpRequests"> },
 ): void {
+  const socket = request.raw.socket;
+  // An injected request (light-my-request, in tests) has no connection to linger on.
+  if (!(socket instanceof Socket)) return void reply.code(answer.status).header("connection", "close").send(answer.body);
   reply.hijack();
   const body = JSON.stringify(answer.body);
   // The headers set so far (security headers, Retry-After) and the ones Fastify would add.
@@ -121,7 +124,6 @@ export function answerUnreadBody(
     value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((one) => `${name}: ${String(one)}\r\n`),
   );
   const incoming = request.raw;
-  const socket = incoming.socket;
   // Whatever was parsing the body (a multipart parser) stops; what arrives now is dropped.
   incoming.unpipe();
   let drained = 0;

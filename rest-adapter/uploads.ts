@@ -9,6 +9,7 @@ import { UploadSlots } from "../media/upload-slots";
 import type { Config } from "../platform/config";
 import { Deadline } from "../platform/deadline";
 import type { Logger } from "../platform/logger";
+import { describeTokenFailure, TokenVerifier } from "../platform/sessions";
 import { failure, failureFromError, failureFromGraphQL, type Envelope } from "./envelope";
 import { GatewayUnavailableError, type GatewayExecutor } from "./gateway-client";
 import { operation } from "./routes";
@@ -32,11 +33,13 @@ export class UploadRefused extends Error {
 
 export class LegacyUploadAdmission {
   private readonly slots: UploadSlots;
+  private readonly tokens: TokenVerifier;
 
   constructor(
     private readonly config: Config,
     private readonly gateway: GatewayExecutor,
   ) {
+    this.tokens = new TokenVerifier(config);
     this.slots = new UploadSlots({ perUser: config.media.uploadsPerUser, perAddress: config.media.uploadsPerAddress });
   }
 
@@ -46,6 +49,9 @@ export class LegacyUploadAdmission {
    */
   async admit(request: FastifyRequest, token: string | undefined): Promise<() => void> {
     if (token === undefined) throw refused(unauthenticated("token is required (in the query string, or a field before the file)"));
+    // A forged or expired token is told from its signature, without asking the gateway.
+    const signed = this.tokens.verify(token);
+    if (!signed.ok) throw refused(unauthenticated(describeTokenFailure(signed.reason)));
     const userId = await this.sessionOwner(request, token);
     const slot = this.slots.take(userId, request.ip);
     if ("refusal" in slot) throw refused(slot.refusal);

@@ -63,7 +63,6 @@ export async function postMultipart(url: string, parts: Part[], headers: Record<
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
 }
 
-
 export interface Outcome {
   status?: number;
   body?: Record<string, any>;

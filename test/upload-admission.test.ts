@@ -149,7 +149,11 @@ describe("an anonymous GraphQL publishVideo", () => {
 
 describe("uploads in flight at once", () => {
   it("refuses a user's third upload and an address's fourth while the others go through", async () => {
-    const [first, second, third] = await Promise.all([registerUser(stack, "busy"), registerUser(stack, "also"), registerUser(stack, "more")]);
+    const [first, second, third] = await Promise.all([
+      registerUser(stack, "busy"),
+      registerUser(stack, "also"),
+      registerUser(stack, "more"),
+    ]);
     const held = gate();
     const video = (name: string, width: number) => ({ path: makeVideo(name, { width }), hold: held.opened });
     spooled.clear();
@@ -166,7 +170,10 @@ describe("uploads in flight at once", () => {
       assert.match(overUser.body.status_msg, /uploads at once for this user/);
       assert.equal(typeof overUser.body.retry_after, "number");
       assert.equal(overUser.headers.get("retry-after"), String(overUser.body.retry_after));
-      const overAddress = await postMultipart(publishUrl(), legacyParts({ path: makeVideo("over-address.mp4", { width: 328 }) }, third.token));
+      const overAddress = await postMultipart(
+        publishUrl(),
+        legacyParts({ path: makeVideo("over-address.mp4", { width: 328 }) }, third.token),
+      );
       assert.equal(overAddress.body.status_code, 429, JSON.stringify(overAddress.body));
       assert.match(overAddress.body.status_msg, /uploads at once from this address/);
       assert.equal(spooled.size, 3, "the refused uploads were not spooled");
@@ -184,11 +191,19 @@ describe("uploads in flight at once", () => {
     const held = gate();
     spooled.clear();
     const holding = [332, 334].map((width) =>
-      postMultipart(stack.graphqlUrl, graphqlParts({ path: makeVideo(`gql-${width}.mp4`, { width }), hold: held.opened }), gatewayHeaders(token)),
+      postMultipart(
+        stack.graphqlUrl,
+        graphqlParts({ path: makeVideo(`gql-${width}.mp4`, { width }), hold: held.opened }),
+        gatewayHeaders(token),
+      ),
     );
     try {
       await waitFor(() => spooled.size === 2, "the two uploads to be spooling");
-      const over = await postMultipart(stack.graphqlUrl, graphqlParts({ path: makeVideo("gql-over.mp4", { width: 336 }) }), gatewayHeaders(token));
+      const over = await postMultipart(
+        stack.graphqlUrl,
+        graphqlParts({ path: makeVideo("gql-over.mp4", { width: 336 }) }),
+        gatewayHeaders(token),
+      );
       assert.equal(over.status, 429);
       assert.equal(over.body.errors?.[0]?.extensions?.code, "RATE_LIMITED", JSON.stringify(over.body));
       assert.match(over.body.errors[0].message, /uploads at once for this user/);
