@@ -17,7 +17,7 @@ import { checkDateTimeInput } from "../lib/scalars";
 import { describeTokenFailure } from "../platform/sessions";
 import { formatErrorFor } from "../framework/error-format";
 import { platformReadiness, reachable } from "../platform/health";
-import { createHttpServer, listen, type RunningService } from "../platform/http";
+import { createHttpServer, listen, whenExchangeEnds, type RunningService } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import { SessionStore } from "../platform/sessions";
 import type { BuiltSubgraph, Platform } from "../framework/subgraph";
@@ -178,7 +178,7 @@ export async function startGateway(
           if (!viewer.signedIn) return unauthenticated(describeTokenFailure(viewer.tokenFailure));
           const slot = uploads.take(viewer.signedIn.userId, clientIpOf(request));
           if ("refusal" in slot) return slot.refusal;
-          reply.raw.once("close", slot.release);
+          whenExchangeEnds(reply, slot.release);
           return undefined;
         },
         drainBytes: config.media.refusedBodyDrainBytes,

@@ -89,6 +89,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
+/**
+ * Runs `undo` once the exchange is over, answered or abandoned (a client that hangs up never
+ * reaches onResponse), at once if it already is (it hung up while we were busy).
+ */
+export function whenExchangeEnds(reply: FastifyReply, undo: () => unknown): void {
+  if (reply.raw.destroyed) void undo();
+  else reply.raw.once("close", () => void undo());
+}
+
 /** How long a refused client that keeps sending may hold its connection after the answer. */
 const REFUSAL_LINGER_MS = 2_000;
 

@@ -6,7 +6,7 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../platform/config";
 import type { ReadinessChecks } from "../platform/health";
-import { answerUnreadBody, createHttpServer, listen } from "../platform/http";
+import { answerUnreadBody, createHttpServer, listen, whenExchangeEnds } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import type { Metrics } from "../platform/metrics";
 import type { RunningService } from "../platform/http";
@@ -99,15 +99,11 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
   await app.register(formbody);
   const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
   const admission = new LegacyUploadAdmission(config, gateway);
-  // What to undo when an exchange ends, answered or abandoned (a client that hangs up never
-  // reaches onResponse): spooled files go, upload slots are given back.
-  const atEnd = new WeakMap<FastifyRequest, (() => unknown)[]>();
-  const whenOver = (request: FastifyRequest, undo: () => unknown) => atEnd.set(request, [...(atEnd.get(request) ?? []), undo]);
-  app.addHook("onRequest", async (request, reply) => {
-    reply.raw.once("close", () => {
-      for (const undo of atEnd.get(request) ?? []) void undo();
-    });
-  });
+  // multipart's onFile sees only the request; its reply says when the exchange is over, and then
+  // spooled files go and upload slots are given back.
+  const replies = new WeakMap<FastifyRequest, FastifyReply>();
+  app.addHook("onRequest", async (request, reply) => void replies.set(request, reply));
+  const whenOver = (request: FastifyRequest, undo: () => unknown) => whenExchangeEnds(replies.get(request)!, undo);
   await app.register(multipart, {
     attachFieldsToBody: "keyValues",
     // One byte past our limit, so spoolToFile (not busboy's silent truncation) reports it.
@@ -232,9 +228,8 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
   );
   // Route handlers answer their own failures (see `answer`), so what reaches this handler
   // failed before them: reading the body (too large, malformed form or multipart data, an
-  // unsupported content type). That is the client's mistake, told in the envelope.
-  // An upload refused before its file was read is answered so that the app reads the answer
-  // while it is still sending (see answerUnreadBody).
+  // unsupported content type), or admitting a file. That is told in the envelope; when the body
+  // is still arriving, so that the app reads the answer while it sends (see answerUnreadBody).
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
     const envelope = refusalEnvelope(error);
     if (error instanceof UploadRefused) {
