@@ -3,33 +3,47 @@
 // file crosses every hop without being held whole in memory.
 import { randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
-import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preValidationHookHandler } from "fastify";
 import { processRequest, Upload, type FileUpload } from "graphql-upload-minimal";
 import type { AppError } from "../lib/errors";
+import { answerUnreadBody } from "../platform/http";
+import type { Metrics } from "../platform/metrics";
+
+/** Who may send a file, asked before a byte of the body is read. */
+export interface UploadAdmission {
+  /** The caller's token, their uploads in flight…; an AppError refuses the upload. */
+  check(request: FastifyRequest, reply: FastifyReply): Promise<AppError | undefined>;
+  /** How much of a refused body is read and dropped after the answer (see answerUnreadBody). */
+  drainBytes: number;
+  metrics: Pick<Metrics, "httpRequests">;
+}
+
+const REFUSAL_STATUS: Partial<Record<AppError["code"], number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
 
 /**
  * Lets `app` accept multipart bodies on routes that use the returned preValidation hook: the
  * body stays unread until the hook hands it to graphql-upload-minimal, which turns each file
  * into an Upload in the operation's variables.
  */
-export function acceptGraphQLUploads(
-  app: FastifyInstance,
-  maxFileBytes: number,
-  /** Checked before a byte of the body is read (e.g. the caller's token); an AppError refuses the upload. */
-  admit?: (request: FastifyRequest) => Promise<AppError | undefined>,
-): preValidationHookHandler {
+export function acceptGraphQLUploads(app: FastifyInstance, maxFileBytes: number, admission?: UploadAdmission): preValidationHookHandler {
   app.addContentTypeParser("multipart/form-data", (_request, _payload, done) => done(null));
   // busboy silently truncates a file at its limit; one byte past ours lets the receiving end
   // (media/upload.ts) see that the file was too large instead of accepting a truncated one.
   const limits = { maxFileSize: maxFileBytes + 1, maxFiles: 1 };
   return async (request, reply) => {
     if (!request.headers["content-type"]?.startsWith("multipart/form-data")) return;
-    const refusal = await admit?.(request);
+    const refusal = await admission?.check(request, reply);
     if (refusal) {
-      return reply
-        .code(refusal.code === "UNAUTHENTICATED" ? 401 : 400)
-        .header("connection", "close")
-        .send({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+      request.log.info({ code: refusal.code }, `upload refused before its body was read: ${refusal.message}`);
+      const retryAfter = refusal.details.retryAfter;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
+      answerUnreadBody(
+        request,
+        reply,
+        { status: REFUSAL_STATUS[refusal.code] ?? 400, body: { errors: [{ message: refusal.message, extensions: refusal.extensions }] } },
+        admission!,
+      );
+      return;
     }
     request.body = await processRequest(request.raw, reply.raw, limits);
   };

@@ -17,12 +17,13 @@ import { checkDateTimeInput } from "../lib/scalars";
 import { describeTokenFailure } from "../platform/sessions";
 import { formatErrorFor } from "../framework/error-format";
 import { platformReadiness, reachable } from "../platform/health";
-import { createHttpServer, listen, type RunningService } from "../platform/http";
+import { createHttpServer, listen, whenExchangeEnds, type RunningService } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import { SessionStore } from "../platform/sessions";
 import type { BuiltSubgraph, Platform } from "../framework/subgraph";
 import { readSupergraph } from "../framework/supergraph";
 import { acceptGraphQLUploads } from "../framework/uploads";
+import { UploadSlots } from "../media/upload-slots";
 import { Deadline, requestTimeout } from "../platform/deadline";
 import { CLIENT_IP_HEADER, EDGE_SECRET_HEADER, secretMatches } from "../platform/headers";
 import { authenticate, type Gateway, type GatewayContext } from "./auth";
@@ -171,13 +172,22 @@ export async function startGateway(
     );
     // Subscriptions: WebSocket upgrades of GET /graphql (gateway/subscriptions.ts).
     const live = await serveSubscriptions(app, gateway, platform);
+    const uploads = new UploadSlots({ perUser: config.media.uploadsPerUser, perAddress: config.media.uploadsPerAddress });
     const graphqlRoute = {
       url: "/graphql",
       // publishVideo: files arrive as GraphQL multipart requests and stream on to the video subgraph.
-      // Only a signed-in caller may send a file: the token is checked before the body is read.
-      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, async (request) => {
-        const viewer = await authenticate(gateway.sessions, request.headers.authorization);
-        return viewer.signedIn ? undefined : unauthenticated(describeTokenFailure(viewer.tokenFailure));
+      // Only a signed-in caller with a free upload slot may send a file, checked before the body is read.
+      preValidation: acceptGraphQLUploads(app, config.media.maxUploadBytes, {
+        check: async (request, reply) => {
+          const viewer = await authenticate(gateway.sessions, request.headers.authorization);
+          if (!viewer.signedIn) return unauthenticated(describeTokenFailure(viewer.tokenFailure));
+          const slot = uploads.take(viewer.signedIn.userId, clientAddress(request, config.auth.edgeSecret));
+          if ("refusal" in slot) return slot.refusal;
+          whenExchangeEnds(reply, slot.release);
+          return undefined;
+        },
+        drainBytes: config.media.refusedBodyDrainBytes,
+        metrics,
       }),
       handler: fastifyApolloHandler(gateway.apollo, {
         context: (request, reply) => {

@@ -63,7 +63,7 @@ export const stackVariables = {
   // The process and its network.
   NODE_ENV: describe(
     z.enum(["development", "production", "test"]).default("development"),
-    "`development`, `production` or `test`; `production` refuses the development secrets and switches Sandbox, the rate limits and the password minimum to their production defaults",
+    "`development`, `production` or `test`; `production` refuses the development secrets and switches Sandbox, the rate limits, the upload limits and the password minimum to their production defaults",
   ),
   LOG_LEVEL: describe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -320,6 +320,21 @@ export const stackVariables = {
     positiveInt.default(600),
     "the same file published again by the same author this soon after the first answers the first video",
   ),
+  // Like the rate limits, strict in production only: test suites publish many files at once.
+  CONCURRENT_UPLOADS_PER_USER: describe(
+    positiveInt.optional(),
+    "uploads one user may be sending at once to one process, at each front door (legacy publish, GraphQL `publishVideo`); more: `RATE_LIMITED`",
+    "`2` in production, `100` otherwise",
+  ),
+  CONCURRENT_UPLOADS_PER_ADDRESS: describe(
+    positiveInt.optional(),
+    "uploads one client address (`TRUST_PROXY` applies) may be sending at once to one process, at each front door; more: `RATE_LIMITED`",
+    "`4` in production, `1000` otherwise",
+  ),
+  REFUSED_BODY_DRAIN_BYTES: describe(
+    positiveInt.default(256 * 1024),
+    "how much more of a refused upload's body is read (and dropped) after the answer, so the client reads the answer rather than a reset; then the connection is closed",
+  ),
   MEDIA_TMP_DIR: describe(z.string().min(1).optional(), "where uploads are spooled while they stream in", "the system's temporary folder"),
   FFMPEG_PATH: describe(
     z.string().min(1).optional(),
@@ -564,6 +579,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** A publish of the same file by the same author this soon after the first answers the first video. */
       publishDedupeWindowSeconds: e.PUBLISH_DEDUPE_WINDOW_SECONDS,
       tmpDir: e.MEDIA_TMP_DIR ? path.resolve(projectRoot, e.MEDIA_TMP_DIR) : os.tmpdir(),
+      /** Uploads one user, and one client address, may be sending at once to one process (each front door counts its own). */
+      uploadsPerUser: e.CONCURRENT_UPLOADS_PER_USER ?? (production ? 2 : 100),
+      uploadsPerAddress: e.CONCURRENT_UPLOADS_PER_ADDRESS ?? (production ? 4 : 1000),
+      /** How much of a refused upload's body is read and dropped after the answer, before the connection is closed. */
+      refusedBodyDrainBytes: e.REFUSED_BODY_DRAIN_BYTES,
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
     },

@@ -1,8 +1,9 @@
 // The Fastify instance every service starts from: request ids that follow a request across
 // hops, one log line per request, Prometheus metrics (served on a port of their own, see
 // metrics-server.ts), health routes, timeouts on every connection, and a bounded shutdown.
-import type { AddressInfo } from "node:net";
-import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import { Socket, type AddressInfo } from "node:net";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Config } from "./config";
 import { REQUEST_ID_HEADER } from "./headers";
 import { requestIdFrom, type Logger } from "./logger";
@@ -86,6 +87,69 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   healthRoutes(app, options.readiness ?? (() => ({})), options.dependencies);
   return app;
+}
+
+/**
+ * Runs `undo` once the exchange is over, answered or abandoned (a client that hangs up never
+ * reaches onResponse), at once if it already is (it hung up while we were busy).
+ */
+export function whenExchangeEnds(reply: FastifyReply, undo: () => unknown): void {
+  if (reply.raw.destroyed) void undo();
+  else reply.raw.once("close", () => void undo());
+}
+
+/** How long a refused client that keeps sending may hold its connection after the answer. */
+const REFUSAL_LINGER_MS = 2_000;
+
+/**
+ * Answers a request whose body is left unread (an upload refused before its file) so that the
+ * client reads the answer, not a reset. Node closes the socket as soon as a `Connection: close`
+ * answer is written, and closing a socket with unread bytes sends a TCP reset, which can reach
+ * the client before it has read the answer (its next write fails: EPIPE, ECONNRESET). So the
+ * answer is written to the socket directly and only the sending side is closed; at most
+ * `drainBytes` more of the body are read and dropped, then reading stops, and the socket is
+ * closed when the client hangs up (one that has its answer does) or `REFUSAL_LINGER_MS` later.
+ */
+export function answerUnreadBody(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answer: { status: number; body: unknown },
+  options: { drainBytes: number; metrics: Pick<Metrics, "httpRequests"> },
+): void {
+  const socket = request.raw.socket;
+  // An injected request (light-my-request, in tests) has no connection to linger on.
+  if (!(socket instanceof Socket)) return void reply.code(answer.status).header("connection", "close").send(answer.body);
+  reply.hijack();
+  const body = JSON.stringify(answer.body);
+  // The headers set so far (security headers, Retry-After) and the ones Fastify would add.
+  const headers: Record<string, unknown> = {
+    ...reply.getHeaders(),
+    [REQUEST_ID_HEADER]: request.id,
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    connection: "close",
+  };
+  const lines = Object.entries(headers).flatMap(([name, value]) =>
+    value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((one) => `${name}: ${String(one)}\r\n`),
+  );
+  const incoming = request.raw;
+  // Whatever was parsing the body (a multipart parser) stops; what arrives now is dropped.
+  incoming.unpipe();
+  let drained = 0;
+  incoming.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained >= options.drainBytes) incoming.pause();
+  });
+  incoming.resume();
+  const cut = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  socket.once("close", () => {
+    clearTimeout(cut);
+    request.log.info({ status: answer.status, drained }, "refused before its body was read; connection closed");
+  });
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}\r\n${lines.join("")}\r\n${body}`);
+  const route = request.routeOptions.url ?? "unmatched";
+  options.metrics.httpRequests.inc({ route, method: request.method, status: String(answer.status) });
+  request.log.info({ method: request.method, url: route, status: answer.status }, "request");
 }
 
 /** Longest a client may take to send its request headers. */

@@ -209,6 +209,8 @@ describe("legacy route table", () => {
       bytesSeen = fs.readFileSync(received.file).length;
       return { data: { publishVideo: { id: "1" } }, errors: [] };
     };
+    // The session behind the token, checked before the file is read.
+    gateway.answers.LegacySession = () => ({ data: { me: { id: "1" } }, errors: [] });
     const form = new FormData();
     form.set("token", (await new SessionStore(config, new MemoryKeyValueStore()).open(1)).token);
     form.set("title", "my clip");

@@ -6,21 +6,19 @@ import multipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../platform/config";
 import type { ReadinessChecks } from "../platform/health";
-import { createHttpServer, listen } from "../platform/http";
+import { answerUnreadBody, createHttpServer, listen, whenExchangeEnds } from "../platform/http";
 import type { Logger } from "../platform/logger";
 import type { Metrics } from "../platform/metrics";
 import type { RunningService } from "../platform/http";
 import { spoolToFile } from "../media/upload";
-import { unauthenticated } from "../lib/errors";
 import { API_POLICY, applySecurityHeaders, securityHeaderLines } from "../lib/security-headers";
 import { Deadline, requestTimeout } from "../platform/deadline";
-import { TokenVerifier } from "../platform/sessions";
-import { describeTokenFailure } from "../platform/sessions";
 import { failure, failureFromError, failureFromGraphQL, STATUS_CODES, success, type Envelope } from "./envelope";
 import { SpooledFile } from "./files";
 import { GatewayUnavailableError, type CallOptions, type GatewayExecutor } from "./gateway-client";
 import { describeProblem } from "./params";
 import { routes, type LegacyRoute, type RouteEnvironment } from "./routes";
+import { LegacyUploadAdmission, UploadRefused } from "./uploads";
 
 const MULTIPART_LIMITS = { fields: 32, fieldSize: 64 * 1024, parts: 64 };
 /** The security headers, for the answers written straight to the socket. */
@@ -100,8 +98,12 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
   applySecurityHeaders(app.server, () => API_POLICY);
   await app.register(formbody);
   const fileFields = new Map(routes.map((route) => [route.path, new Set(route.files ?? [])]));
-  const tokens = new TokenVerifier(config);
-  const spooled = new WeakMap<FastifyRequest, SpooledFile[]>();
+  const admission = new LegacyUploadAdmission(config, gateway);
+  // multipart's onFile sees only the request; its reply says when the exchange is over, and then
+  // spooled files go and upload slots are given back.
+  const replies = new WeakMap<FastifyRequest, FastifyReply>();
+  app.addHook("onRequest", async (request, reply) => void replies.set(request, reply));
+  const whenOver = (request: FastifyRequest, undo: () => unknown) => whenExchangeEnds(replies.get(request)!, undo);
   await app.register(multipart, {
     attachFieldsToBody: "keyValues",
     // One byte past our limit, so spoolToFile (not busboy's silent truncation) reports it.
@@ -109,28 +111,15 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
     onFile: async function (this: FastifyRequest, part) {
       // Only a route's declared file fields are kept; any other file is drained and dropped.
       if (!fileFields.get(this.routeOptions.url ?? "")?.has(part.fieldname)) return void part.file.resume();
-      // A token sent before the file (query string or an earlier field) is checked before a
-      // byte of the file is written: a forged or expired one never fills the disk.
+      // The token comes before the file (query string or an earlier field) and is settled before
+      // a byte of the file is read: without a live session or a free slot, nothing reaches the disk.
       const token = firstString((this.query as Record<string, unknown> | undefined)?.token) ?? fieldValue(part.fields, "token");
-      if (token !== undefined) {
-        const check = tokens.verify(token);
-        if (!check.ok) {
-          part.file.resume();
-          throw unauthenticated(describeTokenFailure(check.reason));
-        }
-      }
+      whenOver(this, await admission.admit(this, token));
       const { file, size } = await spoolToFile(part.file, { dir: config.media.tmpDir, maxBytes: config.media.maxUploadBytes });
       const received = new SpooledFile(file, size, part.filename, part.mimetype);
-      spooled.set(this, [...(spooled.get(this) ?? []), received]);
+      whenOver(this, () => received.remove());
       (part as unknown as { value: unknown }).value = received;
     },
-  });
-  // Spooled files go when the exchange ends, answered or abandoned (a client that hangs up
-  // never reaches onResponse).
-  app.addHook("onRequest", async (request, reply) => {
-    reply.raw.once("close", () => {
-      for (const file of spooled.get(request) ?? []) void file.remove();
-    });
   });
 
   const monthDay = new Intl.DateTimeFormat("en-CA", { timeZone: config.commentTimeZone, month: "2-digit", day: "2-digit" });
@@ -239,16 +228,28 @@ export async function createRestApp(options: RestAdapterOptions): Promise<Fastif
   );
   // Route handlers answer their own failures (see `answer`), so what reaches this handler
   // failed before them: reading the body (too large, malformed form or multipart data, an
-  // unsupported content type). That is the client's mistake, told in the envelope.
+  // unsupported content type), or admitting a file. That is told in the envelope; when the body
+  // is still arriving, so that the app reads the answer while it sends (see answerUnreadBody).
   app.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
-    request.log.info({ err: error }, "unreadable legacy request");
-    const known = failureFromError(error);
-    if (known) return reply.code(200).send(known);
-    const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
-    return reply.code(200).send(failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`));
+    const envelope = refusalEnvelope(error);
+    if (error instanceof UploadRefused) {
+      request.log.info({ statusCode: envelope.status_code }, `upload refused before its file was read: ${envelope.status_msg}`);
+    } else request.log.info({ err: error }, "unreadable legacy request");
+    if (typeof envelope.retry_after === "number") reply.header("retry-after", String(envelope.retry_after));
+    if (request.raw.complete) return reply.code(200).send(envelope);
+    answerUnreadBody(request, reply, { status: 200, body: envelope }, { drainBytes: config.media.refusedBodyDrainBytes, metrics });
   });
 
   return app;
+}
+
+/** The envelope for a request that failed before its route handler: reading its body, or admitting its file. */
+function refusalEnvelope(error: Error & { statusCode?: number }): Envelope {
+  if (error instanceof UploadRefused) return error.envelope;
+  const known = failureFromError(error);
+  if (known) return known;
+  const tooLarge = error.statusCode === 413 || /too large/i.test(error.message);
+  return failure("BAD_USER_INPUT", tooLarge ? error.message : `malformed request: ${error.message}`);
 }
 
 /** The adapter on its HTTP port. */
