@@ -8,7 +8,6 @@ import type { Topic } from "../lib/live-events";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
 import { connectRedis } from "./redis";
-import type { Platform } from "../framework/subgraph";
 import { currentTraceparent } from "./tracing";
 
 export interface LiveEvent<Payload> {
@@ -48,7 +47,7 @@ export class RedisLivePublisher implements LivePublisher {
 }
 
 /** The publisher of a process: on its Redis, or nowhere without one. */
-export function livePublisher(platform: Pick<Platform, "redis" | "config" | "log">): LivePublisher {
+export function livePublisher(platform: { redis: Redis | null; config: Config; log: Logger }): LivePublisher {
   return platform.redis ? new RedisLivePublisher(platform.redis, platform.config.redis.prefix, platform.log) : noLivePublisher;
 }
 
