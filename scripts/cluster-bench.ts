@@ -11,7 +11,8 @@ import { execFileSync, spawn } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { projectRoot } from "../platform/config";
-import { BENCH_FRIENDLY_LIMITS, freePort, startCluster, type Cluster, type ClusterShape } from "./cluster";
+import { BENCH_FRIENDLY_LIMITS, startCluster, type Cluster, type ClusterShape } from "./cluster";
+import { freePort } from "./ports";
 import { drained, insertVideos, missingWrites, percentile, registerUsers, steadyLoad, wrongCounters } from "./cluster-load";
 import { demoUserId } from "./seed-demo";
 

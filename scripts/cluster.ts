@@ -14,13 +14,13 @@
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { projectRoot } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
 import { stackServices, type ServiceSpec } from "../server/stack";
+import { freePort } from "./ports";
 
 export type ClusterShape = "cells" | "split";
 
@@ -100,14 +100,6 @@ const CHECK_TIMEOUT_MS = 3_000;
 /** A replica told to stop keeps serving this long, unready, before it stops taking connections (two checks and a margin). */
 const DRAIN_DELAY_MS = 3 * CHECK_INTERVAL_MS;
 const READY_TIMEOUT_MS = 120_000;
-
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 function haproxyBinary(): string {
   for (const candidate of ["/usr/sbin/haproxy", "/usr/bin/haproxy"]) if (fs.existsSync(candidate)) return candidate;

@@ -3,7 +3,6 @@
 // in Redis under a fresh prefix; `close()` removes every trace.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
@@ -12,6 +11,7 @@ import { Redis } from "ioredis";
 import { loadConfig, projectRoot, withStartSecrets, type Config } from "../platform/config";
 import { createLogger, type Logger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
+import { freePort } from "../scripts/ports";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
 import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../server/stack";
@@ -19,14 +19,8 @@ import { startColocated, startGatewayService, startRestService, startSubgraphSer
 /** The compiled process entry every container runs (`node dist/server/main.js <service>`). */
 export const SERVER_ENTRY = path.join(projectRoot, "dist", "server", "main.js");
 
-/** A port free on 127.0.0.1 now, for a process a test starts itself. */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/** A port free on 127.0.0.1 now (below the ephemeral range), for a process a test starts itself. */
+export { freePort };
 
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";

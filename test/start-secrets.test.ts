@@ -5,39 +5,19 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { graphql, legacy, uniqueName } from "./client";
 import { createTestDatabases, deleteRedisKeys, dropTestDatabases, SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
 import { SUBGRAPHS } from "../platform/registry";
+import { freePortRun } from "../scripts/ports";
 
 /** What the subgraphs believed before the secrets became random per start (public: in every checkout). */
 const OLD_DEVELOPMENT_SECRET = "development-only-internal-secret";
 const READY_TIMEOUT_MS = 120_000;
 /** More than the processes the split launcher starts (storage, and each subgraph with its workers, and the two edges). */
 const METRICS_PORTS = 16;
-
-/** Whether `port` can be listened on now. */
-const bindable = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-
-/**
- * The first of `count` ports in a row, free now, below the ephemeral range: there, the stack's
- * own outgoing connections (to PostgreSQL, Redis, each other) cannot take one before it listens.
- */
-async function freePortRun(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const free = await Promise.all(Array.from({ length: count }, (_, offset) => bindable(base + offset)));
-    if (free.every(Boolean)) return base;
-  }
-}
 
 describe("the split launcher's secrets", () => {
   const tag = `start${Date.now().toString(36)}`;
