@@ -40,21 +40,24 @@ interface Account {
   token: string;
 }
 
-/** The stack's processes: dist/scripts/start.js run from this project (not another checkout's). */
+/** The stack's processes: dist/server/main.js run from this project (not another checkout's). */
 function stackPids(): string[] {
-  return fs
+  const pids = fs
     .readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
         return (
-          fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dist/scripts/start.js") &&
+          fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dist/server/main.js") &&
           fs.realpathSync(`/proc/${pid}/cwd`) === fs.realpathSync(projectRoot)
         );
       } catch {
         return false; // ended while we looked
       }
     });
+  // Memory and CPU read as 0 otherwise, and the figures would look like a result.
+  if (pids.length === 0) throw new Error("no stack process (node dist/server/main.js) runs from this checkout: npm start first");
+  return pids;
 }
 
 /** Resident memory of the stack's processes, in bytes. */
@@ -145,7 +148,7 @@ function openSubscribed(
   });
 }
 
-/** A metric summed over the stack's processes, from their metrics ports (METRICS_PORT and up, as start.ts numbers them). */
+/** A metric summed over the stack's processes, from their metrics ports (METRICS_PORT and up, as server/main.ts numbers them). */
 async function stackMetric(name: string): Promise<number> {
   let total = 0;
   for (const [index] of stackServices().entries()) {
