@@ -20,16 +20,52 @@ export interface ServerMessage {
 /** How long a test waits for something the server should do at once (pub/sub on one machine). */
 export const PROMPTLY_MS = 5_000;
 
-export class LiveSocket {
-  private readonly received: ServerMessage[] = [];
+/** Things arriving one by one, read in order; a read waits for the next one up to a deadline. */
+class Inbox<T> {
+  private readonly items: T[] = [];
   private wake: (() => void) | undefined;
+
+  put(item: T): void {
+    this.items.push(item);
+    this.wake?.();
+  }
+
+  /** Wakes a waiting read without an item, so it can look at `failed` again. */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /** The next item, waiting up to `timeoutMs`; `failed` is asked before each wait. */
+  async take(timeoutMs: number, nothing: string, failed: () => unknown = () => undefined): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.items.length === 0) {
+      const failure = failed();
+      if (failure) throw new Error(`subscription failed: ${JSON.stringify(failure)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(nothing);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+    return this.items.shift()!;
+  }
+
+  get pending(): number {
+    return this.items.length;
+  }
+}
+
+export class LiveSocket {
+  private readonly received = new Inbox<ServerMessage>();
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly socket: WebSocket) {
-    socket.on("message", (data) => {
-      this.received.push(JSON.parse(String(data)) as ServerMessage);
-      this.wake?.();
-    });
+    socket.on("message", (data) => this.received.put(JSON.parse(String(data)) as ServerMessage));
     this.closed = new Promise((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
@@ -71,26 +107,13 @@ export class LiveSocket {
   }
 
   /** The next message from the server (any id), waiting up to `timeoutMs`. */
-  async nextMessage(timeoutMs = PROMPTLY_MS): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no message from the server in time");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-    return this.received.shift()!;
+  nextMessage(timeoutMs = PROMPTLY_MS): Promise<ServerMessage> {
+    return this.received.take(timeoutMs, "no message from the server in time");
   }
 
   /** Messages received and not read yet. */
   get pending(): number {
-    return this.received.length;
+    return this.received.pending;
   }
 
   /** Waits for the close, failing after `timeoutMs`. */
@@ -125,49 +148,31 @@ export function liveClient(stack: Pick<Stack, "graphqlUrl">, token: string): Cli
 
 /** A subscription's results, read one by one as they come. */
 export class Received<Data> {
-  private readonly results: { data?: Data; errors?: unknown }[] = [];
+  private readonly results = new Inbox<{ data?: Data; errors?: any }>();
   private failure: unknown;
-  private wake: (() => void) | undefined;
   readonly stop: () => void;
 
   constructor(client: Client, query: string, variables: Record<string, unknown> = {}) {
     this.stop = client.subscribe<Data>(
       { query, variables },
       {
-        next: (result) => {
-          this.results.push(result as { data?: Data; errors?: unknown });
-          this.wake?.();
-        },
+        next: (result) => this.results.put(result as { data?: Data; errors?: unknown }),
         error: (error) => {
           this.failure = error;
-          this.wake?.();
+          this.results.poke();
         },
-        complete: () => this.wake?.(),
+        complete: () => this.results.poke(),
       },
     );
   }
 
-  async next(timeoutMs = PROMPTLY_MS): Promise<{ data?: Data; errors?: any }> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.results.length === 0) {
-      if (this.failure) throw new Error(`subscription failed: ${JSON.stringify(this.failure)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("nothing delivered in time");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-    return this.results.shift()!;
+  next(timeoutMs = PROMPTLY_MS): Promise<{ data?: Data; errors?: any }> {
+    return this.results.take(timeoutMs, "nothing delivered in time", () => this.failure);
   }
 
   /** Results delivered and not read yet. */
   get pending(): number {
-    return this.results.length;
+    return this.results.pending;
   }
 }
 

@@ -8,24 +8,21 @@ import { resolveMediaTool } from "../media/tools";
 /** The ffmpeg the stack runs (FFMPEG_PATH, else the system's, else the bundled one). */
 const FFMPEG = resolveMediaTool("ffmpeg", { ffmpegPath: process.env.FFMPEG_PATH }).path;
 
+/** Runs ffmpeg quietly, overwriting its output. */
+const ffmpeg = (...args: string[]) => execFileSync(FFMPEG, ["-loglevel", "error", "-y", ...args]);
+
+/** An input from one of ffmpeg's generated sources (`testsrc=…`, `sine=…`). */
+const generated = (source: string) => ["-f", "lavfi", "-i", source];
+
 export const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "douyin-media-"));
 
 /** A short H.264/AAC MP4 with a colour test pattern. */
 export function makeVideo(name: string, options: { seconds?: number; width?: number; height?: number } = {}): string {
   const file = path.join(mediaDir, name);
   const { seconds = 1, width = 320, height = 240 } = options;
-  execFileSync(FFMPEG, [
-    "-loglevel",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc=duration=${seconds}:size=${width}x${height}:rate=10`,
-    "-f",
-    "lavfi",
-    "-i",
-    `sine=duration=${seconds}`,
+  ffmpeg(
+    ...generated(`testsrc=duration=${seconds}:size=${width}x${height}:rate=10`),
+    ...generated(`sine=duration=${seconds}`),
     "-shortest",
     "-pix_fmt",
     "yuv420p",
@@ -36,7 +33,7 @@ export function makeVideo(name: string, options: { seconds?: number; width?: num
     "-movflags",
     "+faststart",
     file,
-  ]);
+  );
   return file;
 }
 
@@ -44,14 +41,8 @@ export function makeVideo(name: string, options: { seconds?: number; width?: num
 export function makeWebm(name: string, options: { seconds?: number } = {}): string {
   const file = path.join(mediaDir, name);
   const { seconds = 1 } = options;
-  execFileSync(FFMPEG, [
-    "-loglevel",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    `testsrc=duration=${seconds}:size=320x240:rate=10`,
+  ffmpeg(
+    ...generated(`testsrc=duration=${seconds}:size=320x240:rate=10`),
     "-pix_fmt",
     "yuv420p",
     "-c:v",
@@ -61,7 +52,7 @@ export function makeWebm(name: string, options: { seconds?: number } = {}): stri
     "-f",
     "webm",
     file,
-  ]);
+  );
   return file;
 }
 
@@ -69,22 +60,7 @@ export function makeWebm(name: string, options: { seconds?: number } = {}): stri
 export function makeImage(name: string): string {
   const file = path.join(mediaDir, name);
   // Forced to PNG whatever the name says: the test names it .mp4 on purpose.
-  execFileSync(FFMPEG, [
-    "-loglevel",
-    "error",
-    "-y",
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=64x48",
-    "-frames:v",
-    "1",
-    "-f",
-    "image2",
-    "-c:v",
-    "png",
-    file,
-  ]);
+  ffmpeg(...generated("testsrc=size=64x48"), "-frames:v", "1", "-f", "image2", "-c:v", "png", file);
   return file;
 }
 
@@ -116,14 +92,8 @@ let uhdSecond: string | undefined;
 export function makeKeyframeStrippedVideo(name: string, seconds: number): string {
   if (!uhdSecond) {
     uhdSecond = path.join(mediaDir, "uhd-second.mp4");
-    execFileSync(FFMPEG, [
-      "-loglevel",
-      "error",
-      "-y",
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc=duration=1:size=3840x2160:rate=30",
+    ffmpeg(
+      ...generated("testsrc=duration=1:size=3840x2160:rate=30"),
       "-pix_fmt",
       "yuv420p",
       "-c:v",
@@ -131,25 +101,12 @@ export function makeKeyframeStrippedVideo(name: string, seconds: number): string
       "-preset",
       "ultrafast",
       uhdSecond,
-    ]);
+    );
   }
   const repeated = path.join(mediaDir, `repeated-${name}`);
-  execFileSync(FFMPEG, ["-loglevel", "error", "-y", "-stream_loop", String(seconds - 1), "-i", uhdSecond, "-c", "copy", repeated]);
+  ffmpeg("-stream_loop", String(seconds - 1), "-i", uhdSecond, "-c", "copy", repeated);
   const file = path.join(mediaDir, name);
-  execFileSync(FFMPEG, [
-    "-loglevel",
-    "error",
-    "-y",
-    "-i",
-    repeated,
-    "-c",
-    "copy",
-    "-bsf:v",
-    "filter_units=remove_types=5",
-    "-movflags",
-    "+faststart",
-    file,
-  ]);
+  ffmpeg("-i", repeated, "-c", "copy", "-bsf:v", "filter_units=remove_types=5", "-movflags", "+faststart", file);
   fs.rmSync(repeated);
   return file;
 }
