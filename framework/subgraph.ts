@@ -96,6 +96,8 @@ export interface SubgraphDefinition<Context = unknown> {
   workers?: readonly string[];
   /** It keeps files in object storage (production then requires S3_ENDPOINT, real keys and MEDIA_PUBLIC_BASE_URL). */
   objectStorage?: boolean;
+  /** It signs login tokens (production then requires JWT_SECRET in its server's process). */
+  signsTokens?: boolean;
   /** Accept file uploads (GraphQL multipart requests) up to this size per file. */
   uploads?(config: Config): { maxFileBytes: number };
   create(deps: SubgraphDeps): Promise<SubgraphParts<Context>> | SubgraphParts<Context>;

@@ -27,22 +27,12 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ JWT_SECRET: "short" }), /JWT_SECRET/);
   });
 
-  it("refuses the development secrets in production", () => {
-    assert.throws(() => loadConfig({ NODE_ENV: "production" }), /JWT_SECRET/);
-    assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEVELOPMENT_JWT_SECRET }), /JWT_SECRET/);
+  it("refuses the development and short JWT secrets in production, in every process", () => {
     assert.throws(
-      () => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), EDGE_SECRET: "z".repeat(40) }),
-      /Error: INTERNAL_SECRET: production requires/,
+      () => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEVELOPMENT_JWT_SECRET }),
+      /JWT_SECRET: production refuses the development secret/,
     );
-    assert.throws(
-      () => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), INTERNAL_SECRET: "y".repeat(40) }),
-      /Error: EDGE_SECRET: production requires/,
-    );
-    assert.throws(
-      () =>
-        loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31), INTERNAL_SECRET: "y".repeat(40), EDGE_SECRET: "z".repeat(40) }),
-      /32 bytes/,
-    );
+    assert.throws(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(31) }), /32 bytes/);
     const config = loadConfig({
       NODE_ENV: "production",
       JWT_SECRET: "x".repeat(40),
@@ -50,7 +40,22 @@ describe("loadConfig", () => {
       EDGE_SECRET: "z".repeat(40),
     });
     assert.equal(config.graphql.sandbox, false, "no Sandbox in production");
-    assert.deepEqual([config.auth.edgeSecret, config.auth.internalSecret], ["z".repeat(40), "y".repeat(40)]);
+    assert.deepEqual(
+      [config.auth.jwtSecret, config.auth.edgeSecret, config.auth.internalSecret],
+      ["x".repeat(40), "z".repeat(40), "y".repeat(40)],
+    );
+    assert.deepEqual(config.auth.secretsSet, ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"]);
+  });
+
+  it("in production, a secret left unset is random and unknown to anyone: a process that never uses it holds nothing", () => {
+    const [one, two] = [loadConfig({ NODE_ENV: "production" }), loadConfig({ NODE_ENV: "production" })];
+    assert.deepEqual(one.auth.secretsSet, []);
+    for (const secret of ["jwtSecret", "edgeSecret", "internalSecret"] as const) {
+      assert.match(one.auth[secret], /^[0-9a-f]{64}$/, secret);
+      assert.notEqual(one.auth[secret], two.auth[secret], `${secret}: two processes, two values`);
+      assert.notEqual(one.auth[secret], DEVELOPMENT_JWT_SECRET);
+    }
+    assert.equal(loadConfig({}).auth.jwtSecret, DEVELOPMENT_JWT_SECRET, "development keeps its tokens across restarts");
   });
 
   it("refuses the same value for the edge and the internal secret in production, which would let either holder say both", () => {
@@ -128,27 +133,61 @@ describe("production refuses the development stand-ins", () => {
   };
 
   it("refuses the embedded database of each subgraph the process opens, one message each", () => {
-    const lines = refusal(production, { databases: ["user", "video"], objectStorage: false });
+    const lines = refusal(production, { databases: ["user", "video"], objectStorage: false, secrets: [] });
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, /^USER_DATABASE_URL: production keeps the user subgraph's rows in PostgreSQL/);
     assert.match(lines[1]!, /^VIDEO_DATABASE_URL: /);
-    assert.deepEqual(refusal(production, { databases: [], objectStorage: false }), [], "an edge opens no database");
+    assert.deepEqual(refusal(production, { databases: [], objectStorage: false, secrets: [] }), [], "an edge opens no database");
   });
 
   it("refuses the embedded object storage, its keys and media URLs that only work on this machine", () => {
-    const lines = refusal(production, { databases: [], objectStorage: true });
+    const lines = refusal(production, { databases: [], objectStorage: true, secrets: [] });
     assert.equal(lines.length, 3);
     assert.match(lines[0]!, /^S3_ENDPOINT: /);
     assert.match(lines[1]!, /^S3_ACCESS_KEY, S3_SECRET_KEY: production refuses the development storage keys/);
     assert.match(lines[2]!, /^MEDIA_PUBLIC_BASE_URL: /);
-    const onlyKeys = refusal({ ...realParts, S3_SECRET_KEY: "S3RVER" }, { databases: [], objectStorage: true });
+    const onlyKeys = refusal({ ...realParts, S3_SECRET_KEY: "S3RVER" }, { databases: [], objectStorage: true, secrets: [] });
     assert.equal(onlyKeys.length, 1);
     assert.match(onlyKeys[0]!, /S3_SECRET_KEY/);
   });
 
   it("accepts the real parts, and lets development use the stand-ins", () => {
-    assert.deepEqual(refusal(realParts, { databases: ["user", "video", "relation"], objectStorage: true }), []);
-    assert.deepEqual(refusal({}, { databases: ["user", "video", "relation"], objectStorage: true }), []);
+    assert.deepEqual(
+      refusal(realParts, {
+        databases: ["user", "video", "relation"],
+        objectStorage: true,
+        secrets: ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"],
+      }),
+      [],
+    );
+    assert.deepEqual(
+      refusal(
+        {},
+        { databases: ["user", "video", "relation"], objectStorage: true, secrets: ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"] },
+      ),
+      [],
+    );
+  });
+
+  it("refuses a process that uses a secret it was not given, naming what it is for", () => {
+    const without = (...names: string[]) => Object.fromEntries(Object.entries(realParts).filter(([name]) => !names.includes(name)));
+    const withoutSecrets = without("JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET");
+    const lines = refusal(withoutSecrets, {
+      databases: [],
+      objectStorage: false,
+      secrets: ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"],
+    });
+    assert.equal(lines.length, 3, lines.join("\n"));
+    assert.match(lines[0]!, /^JWT_SECRET: production requires it here: this process signs or checks login tokens/);
+    assert.match(lines[1]!, /^EDGE_SECRET: production requires it here: this process vouches for, or believes, the client address/);
+    assert.match(lines[2]!, /^INTERNAL_SECRET: production requires it here: the gateway vouches for callers/);
+    assert.deepEqual(
+      refusal(without("EDGE_SECRET"), { databases: [], objectStorage: false, secrets: ["JWT_SECRET", "INTERNAL_SECRET"] }),
+      [],
+      "one it does not use may be absent",
+    );
+    assert.deepEqual(refusal(withoutSecrets, { databases: [], objectStorage: false, secrets: [] }), [], "workers use none");
+    assert.deepEqual(refusal({}, { databases: [], objectStorage: false, secrets: ["JWT_SECRET"] }), [], "development makes its own");
   });
 
   it("takes proxies' addresses for TRUST_PROXY, never `true`", () => {

@@ -54,7 +54,7 @@ export function subgraphVariables(entry: SubgraphEntry) {
 }
 
 const RANDOM_PER_START =
-  "outside production: random per start, made by the process that starts the others (`npm start`, with or without `--split`) and passed to them";
+  "outside production: random per start, made by the process that starts the others (`npm start`, with or without `--split`) and passed to them; in production, unset only where the process never uses it (then a random value no one else holds)";
 
 const hostPortList = z.string().regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, "host:port[,host:port...]");
 
@@ -145,20 +145,20 @@ export const stackVariables = {
   ),
   // Accounts, sessions and ids.
   JWT_SECRET: describe(
-    z.string().min(16, "at least 16 characters").default(DEVELOPMENT_JWT_SECRET),
-    "token signing key, 16+ characters; production requires one of 32+ bytes",
-    "a development value (refused in production)",
+    z.string().min(16, "at least 16 characters").optional(),
+    "token signing key, 16+ characters; production requires one of 32+ bytes in the processes that sign or check login tokens (the gateway, the REST adapter, the user subgraph, a cell), and never the development value",
+    "outside production, a development value; in production, unset only where no token is signed or checked (then a random value no one else holds)",
   ),
   JWT_TTL_SECONDS: describe(positiveInt.default(30 * 24 * 3600), "a token's absolute lifetime"),
   SESSION_TTL_SECONDS: describe(positiveInt.default(7 * 24 * 3600), "sliding session lifetime, renewed on each use"),
   EDGE_SECRET: describe(
     z.string().min(16, "at least 16 characters").optional(),
-    "header secret (`x-edge-secret`) with which the REST adapter, or a proxy at the edge, vouches to the gateway for the client address it names (`x-client-ip`, what rate limits count); 16+ characters; production requires it, different from `INTERNAL_SECRET`",
+    "header secret (`x-edge-secret`) with which the REST adapter, or a proxy at the edge, vouches to the gateway for the client address it names (`x-client-ip`, what rate limits count); 16+ characters; production requires it in the split gateway and REST adapter, different from `INTERNAL_SECRET`",
     RANDOM_PER_START,
   ),
   INTERNAL_SECRET: describe(
     z.string().min(16, "at least 16 characters").optional(),
-    "header secret (`x-internal-secret`) the subgraphs require from the gateway, which with it vouches for the caller (`x-viewer-id`); 16+ characters; production requires it, different from `EDGE_SECRET`",
+    "header secret (`x-internal-secret`) the subgraphs require from the gateway, which with it vouches for the caller (`x-viewer-id`); 16+ characters; production requires it in the split gateway and subgraphs, different from `EDGE_SECRET`",
     RANDOM_PER_START,
   ),
   ID_WORKER_ID: describe(
@@ -432,7 +432,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
     throw new ConfigError("JWT_SECRET: production refuses the development secret; set a random value of 32+ characters");
   }
-  if (production && Buffer.byteLength(e.JWT_SECRET) < 32) {
+  if (production && e.JWT_SECRET !== undefined && Buffer.byteLength(e.JWT_SECRET) < 32) {
     throw new ConfigError("JWT_SECRET: production needs at least 32 bytes (e.g. `openssl rand -base64 48`)");
   }
   if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
@@ -484,13 +484,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.REDIS_CLUSTER_NODES && { clusterNodes: hostPorts(e.REDIS_CLUSTER_NODES) }),
     },
     auth: {
-      jwtSecret: e.JWT_SECRET,
+      jwtSecret: e.JWT_SECRET ?? (production ? randomSecret() : DEVELOPMENT_JWT_SECRET),
       jwtTtlSeconds: e.JWT_TTL_SECONDS,
       sessionTtlSeconds: e.SESSION_TTL_SECONDS,
       /** With it, an edge (the REST adapter) names the client's address to the gateway. */
       edgeSecret: secrets.edge,
       /** With it, the gateway names the caller to the subgraphs. */
       internalSecret: secrets.internal,
+      /** The secrets set in the environment (production refuses a process that uses one without it). */
+      secretsSet: SECRETS.filter((variable) => e[variable] !== undefined),
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
     },
     /** A pinned id-generator worker id; unset, each process leases a free one from Redis. */
@@ -637,6 +639,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The two header secrets: each lets its holder say something else (the client's address; who the caller is). */
 const HEADER_SECRETS = ["EDGE_SECRET", "INTERNAL_SECRET"] as const;
+/** Every secret a process may hold; each process of a deployment is given only those it uses (ServiceNeeds). */
+export const SECRETS = ["JWT_SECRET", ...HEADER_SECRETS] as const;
+export type SecretName = (typeof SECRETS)[number];
+
+/** `env` without the secrets a process does not use (`needsOf(...).secrets`): what a deployment hands that process. */
+export function keepingSecrets<Env extends Record<string, string | undefined>>(env: Env, used: readonly SecretName[]): Env {
+  const dropped = SECRETS.filter((secret) => !used.includes(secret)) as readonly string[];
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.includes(name))) as Env;
+}
 
 /** A secret no one else knows, for one start of a stack outside production. */
 const randomSecret = () => randomBytes(32).toString("hex");
@@ -655,21 +666,18 @@ export function withStartSecrets<Env extends Record<string, string | undefined>>
 }
 
 /**
- * Production requires both secrets, and different ones, or holding one would grant both; elsewhere
- * an unset one is random, so a process started alone believes no header it did not make itself.
+ * An unset secret is random, so a process believes no header it did not make itself (and one that
+ * never uses it holds nothing worth taking); production refuses, at start, a process that uses a
+ * secret it was not given (refuseDevelopmentParts). Production also refuses the two set to the
+ * same value, or holding one would grant both.
  */
 function headerSecrets(env: Partial<Record<(typeof HEADER_SECRETS)[number], string>>, production: boolean) {
-  if (!production) return { edge: env.EDGE_SECRET ?? randomSecret(), internal: env.INTERNAL_SECRET ?? randomSecret() };
-  const missing = HEADER_SECRETS.filter((variable) => env[variable] === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(`${missing.join(", ")}: production requires a random value of 16+ characters (e.g. \`openssl rand -hex 32\`)`);
-  }
-  if (env.EDGE_SECRET === env.INTERNAL_SECRET) {
+  if (production && env.EDGE_SECRET !== undefined && env.EDGE_SECRET === env.INTERNAL_SECRET) {
     throw new ConfigError(
       "EDGE_SECRET, INTERNAL_SECRET: production needs two different secrets (the edge one lets its holder name the client's address, the internal one the caller)",
     );
   }
-  return { edge: env.EDGE_SECRET!, internal: env.INTERNAL_SECRET! };
+  return { edge: env.EDGE_SECRET ?? randomSecret(), internal: env.INTERNAL_SECRET ?? randomSecret() };
 }
 
 function parseTrustProxy(value: string | undefined): boolean | string[] {
@@ -703,16 +711,32 @@ export interface ServiceNeeds {
   databases: readonly string[];
   /** Whether it keeps files in object storage and builds their public URLs. */
   objectStorage: boolean;
+  /** The secrets it uses: it signs or checks tokens (JWT_SECRET), makes or believes the edge's or the gateway's headers. */
+  secrets: readonly SecretName[];
 }
+
+/** Why a process needs each secret, for the refusal that names a missing one. */
+const SECRET_USES: Record<SecretName, string> = {
+  JWT_SECRET:
+    "this process signs or checks login tokens; set 32+ random bytes (e.g. `openssl rand -base64 48`), the same in every process that does",
+  EDGE_SECRET:
+    "this process vouches for, or believes, the client address an edge names; set a random value of 16+ characters (e.g. `openssl rand -hex 32`), the same in the REST adapter and the gateway",
+  INTERNAL_SECRET:
+    "the gateway vouches for callers to the subgraphs with it; set a random value of 16+ characters (e.g. `openssl rand -hex 32`), the same in the gateway and the subgraphs, not EDGE_SECRET",
+};
 
 /**
  * Production runs on real parts: every part a process needs that is still the development
- * stand-in (the embedded database, the embedded object storage and its keys, media URLs that
- * only work on this machine) is refused at start, all of them at once, one message each.
+ * stand-in (a secret it uses but was not given, the embedded database, the embedded object
+ * storage and its keys, media URLs that only work on this machine) is refused at start, all of
+ * them at once, one message each.
  */
 export function refuseDevelopmentParts(config: Config, needs: ServiceNeeds): void {
   if (!config.production) return;
   const problems: string[] = [];
+  for (const secret of needs.secrets) {
+    if (!config.auth.secretsSet.includes(secret)) problems.push(`${secret}: production requires it here: ${SECRET_USES[secret]}`);
+  }
   for (const name of needs.databases) {
     if (config.subgraphs[name]?.database.kind === "postgres") continue;
     problems.push(

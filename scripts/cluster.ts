@@ -17,9 +17,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { projectRoot } from "../platform/config";
+import { keepingSecrets, projectRoot } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
-import { stackServices, type ServiceSpec } from "../server/stack";
+import { needsOf, stackServices, type ServiceSpec } from "../server/stack";
+import { KNOWN_SUBGRAPHS } from "../subgraphs";
 import { freePort } from "./ports";
 
 export type ClusterShape = "cells" | "split";
@@ -294,7 +295,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const workers: ClusterProcess[] = [];
     for (const spec of services.filter((candidate) => candidate.kind === "workers")) {
       for (let index = 0; index < options.workers; index++) {
-        const worker = nodeProcess(`${spec.name}-${index}`, [spec.name], { ...base, METRICS_PORT: String(await freePort()) }, say);
+        const env = { ...keepingSecrets(base, needsOf(spec.kind, [spec.subgraph!]).secrets), METRICS_PORT: String(await freePort()) };
+        const worker = nodeProcess(`${spec.name}-${index}`, [spec.name], env, say);
         workers.push(worker);
       }
     }
@@ -308,7 +310,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const doors = { REST_PORT: String(restPort), GATEWAY_PORT: String(gatewayPort) };
       if (options.shape === "cells") {
         // REST adapter, gateway and every subgraph in one process: a cell.
-        const cell = nodeProcess(`replica${index}`, [], { ...base, ...doors, METRICS_PORT: String(await freePort()) }, say);
+        const cellEnv = {
+          ...keepingSecrets(base, needsOf("cell", KNOWN_SUBGRAPHS).secrets),
+          ...doors,
+          METRICS_PORT: String(await freePort()),
+        };
+        const cell = nodeProcess(`replica${index}`, [], cellEnv, say);
         replicas.push(replicaOf(index, restPort, gatewayPort, [cell]));
         continue;
       }
@@ -327,7 +334,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const specs = services.filter((spec) => spec.kind !== "workers").sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
       const processes = [];
       for (const spec of specs)
-        processes.push(nodeProcess(`replica${index}-${spec.name}`, [spec.name], { ...env, METRICS_PORT: String(await freePort()) }, say));
+        processes.push(
+          nodeProcess(
+            `replica${index}-${spec.name}`,
+            [spec.name],
+            {
+              ...keepingSecrets(env, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets),
+              METRICS_PORT: String(await freePort()),
+            },
+            say,
+          ),
+        );
       replicas.push(replicaOf(index, restPort, gatewayPort, processes));
     }
     // Replicas start side by side; a split replica's processes in dependency order.

@@ -3,7 +3,7 @@
 // server per subgraph, one worker process per subgraph that declares workers, the gateway and
 // the REST adapter. The entry (main.ts), docker-compose and the tests all start services
 // through this module.
-import { ConfigError, refuseDevelopmentParts, type Config, type ServiceNeeds } from "../platform/config";
+import { ConfigError, refuseDevelopmentParts, type Config, type SecretName, type ServiceNeeds } from "../platform/config";
 import { Resources, type Stoppable } from "./lifecycle";
 import type { Logger } from "../platform/logger";
 import { Metrics } from "../platform/metrics";
@@ -50,12 +50,36 @@ export function stackServices(subgraphs: readonly KnownSubgraph[] = KNOWN_SUBGRA
   ];
 }
 
-/** What the subgraphs of a process need around them (production refuses development stand-ins for these). */
-export function needsOf(subgraphs: readonly KnownSubgraph[]): ServiceNeeds {
+/** A process of the stack: one service of split mode, or a cell (the co-located process: every service but workers and storage). */
+export type ProcessKind = ServiceKind | "cell";
+
+/**
+ * What a process needs around it, so production refuses a development stand-in for any of it:
+ * the databases and object storage of the subgraphs it runs, and the secrets of what it does.
+ */
+export function needsOf(kind: ProcessKind, subgraphs: readonly KnownSubgraph[]): ServiceNeeds {
   return {
     databases: subgraphs.filter((known) => hasDatabase(known.entry)).map((known) => known.entry.name),
     objectStorage: subgraphs.some((known) => known.definition.objectStorage === true),
+    secrets: secretsOf(kind, subgraphs),
   };
+}
+
+/** The secrets a process uses, and so the only ones a deployment gives it. */
+function secretsOf(kind: ProcessKind, subgraphs: readonly KnownSubgraph[]): SecretName[] {
+  switch (kind) {
+    case "gateway": // checks tokens, believes the address an edge names, vouches for callers to the subgraphs
+      return ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"];
+    case "rest-adapter": // checks a publish's token before its file, names the app's address to the gateway
+      return ["JWT_SECRET", "EDGE_SECRET"];
+    case "subgraph": // believes only the gateway; the user subgraph signs the tokens of its logins
+      return [...(subgraphs.some((known) => known.definition.signsTokens === true) ? (["JWT_SECRET"] as const) : []), "INTERNAL_SECRET"];
+    case "cell": // its REST adapter, gateway and subgraphs call each other as functions, with no header to believe
+      return ["JWT_SECRET"];
+    case "workers":
+    case "storage":
+      return [];
+  }
 }
 
 /** Opens a subgraph's database (when it has one) and builds it on `platform`. */
@@ -188,7 +212,7 @@ export function startRestService(
 
 /** Starts one service of the split stack in this process. */
 export async function startService(spec: ServiceSpec, config: Config, log: Logger): Promise<Stoppable> {
-  refuseDevelopmentParts(config, needsOf(spec.subgraph ? [spec.subgraph] : []));
+  refuseDevelopmentParts(config, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []));
   switch (spec.kind) {
     case "storage":
       if (config.production) {
@@ -227,7 +251,7 @@ export function startColocated(
   ports: { rest?: number; gateway?: number; metrics?: number; storage?: number | false } = {},
 ): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
-    refuseDevelopmentParts(config, needsOf(KNOWN_SUBGRAPHS));
+    refuseDevelopmentParts(config, needsOf("cell", KNOWN_SUBGRAPHS));
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
     if (config.storage.embedded && ports.storage !== false)
       resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());

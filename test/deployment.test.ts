@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { CONFIG_VARIABLES, loadConfig, projectRoot, refuseDevelopmentParts } from "../platform/config";
+import { CONFIG_VARIABLES, loadConfig, projectRoot, refuseDevelopmentParts, SECRETS } from "../platform/config";
 import { needsOf, stackServices } from "../server/stack";
 import { compose, composeEnvironment, stackContainers } from "./compose";
 
@@ -34,7 +34,7 @@ describe("docker-compose.yml", () => {
       const spec = stackServices().find((candidate) => candidate.name === name);
       if (spec) {
         assert.doesNotThrow(
-          () => refuseDevelopmentParts(loadConfig(composeEnvironment(env)), needsOf(spec.subgraph ? [spec.subgraph] : [])),
+          () => refuseDevelopmentParts(loadConfig(composeEnvironment(env)), needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : [])),
           `${name}: production accepts its parts`,
         );
       }
@@ -42,6 +42,16 @@ describe("docker-compose.yml", () => {
         assert.ok(!ids.has(env.ID_WORKER_ID), `${name}: worker id ${env.ID_WORKER_ID} is unique`);
         ids.add(env.ID_WORKER_ID);
       }
+    }
+  });
+
+  it("gives each container only the secrets its process uses, and every one it uses", () => {
+    for (const [name, service] of stackContainers) {
+      const spec = stackServices().find((candidate) => candidate.name === name);
+      // The migrate container (not a service) opens its databases and nothing else.
+      const uses = spec ? needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets : [];
+      const given = SECRETS.filter((secret) => secret in (service.environment ?? {}));
+      assert.deepEqual([...given].sort(), [...uses].sort(), `${name}: ${uses.join(", ") || "no secret"}`);
     }
   });
 

@@ -15,12 +15,13 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import YAML from "yaml";
-import { loadConfig, projectRoot } from "../platform/config";
+import { keepingSecrets, loadConfig, projectRoot, type SecretName } from "../platform/config";
 import { createLogger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
-import { stackServices } from "../server/stack";
+import { needsOf, stackServices } from "../server/stack";
+import { KNOWN_SUBGRAPHS } from "../subgraphs";
 import { compose } from "./compose";
 import { createTestDatabases, deleteRedisKeys, dropTestDatabases, freePort, TEST_REDIS_URL } from "./stack";
 
@@ -298,6 +299,11 @@ describe("the production image's tree", () => {
       assert.ok(spec, `${entry.command.join(" ")} (${entry.where.join(", ")}) names a service of the stack`);
       return spec.kind;
     };
+    const secretsUsed = (entry: Entry, kind: ReturnType<typeof kinds>): readonly SecretName[] => {
+      if (kind === "migrate" || kind === "healthcheck") return [];
+      const spec = services.find((candidate) => candidate.name === entry.command[2]);
+      return needsOf(kind, kind === "cell" ? KNOWN_SUBGRAPHS : spec?.subgraph ? [spec.subgraph] : []).secrets;
+    };
     const order = ["migrate", "subgraph", "workers", "gateway", "rest-adapter", "cell", "healthcheck"];
     const sorted = [...entries].sort((a, b) => order.indexOf(kinds(a)) - order.indexOf(kinds(b)));
     assert.ok(
@@ -320,8 +326,9 @@ describe("the production image's tree", () => {
       const kind = kinds(entry);
       const name = entry.command.slice(2).join(" ") || "(co-located)";
       const metrics = String(await freePort());
+      // Only the secrets the process uses, as its container gets them: it must start and serve with no more.
       const env: Record<string, string> = {
-        ...baseEnv,
+        ...keepingSecrets(baseEnv, secretsUsed(entry, kind)),
         ...ports,
         ...edges,
         ...urls,

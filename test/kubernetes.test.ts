@@ -340,12 +340,16 @@ const PEER_URL_VARIABLES = new Set(["GATEWAY_URL", ...SUBGRAPH_NAMES.map((name) 
 /** Whether its process opens Redis (server/runtime.ts openPlatform): every one but the split REST adapter. */
 const usesRedis = (workload: Workload) => workload.kind !== "rest-adapter";
 
-/** Secrets a container of this workload needs, and no more: the secrets the process checks, its subgraphs' databases, storage credentials where storage is used. */
-function neededSecrets(workload: Workload): Set<string> {
-  // Production's loadConfig asks every process for both header secrets.
-  const needed = new Set(["JWT_SECRET", "INTERNAL_SECRET", "EDGE_SECRET"]);
-  const needs = needsOf(workload.hosted);
-  for (const name of needs.databases) needed.add(`${name.toUpperCase()}_DATABASE_URL`);
+/**
+ * Secrets a container of this workload needs, and no more: its subgraphs' databases; for the main
+ * container also the secrets its process uses (production refuses it without them) and storage
+ * credentials where it keeps files. A migration (an init container) needs only its databases.
+ */
+function neededSecrets(workload: Workload, container: Manifest): Set<string> {
+  const needs = needsOf(workload.kind, workload.hosted);
+  const needed = new Set(needs.databases.map((name) => `${name.toUpperCase()}_DATABASE_URL`));
+  if (container !== workload.main) return needed;
+  for (const secret of needs.secrets) needed.add(secret);
   if (needs.objectStorage) ["S3_ACCESS_KEY", "S3_SECRET_KEY"].forEach((key) => needed.add(key));
   return needed;
 }
@@ -611,12 +615,15 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
           assert.doesNotThrow(() => (config = loadConfig(env)), `${where}: the configuration loads`);
           assert.equal(config!.production, true, `${where}: NODE_ENV=production`);
           assert.equal(config!.host, "0.0.0.0", `${where}: binds every interface of the pod`);
-          for (const name of needsOf(workload.hosted).databases) {
+          for (const name of needsOf(workload.kind, workload.hosted).databases) {
             assert.equal(config!.subgraphs[name]!.database.kind, "postgres", `${where}: ${name} has its PostgreSQL database`);
           }
           // What production refuses at start (a development stand-in the process would use).
           if (container === workload.main) {
-            assert.doesNotThrow(() => refuseDevelopmentParts(config!, needsOf(workload.hosted)), `${where}: production accepts its parts`);
+            assert.doesNotThrow(
+              () => refuseDevelopmentParts(config!, needsOf(workload.kind, workload.hosted)),
+              `${where}: production accepts its parts`,
+            );
           }
         }
       }
@@ -646,13 +653,12 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
           for (const name of names.filter((n) => SECRET_VARIABLES.has(n))) {
             assert.equal(fromSecret[name], name, `${where}: ${name} comes from the Secret's key of that name`);
           }
-          const needed = neededSecrets(workload);
+          const needed = neededSecrets(workload, container);
           const given = new Set(Object.keys(fromSecret));
           for (const name of given) assert.ok(needed.has(name), `${where}: does not get ${name}, which it does not use`);
-          const mainNeeds = container === workload.main ? needed : new Set([...needed].filter((n) => !n.startsWith("S3_")));
-          for (const name of mainNeeds) assert.ok(given.has(name), `${where}: gets ${name}`);
+          for (const name of needed) assert.ok(given.has(name), `${where}: gets ${name}`);
         }
-        if (needsOf(workload.hosted).objectStorage) {
+        if (needsOf(workload.kind, workload.hosted).objectStorage) {
           assert.ok(!workload.config.storage.embedded, `${workload.name} uses the external object storage`);
           assert.equal(
             workload.config.storage.accessKey,
@@ -781,7 +787,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
         const command = service.command ?? [];
         if (command[1] === "dist/server/migrate.js") {
           // The one-off migrate container is, here, an init container of every pod using a database.
-          for (const workload of stack.filter((w) => needsOf(w.hosted).databases.length > 0)) {
+          for (const workload of stack.filter((w) => needsOf(w.kind, w.hosted).databases.length > 0)) {
             const migrate = ((workload.deployment.spec.template.spec.initContainers ?? []) as Manifest[]).find((c) => c.name === "migrate");
             assert.ok(migrate, `${workload.name} migrates its databases before it starts`);
             // Compose's command migrates every database; a single subgraph's pod names its own.
@@ -804,7 +810,8 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
         if (workload !== cell) assert.deepEqual(workload.main.command, command, `${name}: the command of compose`);
         for (const [key, value] of Object.entries(service.environment ?? {})) {
           if (SECRET_VARIABLES.has(key)) {
-            if (neededSecrets(workload).has(key)) assert.ok(workload.mainEnv.fromSecret[key], `${name}: ${key} from the Secret`);
+            if (neededSecrets(workload, workload.main).has(key))
+              assert.ok(workload.mainEnv.fromSecret[key], `${name}: ${key} from the Secret`);
             continue;
           }
           if (OPTIONAL_IN_CLUSTER.has(key)) continue;
@@ -877,7 +884,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
       const otlp = commentedOtlpPolicy();
       for (const workload of stack) {
         const where = workload.name;
-        const needs = needsOf(workload.hosted);
+        const needs = needsOf(workload.kind, workload.hosted);
         const allowed = (destination: Destination, port: number, protocol = "TCP") =>
           egressAllowed(manifests, workload, destination, port, protocol);
         assert.ok(policiesFor(manifests, "Egress", workload.podLabels).length > 0, `${where}: an egress policy selects it`);
@@ -993,7 +1000,7 @@ function checkStack(label: string, load: () => Manifest[], options: { skip?: str
           );
         }
         // A process that receives uploads (the video subgraph's server, or a cell) holds part of each while it streams.
-        if (needsOf(workload.hosted).objectStorage && workload.kind !== "workers") {
+        if (needsOf(workload.kind, workload.hosted).objectStorage && workload.kind !== "workers") {
           const uploads = (2 * UPLOAD_MEMORY_FACTOR * workload.config.media.maxUploadBytes) / 2 ** 20;
           const limit = memoryMiB(workload.main.resources.limits.memory);
           const peak = MEASURED_MIB[workload.name]!.peak;
@@ -1140,17 +1147,35 @@ describe("Kubernetes manifests", () => {
   it("leave every secret to the operator, and the guide's command creates every key the Deployments read", () => {
     const guide = fs.readFileSync(path.join(K8S, "README.md"), "utf8");
     const created = new Set([...guide.matchAll(/--from-literal=([A-Z0-9_]+)=/g)].map((match) => match[1]));
+    // The guide's table: each Deployment and the secrets it gets ("the three `<NAME>_DATABASE_URL`" is all three).
+    const tableRows = new Map(
+      [...guide.matchAll(/^\| `([a-z-]+)`[^|]*\|[^|]*\|[^|]*\|[^|]*\|([^|]*)\|$/gm)].map((row) => [
+        row[1]!,
+        new Set(
+          [...row[2]!.matchAll(/`([A-Z0-9_<>]+)`/g)].flatMap((name) =>
+            name[1] === "<NAME>_DATABASE_URL" ? SUBGRAPH_NAMES.map((subgraph) => `${subgraph.toUpperCase()}_DATABASE_URL`) : [name[1]!],
+          ),
+        ),
+      ]),
+    );
+    const readAnywhere = new Set<string>();
     for (const shape of SHAPES) {
-      const referenced = new Set(
-        shapeManifests(shape)
-          .filter((manifest) => manifest.kind === "Deployment")
-          .flatMap((deployment) => [...(deployment.spec.template.spec.initContainers ?? []), ...deployment.spec.template.spec.containers])
-          .flatMap((container: Manifest) => (container.env ?? []) as Manifest[])
-          .flatMap((variable) => variable.valueFrom?.secretKeyRef?.key ?? []),
-      );
-      assert.deepEqual([...referenced].sort(), [...SECRET_VARIABLES].sort(), `${shape}: the Deployments read every documented secret`);
-      assert.deepEqual([...created].sort(), [...referenced].sort(), "deploy/kubernetes/README.md creates exactly those keys");
+      for (const deployment of byKind(shapeManifests(shape), "Deployment")) {
+        const name = deployment.metadata.name as string;
+        const read = new Set<string>(
+          [...(deployment.spec.template.spec.initContainers ?? []), ...deployment.spec.template.spec.containers]
+            .flatMap((container: Manifest) => (container.env ?? []) as Manifest[])
+            .flatMap((variable) => variable.valueFrom?.secretKeyRef?.key ?? []),
+        );
+        for (const key of read) {
+          assert.ok(SECRET_VARIABLES.has(key), `${shape}/${name}: ${key} is a documented secret`);
+          readAnywhere.add(key);
+        }
+        assert.deepEqual([...(tableRows.get(name) ?? [])].sort(), [...read].sort(), `${name}: the guide's table names the secrets it gets`);
+      }
     }
+    assert.deepEqual([...readAnywhere].sort(), [...SECRET_VARIABLES].sort(), "some shape reads every documented secret");
+    assert.deepEqual([...created].sort(), [...readAnywhere].sort(), "deploy/kubernetes/README.md creates exactly those keys");
     for (const file of fs.readdirSync(K8S, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml"))) {
       const text = fs.readFileSync(path.join(K8S, file), "utf8");
       assert.ok(!/^kind:\s*Secret\s*$/m.test(text), `${file} holds no Secret`);

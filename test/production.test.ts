@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
 
-/** Only the secrets production always asks for. */
+/** Every secret a process may use, and the Redis every process opens. */
 const SECRETS = {
   NODE_ENV: "production",
   JWT_SECRET: "j".repeat(48),
@@ -61,14 +61,32 @@ describe("production refuses the development stand-ins", () => {
     assert.match(stderr, /the embedded object storage is for development/);
   });
 
-  it("a missing EDGE_SECRET or INTERNAL_SECRET, and the two equal, in every process", async () => {
-    const missing = await run(["rest-adapter"], { ...SECRETS, EDGE_SECRET: "" });
-    assert.equal(missing.code, 78, missing.stderr);
-    assert.match(missing.stderr, /^EDGE_SECRET: production requires a random value/m);
-    const both = await run(["user"], { ...SECRETS, EDGE_SECRET: "", INTERNAL_SECRET: "" });
-    assert.equal(both.code, 78, both.stderr);
-    assert.match(both.stderr, /EDGE_SECRET, INTERNAL_SECRET: production requires a random value/);
-    const equal = await run(["gateway"], { ...SECRETS, EDGE_SECRET: SECRETS.INTERNAL_SECRET });
+  it("a secret the process uses and was not given, and only those; the edge and internal secrets equal, anywhere", async () => {
+    const { JWT_SECRET, NODE_ENV, REDIS_URL } = SECRETS;
+    const edge = await run(["rest-adapter"], { NODE_ENV, REDIS_URL, JWT_SECRET });
+    assert.equal(edge.code, 78, edge.stderr);
+    assert.match(edge.stderr, /EDGE_SECRET: production requires it here: this process vouches for, or believes, the client address/);
+    assert.doesNotMatch(
+      edge.stderr,
+      /(INTERNAL_SECRET|JWT_SECRET): production/,
+      "the REST adapter holds no internal secret, and was given the token key",
+    );
+    const gateway = await run(["gateway"], { NODE_ENV, REDIS_URL });
+    assert.equal(gateway.code, 78, gateway.stderr);
+    for (const secret of ["JWT_SECRET", "EDGE_SECRET", "INTERNAL_SECRET"])
+      assert.match(gateway.stderr, new RegExp(`${secret}: production requires it here`), `${secret}: ${gateway.stderr}`);
+    // The user subgraph signs tokens and believes the gateway, but never the edge.
+    const user = await run(["user"], { NODE_ENV, REDIS_URL });
+    assert.equal(user.code, 78, user.stderr);
+    assert.match(user.stderr, /JWT_SECRET: production requires it here/);
+    assert.match(user.stderr, /INTERNAL_SECRET: production requires it here/);
+    assert.doesNotMatch(user.stderr, /EDGE_SECRET: production/);
+    // Workers sign, check and believe nothing: only their database is refused.
+    const workers = await run(["relation-workers"], { NODE_ENV, REDIS_URL });
+    assert.equal(workers.code, 78, workers.stderr);
+    assert.match(workers.stderr, /RELATION_DATABASE_URL/);
+    assert.doesNotMatch(workers.stderr, /_SECRET: production/);
+    const equal = await run(["video-workers"], { ...SECRETS, EDGE_SECRET: SECRETS.INTERNAL_SECRET });
     assert.equal(equal.code, 78, equal.stderr);
     assert.match(equal.stderr, /EDGE_SECRET, INTERNAL_SECRET: production needs two different secrets/);
   });

@@ -22,6 +22,7 @@ export type UserContext = SubgraphContext<UserLoaders, UserService>;
 export const subgraph = defineSubgraph<UserContext>({
   name: "user",
   workers: ["event relay"],
+  signsTokens: true,
   create(deps) {
     const store = new UserStore(deps.prisma((adapter) => new PrismaClient({ adapter, log: COUNT_STATEMENTS })));
     const profiles = deps.cache<number, UserRecord>("profiles", async (ids) =>
