@@ -649,13 +649,14 @@ export function keepingSecrets<Env extends Record<string, string | undefined>>(e
   return Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.includes(name))) as Env;
 }
 
-/** A secret no one else knows, for one start of a stack outside production. */
+/** A secret no one else knows: one start's, outside production, or a stand-in for one a process never uses. */
 const randomSecret = () => randomBytes(32).toString("hex");
 
 /**
  * Outside production, `env` with a random EDGE_SECRET and INTERNAL_SECRET where they are unset:
- * a process that starts others calls it once and gives them the result, so that they believe
- * each other and no one else (there is no shared development value to know).
+ * a process that starts others calls it once and gives each of them the secrets it uses
+ * (keepingSecrets), so that they believe each other and no one else (there is no shared
+ * development value to know).
  */
 export function withStartSecrets<Env extends Record<string, string | undefined>>(
   env: Env,

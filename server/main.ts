@@ -7,11 +7,11 @@
 // First: tracing must start before the modules it instruments load.
 import "../platform/tracing-boot";
 import { fork, type ChildProcess } from "node:child_process";
-import { ConfigError, loadConfig, withStartSecrets, type Config } from "../platform/config";
+import { ConfigError, keepingSecrets, loadConfig, withStartSecrets, type Config } from "../platform/config";
 import { runAsProcess } from "./lifecycle";
 import { createLogger, exitAfterFlush } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
-import { startColocated, startService, stackServices, type ServiceSpec } from "./stack";
+import { needsOf, startColocated, startService, stackServices, type ServiceSpec } from "./stack";
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -110,7 +110,8 @@ async function launchSplit(): Promise<void> {
 
   const launch = (spec: ServiceSpec) => {
     const env = {
-      ...stackEnv,
+      // Each service only the secrets it uses, as a deployment gives them (server/stack.ts needsOf).
+      ...keepingSecrets(stackEnv, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets),
       // One machine, one metrics port per process: METRICS_PORT, then the next ones in service order.
       METRICS_PORT: String(config.ports.metrics + services.indexOf(spec)),
     };

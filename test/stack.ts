@@ -8,13 +8,22 @@ import path from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import pg from "pg";
 import { Redis } from "ioredis";
-import { loadConfig, projectRoot, withStartSecrets, type Config } from "../platform/config";
+import { keepingSecrets, loadConfig, projectRoot, withStartSecrets, type Config } from "../platform/config";
 import { createLogger, type Logger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import { freePort } from "../scripts/ports";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
-import { startColocated, startGatewayService, startRestService, startSubgraphService, stackServices } from "../server/stack";
+import type { KnownSubgraph } from "../framework/subgraph";
+import {
+  needsOf,
+  startColocated,
+  startGatewayService,
+  startRestService,
+  startSubgraphService,
+  stackServices,
+  type ProcessKind,
+} from "../server/stack";
 
 /** The compiled process entry every container runs (`node dist/server/main.js <service>`). */
 export const SERVER_ENTRY = path.join(projectRoot, "dist", "server", "main.js");
@@ -166,6 +175,10 @@ export function testEnvironment(
 
 export type StackMode = "colocated" | "split";
 
+/** `env` with only the secrets that kind of process uses, as `npm start -- --split` and a deployment hand them out. */
+const ownSecrets = (env: Record<string, string>, kind: ProcessKind, subgraph?: KnownSubgraph) =>
+  keepingSecrets(env, needsOf(kind, subgraph ? [subgraph] : []).secrets);
+
 /** The modes a test file runs its suite in: TEST_STACK_MODES=split,colocated (default both where a file asks for both). */
 export const stackModes = (wanted: StackMode[]): StackMode[] => {
   const only = process.env.TEST_STACK_MODES?.split(",") as StackMode[] | undefined;
@@ -220,18 +233,27 @@ export async function startStack(
     const subgraphs = await Promise.all(
       stackServices()
         .filter((spec) => spec.kind === "subgraph")
-        .map((spec) => startSubgraphService(spec.subgraph!, loadConfig(baseEnv), log.child({ service: spec.name }), 0)),
+        .map((spec) =>
+          startSubgraphService(
+            spec.subgraph!,
+            loadConfig(ownSecrets(baseEnv, spec.kind, spec.subgraph)),
+            log.child({ service: spec.name }),
+            0,
+          ),
+        ),
     );
     started.push(...subgraphs);
     const subgraphUrls = Object.fromEntries(subgraphs.map((service) => [service.name, service.url]));
     const subgraphMetrics = Object.fromEntries(subgraphs.map((service) => [service.name, service.metricsUrl!]));
-    const config = loadConfig({
+    const edgeEnv = {
       ...baseEnv,
       ...Object.fromEntries(SUBGRAPHS.map((entry) => [`${entry.envPrefix}_SUBGRAPH_URL`, subgraphUrls[entry.name]!])),
-    });
+    };
+    const config = loadConfig(edgeEnv);
     const gateway = await startGatewayService(config, log.child({ service: "gateway" }), 0);
     started.push(gateway);
-    const rest = await startRestService(config, log.child({ service: "rest-adapter" }), 0, gateway.url);
+    const restConfig = loadConfig(ownSecrets(edgeEnv, "rest-adapter"));
+    const rest = await startRestService(restConfig, log.child({ service: "rest-adapter" }), 0, gateway.url);
     started.push(rest);
     return {
       config,

@@ -1,7 +1,7 @@
 // `npm start -- --split` as a developer runs it, without setting a secret: the launcher makes
-// the stack's edge and internal secrets at start and gives them to every service it starts, so
-// they believe each other, and nobody else, not even a caller holding the value every checkout
-// once shared.
+// the stack's edge and internal secrets at start and gives each service it starts the ones it
+// uses, so they believe each other, and nobody else, not even a caller holding the value every
+// checkout once shared.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -10,7 +10,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { graphql, legacy, uniqueName } from "./client";
 import { createTestDatabases, deleteRedisKeys, dropTestDatabases, SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
+import { SECRETS } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
+import { needsOf, stackServices } from "../server/stack";
 import { freePortRun } from "../scripts/ports";
 
 /** What the subgraphs believed before the secrets became random per start (public: in every checkout). */
@@ -101,6 +103,41 @@ describe("the split launcher's secrets", () => {
     const user = await legacy({ restUrl }, "/douyin/user/", { user_id: registered.body.user_id, token: registered.body.token });
     assert.equal(user.body.status_code, 0, user.text);
     assert.equal(user.body.user.id, registered.body.user_id);
+  });
+
+  it("gives each service only the ones it uses, as a deployment does, each the same in every service", () => {
+    const children = fs
+      .readdirSync("/proc")
+      .filter((pid) => /^\d+$/.test(pid))
+      .filter((pid) => {
+        try {
+          return new RegExp(`^PPid:\\s+${launcher.pid}$`, "m").test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        } catch {
+          return false; // ended while we looked
+        }
+      });
+    const seen = new Map<string, Set<string>>();
+    const services = stackServices();
+    for (const pid of children) {
+      const service = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).at(-1)!;
+      const spec = services.find((candidate) => candidate.name === service);
+      assert.ok(spec, `the launcher's child ${pid} runs a service (${service})`);
+      const environ = new Map(
+        fs
+          .readFileSync(`/proc/${pid}/environ`, "utf8")
+          .split("\0")
+          .filter(Boolean)
+          .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const),
+      );
+      // The launcher makes the header secrets (JWT_SECRET keeps its development value unless set).
+      const uses = needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets.filter((name) => name !== "JWT_SECRET");
+      const given = SECRETS.filter((name) => environ.has(name));
+      assert.deepEqual(given, uses, `${service} gets ${uses.join(", ") || "no secret"}`);
+      for (const name of given) seen.set(name, (seen.get(name) ?? new Set()).add(environ.get(name)!));
+    }
+    assert.ok(children.length >= 3 + SUBGRAPHS.length, `every service is a child of the launcher (${children.length})`);
+    assert.deepEqual([...seen.keys()].sort(), ["EDGE_SECRET", "INTERNAL_SECRET"]);
+    for (const [name, values] of seen) assert.equal(values.size, 1, `${name} is the same in every service that has it`);
   });
 
   it("refuses a caller naming a viewer with the old public development secret", async () => {
