@@ -126,7 +126,12 @@ describe("publishing the same file again", () => {
     const first = await video().execute<Published>(PUBLISH, { file: uploadOf(clip), title: "first" }, signedIn(44));
     assert.equal(first.errors, undefined, JSON.stringify(first.errors));
     const again = await video().execute<Published>(PUBLISH, { file: uploadOf(clip), title: "again" }, signedIn(44));
-    assert.deepEqual(again.data?.publishVideo, first.data?.publishVideo, "the same video, with its first title");
+    // The video itself, not its author's work count, which the counter drain may have moved on between the two answers.
+    const theVideo = (published: Published | null | undefined) => {
+      const { id, title, playUrl, coverUrl } = published!.publishVideo;
+      return { id, title, playUrl, coverUrl };
+    };
+    assert.deepEqual(theVideo(again.data), theVideo(first.data), "the same video, with its first title");
 
     // ffprobe cannot start: the job fails for good after its retries, and says nothing of the file.
     const other = makeVideo("broken-tools.mp4", { width: 336 });
