@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { uniqueName } from "../client";
 import { makeTextFile, makeVideo, removeMedia } from "../media";
+import { activeSubscriptions } from "../live";
 import { startStack, type Stack } from "../stack";
 import {
   assertPrerequisites,
@@ -425,11 +426,17 @@ test("two people use the web client end to end, on a phone and a desktop", { tim
 
   await t.test("the watched video's counts change live when someone else comments", async () => {
     const { page } = alice;
+    // Counts are announced once, to the subscriptions running then: first nobody watches a video
+    // (profiles show grids, not slides), then alice's slide subscribes, and only once the
+    // gateway runs that subscription (Redis confirmed its channel) does bob comment.
+    const watched = () => activeSubscriptions(stack.metricsUrl("gateway"), "videoCounts");
+    for (const person of [alice, bob]) await myId(person);
+    await until(async () => (await watched()) === 0, "no video watched");
     await page.goto("/");
     await slide(page).getByText("my first clip").waitFor();
     const comments = slide(page).getByTestId("comment-count");
     assert.equal(await comments.textContent(), "1");
-    await traffic.get(alice)!.acknowledged();
+    await until(async () => (await watched()) === 1, "alice's slide subscribed to its counts");
     const feed = await fetch(stack.graphqlUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
