@@ -645,8 +645,8 @@ export type SecretName = (typeof SECRETS)[number];
 
 /** `env` without the secrets a process does not use (`needsOf(...).secrets`): what a deployment hands that process. */
 export function keepingSecrets<Env extends Record<string, string | undefined>>(env: Env, used: readonly SecretName[]): Env {
-  const dropped = SECRETS.filter((secret) => !used.includes(secret)) as readonly string[];
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.includes(name))) as Env;
+  const isSecret = (name: string): name is SecretName => (SECRETS as readonly string[]).includes(name);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !isSecret(name) || used.includes(name))) as Env;
 }
 
 /** A secret no one else knows: one start's, outside production, or a stand-in for one a process never uses. */

@@ -19,8 +19,7 @@ import path from "node:path";
 import pg from "pg";
 import { keepingSecrets, projectRoot } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
-import { needsOf, stackServices, type ServiceSpec } from "../server/stack";
-import { KNOWN_SUBGRAPHS } from "../subgraphs";
+import { needsOfCell, needsOfService, stackServices, type ServiceSpec } from "../server/stack";
 import { freePort } from "./ports";
 
 export type ClusterShape = "cells" | "split";
@@ -295,7 +294,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const workers: ClusterProcess[] = [];
     for (const spec of services.filter((candidate) => candidate.kind === "workers")) {
       for (let index = 0; index < options.workers; index++) {
-        const env = { ...keepingSecrets(base, needsOf(spec.kind, [spec.subgraph!]).secrets), METRICS_PORT: String(await freePort()) };
+        const env = { ...keepingSecrets(base, needsOfService(spec).secrets), METRICS_PORT: String(await freePort()) };
         const worker = nodeProcess(`${spec.name}-${index}`, [spec.name], env, say);
         workers.push(worker);
       }
@@ -311,7 +310,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       if (options.shape === "cells") {
         // REST adapter, gateway and every subgraph in one process: a cell.
         const cellEnv = {
-          ...keepingSecrets(base, needsOf("cell", KNOWN_SUBGRAPHS).secrets),
+          ...keepingSecrets(base, needsOfCell().secrets),
           ...doors,
           METRICS_PORT: String(await freePort()),
         };
@@ -339,7 +338,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
             `replica${index}-${spec.name}`,
             [spec.name],
             {
-              ...keepingSecrets(env, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets),
+              ...keepingSecrets(env, needsOfService(spec).secrets),
               METRICS_PORT: String(await freePort()),
             },
             say,

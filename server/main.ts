@@ -11,7 +11,7 @@ import { ConfigError, keepingSecrets, loadConfig, withStartSecrets, type Config 
 import { runAsProcess } from "./lifecycle";
 import { createLogger, exitAfterFlush } from "../platform/logger";
 import { connectRedis, RedisUnavailableError } from "../platform/redis";
-import { needsOf, startColocated, startService, stackServices, type ServiceSpec } from "./stack";
+import { needsOfService, startColocated, startService, stackServices, type ServiceSpec } from "./stack";
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -111,7 +111,7 @@ async function launchSplit(): Promise<void> {
   const launch = (spec: ServiceSpec) => {
     const env = {
       // Each service only the secrets it uses, as a deployment gives them (server/stack.ts needsOf).
-      ...keepingSecrets(stackEnv, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets),
+      ...keepingSecrets(stackEnv, needsOfService(spec).secrets),
       // One machine, one metrics port per process: METRICS_PORT, then the next ones in service order.
       METRICS_PORT: String(config.ports.metrics + services.indexOf(spec)),
     };

@@ -65,6 +65,12 @@ export function needsOf(kind: ProcessKind, subgraphs: readonly KnownSubgraph[]):
   };
 }
 
+/** What one service of split mode needs: its kind's secrets, its subgraph's database and storage. */
+export const needsOfService = (spec: ServiceSpec): ServiceNeeds => needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []);
+
+/** What a cell needs: every subgraph's database and storage, and the secrets of a process whose parts call each other. */
+export const needsOfCell = (): ServiceNeeds => needsOf("cell", KNOWN_SUBGRAPHS);
+
 /** The secrets a process uses, and so the only ones a deployment gives it. */
 function secretsOf(kind: ProcessKind, subgraphs: readonly KnownSubgraph[]): SecretName[] {
   switch (kind) {
@@ -212,7 +218,7 @@ export function startRestService(
 
 /** Starts one service of the split stack in this process. */
 export async function startService(spec: ServiceSpec, config: Config, log: Logger): Promise<Stoppable> {
-  refuseDevelopmentParts(config, needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []));
+  refuseDevelopmentParts(config, needsOfService(spec));
   switch (spec.kind) {
     case "storage":
       if (config.production) {
@@ -251,7 +257,7 @@ export function startColocated(
   ports: { rest?: number; gateway?: number; metrics?: number; storage?: number | false } = {},
 ): Promise<ColocatedStack> {
   return guarded<ColocatedStack>(async (resources) => {
-    refuseDevelopmentParts(config, needsOf("cell", KNOWN_SUBGRAPHS));
+    refuseDevelopmentParts(config, needsOfCell());
     const platform = resources.add("platform", await openPlatform(config, log, "stack"), (p) => p.close());
     if (config.storage.embedded && ports.storage !== false)
       resources.add("storage", await startStorageServer(config, log, ports.storage ?? config.storage.port), (s) => s.close());

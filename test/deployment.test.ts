@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { CONFIG_VARIABLES, loadConfig, projectRoot, refuseDevelopmentParts, SECRETS } from "../platform/config";
-import { needsOf, stackServices } from "../server/stack";
+import { needsOfService, stackServices } from "../server/stack";
 import { compose, composeEnvironment, stackContainers } from "./compose";
 
 describe("docker-compose.yml", () => {
@@ -34,7 +34,7 @@ describe("docker-compose.yml", () => {
       const spec = stackServices().find((candidate) => candidate.name === name);
       if (spec) {
         assert.doesNotThrow(
-          () => refuseDevelopmentParts(loadConfig(composeEnvironment(env)), needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : [])),
+          () => refuseDevelopmentParts(loadConfig(composeEnvironment(env)), needsOfService(spec)),
           `${name}: production accepts its parts`,
         );
       }
@@ -49,7 +49,7 @@ describe("docker-compose.yml", () => {
     for (const [name, service] of stackContainers) {
       const spec = stackServices().find((candidate) => candidate.name === name);
       // The migrate container (not a service) opens its databases and nothing else.
-      const uses = spec ? needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets : [];
+      const uses = spec ? needsOfService(spec).secrets : [];
       const given = SECRETS.filter((secret) => secret in (service.environment ?? {}));
       assert.deepEqual([...given].sort(), [...uses].sort(), `${name}: ${uses.join(", ") || "no secret"}`);
     }

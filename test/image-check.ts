@@ -20,8 +20,7 @@ import { createLogger } from "../platform/logger";
 import { SUBGRAPHS } from "../platform/registry";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
-import { needsOf, stackServices } from "../server/stack";
-import { KNOWN_SUBGRAPHS } from "../subgraphs";
+import { needsOfCell, needsOfService, stackServices } from "../server/stack";
 import { compose } from "./compose";
 import { createTestDatabases, deleteRedisKeys, dropTestDatabases, freePort, TEST_REDIS_URL } from "./stack";
 
@@ -299,10 +298,12 @@ describe("the production image's tree", () => {
       assert.ok(spec, `${entry.command.join(" ")} (${entry.where.join(", ")}) names a service of the stack`);
       return spec.kind;
     };
-    const secretsUsed = (entry: Entry, kind: ReturnType<typeof kinds>): readonly SecretName[] => {
-      if (kind === "migrate" || kind === "healthcheck") return [];
-      const spec = services.find((candidate) => candidate.name === entry.command[2]);
-      return needsOf(kind, kind === "cell" ? KNOWN_SUBGRAPHS : spec?.subgraph ? [spec.subgraph] : []).secrets;
+    /** The secrets its process uses: a service's or a cell's (migrations and the health check use none). */
+    const secretsUsed = (entry: Entry): readonly SecretName[] => {
+      const [, script, service] = entry.command;
+      if (script !== "dist/server/main.js") return [];
+      const spec = services.find((candidate) => candidate.name === service);
+      return (spec ? needsOfService(spec) : needsOfCell()).secrets;
     };
     const order = ["migrate", "subgraph", "workers", "gateway", "rest-adapter", "cell", "healthcheck"];
     const sorted = [...entries].sort((a, b) => order.indexOf(kinds(a)) - order.indexOf(kinds(b)));
@@ -328,7 +329,7 @@ describe("the production image's tree", () => {
       const metrics = String(await freePort());
       // Only the secrets the process uses, as its container gets them: it must start and serve with no more.
       const env: Record<string, string> = {
-        ...keepingSecrets(baseEnv, secretsUsed(entry, kind)),
+        ...keepingSecrets(baseEnv, secretsUsed(entry)),
         ...ports,
         ...edges,
         ...urls,

@@ -29,7 +29,7 @@ import { SUBGRAPH_NAMES } from "../platform/registry";
 import type { KnownSubgraph } from "../framework/subgraph";
 import { KNOWN_SUBGRAPHS } from "../subgraphs";
 import { compose, composeEnvironment, composeValue, stackContainers } from "./compose";
-import { needsOf, stackServices, workersInSubgraphProcess, type ServiceKind, type ServiceSpec } from "../server/stack";
+import { needsOf, stackServices, workersInSubgraphProcess, type ProcessKind, type ServiceSpec } from "../server/stack";
 
 /** A manifest as parsed from YAML: loosely shaped (tests may use `any`). */
 type Manifest = any;
@@ -229,12 +229,10 @@ function containerEnv(manifests: Manifest[], deployment: Manifest, container: Ma
 }
 
 /** What a Deployment runs: a service of stackServices(), or a cell (every subgraph, the gateway and the REST adapter). */
-type WorkloadKind = ServiceKind | "cell";
-
 interface Workload {
   deployment: Manifest;
   name: string;
-  kind: WorkloadKind;
+  kind: ProcessKind;
   /** Its service of stackServices(); a cell runs several (every one but workers and storage). */
   spec?: ServiceSpec;
   /** The subgraphs its process runs: a subgraph's server or workers its own, a cell every one. */

@@ -14,15 +14,14 @@ import { SUBGRAPHS } from "../platform/registry";
 import { freePort } from "../scripts/ports";
 import type { RunningService } from "../platform/http";
 import { startStorageServer } from "../media/storage-server";
-import type { KnownSubgraph } from "../framework/subgraph";
 import {
-  needsOf,
+  needsOfService,
   startColocated,
   startGatewayService,
   startRestService,
   startSubgraphService,
   stackServices,
-  type ProcessKind,
+  type ServiceSpec,
 } from "../server/stack";
 
 /** The compiled process entry every container runs (`node dist/server/main.js <service>`). */
@@ -175,9 +174,8 @@ export function testEnvironment(
 
 export type StackMode = "colocated" | "split";
 
-/** `env` with only the secrets that kind of process uses, as `npm start -- --split` and a deployment hand them out. */
-const ownSecrets = (env: Record<string, string>, kind: ProcessKind, subgraph?: KnownSubgraph) =>
-  keepingSecrets(env, needsOf(kind, subgraph ? [subgraph] : []).secrets);
+/** `env` with only the secrets the service uses, as `npm start -- --split` and a deployment hand them out. */
+const ownSecrets = (env: Record<string, string>, spec: ServiceSpec) => keepingSecrets(env, needsOfService(spec).secrets);
 
 /** The modes a test file runs its suite in: TEST_STACK_MODES=split,colocated (default both where a file asks for both). */
 export const stackModes = (wanted: StackMode[]): StackMode[] => {
@@ -233,14 +231,7 @@ export async function startStack(
     const subgraphs = await Promise.all(
       stackServices()
         .filter((spec) => spec.kind === "subgraph")
-        .map((spec) =>
-          startSubgraphService(
-            spec.subgraph!,
-            loadConfig(ownSecrets(baseEnv, spec.kind, spec.subgraph)),
-            log.child({ service: spec.name }),
-            0,
-          ),
-        ),
+        .map((spec) => startSubgraphService(spec.subgraph!, loadConfig(ownSecrets(baseEnv, spec)), log.child({ service: spec.name }), 0)),
     );
     started.push(...subgraphs);
     const subgraphUrls = Object.fromEntries(subgraphs.map((service) => [service.name, service.url]));
@@ -252,7 +243,12 @@ export async function startStack(
     const config = loadConfig(edgeEnv);
     const gateway = await startGatewayService(config, log.child({ service: "gateway" }), 0);
     started.push(gateway);
-    const restConfig = loadConfig(ownSecrets(edgeEnv, "rest-adapter"));
+    const restConfig = loadConfig(
+      ownSecrets(
+        edgeEnv,
+        stackServices().find((spec) => spec.kind === "rest-adapter")!,
+      ),
+    );
     const rest = await startRestService(restConfig, log.child({ service: "rest-adapter" }), 0, gateway.url);
     started.push(rest);
     return {

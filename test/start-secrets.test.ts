@@ -12,7 +12,7 @@ import { graphql, legacy, uniqueName } from "./client";
 import { createTestDatabases, deleteRedisKeys, dropTestDatabases, SERVER_ENTRY, TEST_REDIS_URL } from "./stack";
 import { SECRETS } from "../platform/config";
 import { SUBGRAPHS } from "../platform/registry";
-import { needsOf, stackServices } from "../server/stack";
+import { needsOfService, stackServices } from "../server/stack";
 import { freePortRun } from "../scripts/ports";
 
 /** What the subgraphs believed before the secrets became random per start (public: in every checkout). */
@@ -130,7 +130,7 @@ describe("the split launcher's secrets", () => {
           .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const),
       );
       // The launcher makes the header secrets (JWT_SECRET keeps its development value unless set).
-      const uses = needsOf(spec.kind, spec.subgraph ? [spec.subgraph] : []).secrets.filter((name) => name !== "JWT_SECRET");
+      const uses = needsOfService(spec).secrets.filter((name) => name !== "JWT_SECRET");
       const given = SECRETS.filter((name) => environ.has(name));
       assert.deepEqual(given, uses, `${service} gets ${uses.join(", ") || "no secret"}`);
       for (const name of given) seen.set(name, (seen.get(name) ?? new Set()).add(environ.get(name)!));
